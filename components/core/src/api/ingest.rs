@@ -1,0 +1,167 @@
+//! `POST /api/heartbeat`.
+
+use super::{clip, storage_failure, Context, Request, Response, MAX_BODY_BYTES};
+use crate::auth::{bearer, constant_time_eq};
+use crate::config::api_keys;
+use crate::model::{LogEntry, Status};
+use crate::notify::{channels_for, Notification};
+use crate::store::Store;
+use crate::time::iso;
+use serde_json::{json, Map, Value};
+
+/// Longest accepted `message`, in characters.
+pub const MAX_MESSAGE_CHARS: usize = 1024;
+/// Largest accepted `metadata`, in bytes of compact JSON.
+pub const MAX_METADATA_BYTES: usize = 4096;
+
+/// Route a request addressed to the ingest component.
+pub fn handle<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
+    let response = match req.path.as_str() {
+        "/api/heartbeat" if req.method == "POST" => heartbeat(ctx, req),
+        "/api/heartbeat" => Response::method_not_allowed("POST"),
+        other => Response::not_found(other),
+    };
+    crate::sweep::run_if_overdue(ctx);
+    response
+}
+
+/// A validated heartbeat body.
+struct Body {
+    service_id: String,
+    status: Status,
+    message: Option<String>,
+    metadata: Option<Map<String, Value>>,
+}
+
+fn parse(req: &Request) -> Result<Body, Response> {
+    let bad = |m: &str| Response::error(400, m);
+    let text =
+        std::str::from_utf8(&req.body).map_err(|_| bad("request body must be UTF-8 JSON"))?;
+    let value: Value = serde_json::from_str(text)
+        .map_err(|e| bad(&format!("request body is not valid JSON: {e}")))?;
+    let Value::Object(mut obj) = value else {
+        return Err(bad("request body must be a JSON object"));
+    };
+    let service_id = match obj.remove("serviceId") {
+        None | Some(Value::Null) => return Err(bad("serviceId is required")),
+        Some(Value::String(s)) if !s.is_empty() => s,
+        Some(_) => return Err(bad("serviceId must be a non-empty string")),
+    };
+    let status = match obj.remove("status") {
+        None | Some(Value::Null) => Status::Up,
+        Some(Value::String(s)) => Status::reported(&s)
+            .ok_or_else(|| bad(r#"status must be one of "up", "down", "degraded""#))?,
+        Some(_) => return Err(bad(r#"status must be one of "up", "down", "degraded""#)),
+    };
+    let message = match obj.remove("message") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.chars().count() <= MAX_MESSAGE_CHARS => Some(s),
+        Some(Value::String(_)) => {
+            return Err(bad(&format!(
+                "message must be at most {MAX_MESSAGE_CHARS} characters"
+            )))
+        }
+        Some(_) => return Err(bad("message must be a string")),
+    };
+    let metadata = match obj.remove("metadata") {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(m)) => {
+            let size = serde_json::to_vec(&m)
+                .map(|v| v.len())
+                .unwrap_or(usize::MAX);
+            if size > MAX_METADATA_BYTES {
+                return Err(bad(&format!(
+                    "metadata must be at most {MAX_METADATA_BYTES} bytes of JSON (got {size})"
+                )));
+            }
+            Some(m)
+        }
+        Some(_) => return Err(bad("metadata must be a JSON object")),
+    };
+    Ok(Body {
+        service_id,
+        status,
+        message,
+        metadata,
+    })
+}
+
+fn heartbeat<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
+    if req.body.len() > MAX_BODY_BYTES {
+        return Response::error(
+            413,
+            format!("request body is larger than {MAX_BODY_BYTES} bytes"),
+        );
+    }
+    let Some(token) = bearer(req.header("authorization")) else {
+        return Response::error(401, "missing Authorization: Bearer <API key> header");
+    };
+    let body = match parse(req) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let Some(service) = ctx.config.service(&body.service_id) else {
+        return Response::error(
+            404,
+            format!("unknown service \"{}\"", clip(&body.service_id)),
+        );
+    };
+    let Ok(keys) = api_keys(ctx.secrets) else {
+        return Response::error(
+            500,
+            "API_KEYS is not a valid JSON object; fix the server configuration",
+        );
+    };
+    let authorized = keys
+        .get(&service.id)
+        .is_some_and(|k| constant_time_eq(k.as_bytes(), token.as_bytes()));
+    if !authorized {
+        return Response::error(
+            401,
+            format!("invalid API key for service \"{}\"", service.id),
+        );
+    }
+
+    let now = ctx.clock.now_ms();
+    let entry = LogEntry {
+        seq: 0,
+        at: now,
+        status: body.status,
+        message: body.message.clone(),
+        metadata: body.metadata,
+    };
+    let recorded = ctx.layout().record_heartbeat(
+        ctx.store,
+        ctx.clock,
+        &service.id,
+        entry,
+        service.staleness_threshold_secs,
+        ctx.policy(),
+        |event| !channels_for(ctx.config, service, event).is_empty(),
+    );
+    let recorded = match recorded {
+        Ok(r) => r,
+        Err(_) => return storage_failure(),
+    };
+    if let Some(change) = recorded.change {
+        if let (Some(event), Some(transition)) = (change.notify, change.transitions.last()) {
+            ctx.notifier.deliver(&Notification {
+                event,
+                service_id: service.id.clone(),
+                service_name: service.name.clone(),
+                transition: transition.clone(),
+                last_heartbeat: Some(now),
+                message: body.message,
+            });
+        }
+    }
+    Response::json(
+        200,
+        &json!({
+            "ok": true,
+            "serviceId": service.id,
+            "status": body.status.as_str(),
+            "receivedAt": iso(now),
+        }),
+    )
+}

@@ -1,0 +1,171 @@
+//! The HTTP API of DESIGN §3 as plain functions: a [`Request`] in, a [`Response`] out, with the
+//! ports in a [`Context`]. Every host routes to the same three entry points: [`ingest`],
+//! [`sweep`] and [`dashboard`].
+
+pub mod dashboard;
+pub mod ingest;
+pub mod sweep;
+
+use crate::clock::Clock;
+use crate::config::{Config, Secrets, Settings};
+use crate::layout::Layout;
+use crate::notify::Notifier;
+use crate::state::Policy;
+use crate::store::Store;
+use serde_json::{json, Value};
+
+/// Largest request body accepted, in bytes.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// An HTTP request as the hosts hand it over.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    pub method: String,
+    /// Path without the query, e.g. `/api/logs`.
+    pub path: String,
+    /// Raw query string without `?`.
+    pub query: String,
+    /// Header names in any case.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Request {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// A query parameter, percent-decoded.
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        self.query.split('&').find_map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(k) == name).then(|| percent_decode(v))
+        })
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                match std::str::from_utf8(&bytes[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                {
+                    Some(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// An HTTP response; the body is JSON unless a header says otherwise.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn json(status: u16, value: &Value) -> Response {
+        Response {
+            status,
+            headers: vec![
+                ("content-type".into(), "application/json".into()),
+                ("cache-control".into(), "no-store".into()),
+            ],
+            body: serde_json::to_vec(value).expect("json serializes"),
+        }
+    }
+
+    pub fn error(status: u16, message: impl AsRef<str>) -> Response {
+        Response::json(status, &json!({ "error": message.as_ref() }))
+    }
+
+    pub fn method_not_allowed(allow: &str) -> Response {
+        let mut r = Response::error(405, format!("method not allowed; use {allow}"));
+        r.headers.push(("allow".into(), allow.into()));
+        r
+    }
+
+    pub fn not_found(path: &str) -> Response {
+        Response::error(404, format!("no such route: {}", clip(path)))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Caller-supplied text echoed in an error is clipped, so errors stay short.
+pub(crate) fn clip(s: &str) -> String {
+    const MAX: usize = 64;
+    match s.char_indices().nth(MAX) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
+/// The ports and configuration one request runs with.
+pub struct Context<'a, S: Store> {
+    pub store: &'a S,
+    pub clock: &'a dyn Clock,
+    pub notifier: &'a dyn Notifier,
+    pub config: &'a Config,
+    pub settings: &'a Settings,
+    pub secrets: &'a dyn Secrets,
+}
+
+impl<S: Store> Context<'_, S> {
+    pub fn layout(&self) -> Layout {
+        Layout {
+            max_log_entries: self.settings.max_log_entries,
+        }
+    }
+
+    pub fn policy(&self) -> Policy {
+        Policy {
+            cooldown_ms: self.config.notifications.cooldown_minutes as i64 * 60_000,
+        }
+    }
+}
+
+/// The answer when a store operation fails: a real fault, described without internals.
+pub(crate) fn storage_failure() -> Response {
+    Response::error(500, "the key-value store failed; please retry")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_params_are_percent_decoded() {
+        let r = Request {
+            query: "serviceId=a%2Db&x=1+2&bad=%zz".into(),
+            ..Default::default()
+        };
+        assert_eq!(r.query_param("serviceId").as_deref(), Some("a-b"));
+        assert_eq!(r.query_param("x").as_deref(), Some("1 2"));
+        assert_eq!(r.query_param("bad").as_deref(), Some("%zz"));
+        assert_eq!(r.query_param("missing"), None);
+    }
+}

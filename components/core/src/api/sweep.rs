@@ -1,0 +1,64 @@
+//! `POST /api/sweep`.
+
+use super::{storage_failure, Context, Request, Response};
+use crate::auth::{bearer, constant_time_eq};
+use crate::store::Store;
+use crate::time::iso;
+use serde_json::json;
+
+/// Route a request addressed to the sweep component.
+pub fn handle<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
+    match req.path.as_str() {
+        "/api/sweep" if req.method == "POST" => sweep(ctx, req),
+        "/api/sweep" => Response::method_not_allowed("POST"),
+        other => Response::not_found(other),
+    }
+}
+
+fn sweep<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
+    if let Some(key) = ctx.secrets.get("SWEEP_API_KEY").filter(|k| !k.is_empty()) {
+        let ok = bearer(req.header("authorization"))
+            .is_some_and(|t| constant_time_eq(t.as_bytes(), key.as_bytes()));
+        if !ok {
+            return Response::error(
+                401,
+                "missing or invalid Authorization: Bearer <SWEEP_API_KEY>",
+            );
+        }
+    }
+    let now = ctx.clock.now_ms();
+    let report = match crate::sweep::run(ctx, now) {
+        Ok(r) => r,
+        Err(_) => return storage_failure(),
+    };
+    if ctx.layout().mark_sweep(ctx.store, now).is_err() {
+        return storage_failure();
+    }
+    let transitions: Vec<_> = report
+        .transitions
+        .iter()
+        .map(|(id, t, deliveries)| {
+            json!({
+                "serviceId": id,
+                "from": t.from.as_str(),
+                "to": t.to.as_str(),
+                "at": iso(t.at),
+                "deliveries": deliveries.iter().map(|d| json!({
+                    "channel": d.channel,
+                    "ok": d.ok,
+                    "httpStatus": d.http_status,
+                    "error": d.error,
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    Response::json(
+        200,
+        &json!({
+            "ok": true,
+            "sweptAt": iso(now),
+            "checked": report.checked,
+            "transitions": transitions,
+        }),
+    )
+}

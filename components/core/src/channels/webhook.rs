@@ -1,0 +1,198 @@
+//! `webhook`: a JSON POST (or PUT/PATCH) to any URL.
+//!
+//! Secrets: `NOTIFICATION_{NAME}_URL` (required), `NOTIFICATION_{NAME}_METHOD` (POST, PUT or
+//! PATCH; default POST), `NOTIFICATION_{NAME}_HEADERS` (a JSON object of extra headers, e.g. an
+//! `Authorization` for the receiver). The body is [`body`]'s JSON.
+
+use super::{ChannelSecrets, OutboundRequest, OutboundResponse, SecretKey};
+use crate::notify::Notification;
+use crate::time::iso;
+use serde_json::{json, Map, Value};
+
+pub const SECRETS: &[SecretKey] = &[
+    SecretKey {
+        key: "URL",
+        required: true,
+    },
+    SecretKey {
+        key: "METHOD",
+        required: false,
+    },
+    SecretKey {
+        key: "HEADERS",
+        required: false,
+    },
+];
+
+pub fn check_options(options: &Map<String, Value>) -> Result<(), (String, String)> {
+    match options.keys().next() {
+        Some(key) => Err((
+            key.clone(),
+            "unknown option (webhook settings are secrets: URL, METHOD, HEADERS)".into(),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The default JSON body, documented in docs/notifications.md.
+pub fn body(n: &Notification) -> Value {
+    json!({
+        "event": n.event.as_str(),
+        "service": { "id": n.service_id, "name": n.service_name },
+        "status": n.transition.to.as_str(),
+        "previousStatus": n.transition.from.as_str(),
+        "reason": n.transition.reason.as_str(),
+        "at": iso(n.transition.at),
+        "lastHeartbeat": n.last_heartbeat.map(iso),
+        "message": n.message,
+    })
+}
+
+pub fn build(creds: &ChannelSecrets<'_>, n: &Notification) -> Result<OutboundRequest, String> {
+    let url = creds.require("URL")?;
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return Err("URL must start with https:// or http://".into());
+    }
+    let method = creds
+        .get("METHOD")
+        .map(|m| m.trim().to_ascii_uppercase())
+        .unwrap_or_else(|| "POST".into());
+    if !matches!(method.as_str(), "POST" | "PUT" | "PATCH") {
+        return Err("METHOD must be POST, PUT or PATCH".into());
+    }
+    let mut headers = vec![("content-type".to_string(), "application/json".to_string())];
+    if let Some(raw) = creds.get("HEADERS") {
+        let Ok(Value::Object(extra)) = serde_json::from_str::<Value>(&raw) else {
+            return Err("HEADERS must be a JSON object of header name to string value".into());
+        };
+        for (name, value) in extra {
+            let Value::String(value) = value else {
+                return Err("HEADERS values must be strings".into());
+            };
+            headers.push((name.to_ascii_lowercase(), value));
+        }
+    }
+    Ok(OutboundRequest {
+        method,
+        url,
+        headers,
+        body: serde_json::to_vec(&body(n)).expect("json serializes"),
+    })
+}
+
+pub fn classify(response: &OutboundResponse) -> Result<(), String> {
+    if (200..300).contains(&response.status) {
+        Ok(())
+    } else {
+        Err(format!("receiver answered HTTP {}", response.status))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::channels::{build as build_for, ChannelKind};
+    use crate::config::ChannelConfig;
+    use crate::model::{Event, Reason, Status, Transition};
+    use std::collections::BTreeMap;
+
+    fn channel() -> ChannelConfig {
+        ChannelConfig {
+            kind: ChannelKind::Webhook,
+            name: "ops-hook".into(),
+            enabled: true,
+            options: Map::new(),
+            events: None,
+        }
+    }
+
+    fn notification() -> Notification {
+        Notification {
+            event: Event::Down,
+            service_id: "backup".into(),
+            service_name: "Nightly backup".into(),
+            transition: Transition {
+                at: 60_000,
+                from: Status::Up,
+                to: Status::Down,
+                reason: Reason::Silence,
+            },
+            last_heartbeat: Some(0),
+            message: Some("ok".into()),
+        }
+    }
+
+    #[test]
+    fn posts_the_documented_json_body() {
+        let mut secrets = BTreeMap::new();
+        secrets.insert(
+            "NOTIFICATION_OPS_HOOK_URL".to_string(),
+            "https://hooks.example/x".to_string(),
+        );
+        secrets.insert(
+            "NOTIFICATION_OPS_HOOK_HEADERS".to_string(),
+            r#"{"X-Token": "t"}"#.to_string(),
+        );
+        let req = build_for(&channel(), &secrets, &notification()).unwrap();
+        assert_eq!(req.method, "POST");
+        assert_eq!(req.url, "https://hooks.example/x");
+        assert!(req.headers.contains(&("x-token".into(), "t".into())));
+        let body: Value = serde_json::from_slice(&req.body).unwrap();
+        assert_eq!(
+            body,
+            json!({
+                "event": "down",
+                "service": {"id": "backup", "name": "Nightly backup"},
+                "status": "down",
+                "previousStatus": "up",
+                "reason": "silence",
+                "at": "1970-01-01T00:01:00.000Z",
+                "lastHeartbeat": "1970-01-01T00:00:00.000Z",
+                "message": "ok"
+            })
+        );
+    }
+
+    #[test]
+    fn missing_url_names_the_secret_not_a_value() {
+        let err = build_for(&channel(), &BTreeMap::new(), &notification()).unwrap_err();
+        assert_eq!(err, "secret NOTIFICATION_OPS_HOOK_URL is not set");
+    }
+
+    #[test]
+    fn rejects_unsupported_methods_and_bad_headers() {
+        let mut secrets = BTreeMap::new();
+        secrets.insert(
+            "NOTIFICATION_OPS_HOOK_URL".to_string(),
+            "https://h/x".to_string(),
+        );
+        secrets.insert(
+            "NOTIFICATION_OPS_HOOK_METHOD".to_string(),
+            "delete".to_string(),
+        );
+        assert!(build_for(&channel(), &secrets, &notification()).is_err());
+        secrets.insert(
+            "NOTIFICATION_OPS_HOOK_METHOD".to_string(),
+            "put".to_string(),
+        );
+        secrets.insert(
+            "NOTIFICATION_OPS_HOOK_HEADERS".to_string(),
+            "[1]".to_string(),
+        );
+        assert!(build_for(&channel(), &secrets, &notification()).is_err());
+    }
+
+    #[test]
+    fn only_2xx_counts_as_delivered() {
+        assert!(classify(&OutboundResponse {
+            status: 204,
+            body: vec![]
+        })
+        .is_ok());
+        assert!(classify(&OutboundResponse {
+            status: 500,
+            body: vec![]
+        })
+        .is_err());
+    }
+}

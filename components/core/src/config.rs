@@ -1,0 +1,583 @@
+//! `config/services.json`, `config/notifications.json` and the settings, parsed strictly.
+//!
+//! Validation walks the JSON by hand rather than through serde so every error names the exact
+//! field path (`services[2].stalenessThreshold: must be a positive integer`): a monitor that
+//! starts with a half-understood config is worse than one that refuses to start.
+
+use crate::channels::ChannelKind;
+use crate::model::Event;
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, HashSet};
+
+/// Default silence, in seconds, after which a service is `down`.
+pub const DEFAULT_STALENESS_SECS: u64 = 300;
+/// Default number of log entries kept per service.
+pub const DEFAULT_MAX_LOG_ENTRIES: usize = 100;
+/// Default outbound request timeout, in milliseconds.
+pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 10_000;
+/// Default cooldown between repeats of the same event for one service.
+pub const DEFAULT_COOLDOWN_MINUTES: u64 = 5;
+/// Longest service id; ids appear in store keys and URLs.
+pub const MAX_ID_LEN: usize = 64;
+
+/// A configuration mistake, with the path of the offending field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}: {path}: {problem}")]
+pub struct ConfigError {
+    pub file: &'static str,
+    pub path: String,
+    pub problem: String,
+}
+
+/// Secrets and settings by their upper-case name (`API_KEYS`, `NOTIFICATION_OPS_URL`).
+pub trait Secrets {
+    fn get(&self, name: &str) -> Option<String>;
+}
+
+impl Secrets for BTreeMap<String, String> {
+    fn get(&self, name: &str) -> Option<String> {
+        BTreeMap::get(self, name).cloned()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceConfig {
+    pub id: String,
+    pub name: String,
+    pub enabled: bool,
+    pub staleness_threshold_secs: u64,
+    pub notifications: ServiceNotifications,
+}
+
+/// Per-service notification filters. `None` means "all".
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceNotifications {
+    pub enabled: bool,
+    pub channels: Option<Vec<String>>,
+    pub events: Option<Vec<Event>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChannelConfig {
+    pub kind: ChannelKind,
+    pub name: String,
+    pub enabled: bool,
+    /// Non-secret options; credentials come from secrets.
+    pub options: Map<String, Value>,
+    pub events: Option<Vec<Event>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NotificationsConfig {
+    pub enabled: bool,
+    pub channels: Vec<ChannelConfig>,
+    pub cooldown_minutes: u64,
+}
+
+/// Both files, cross-checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub services: Vec<ServiceConfig>,
+    pub notifications: NotificationsConfig,
+}
+
+impl Config {
+    /// Parse and validate both files. Services may only name channels that exist.
+    pub fn parse(services_json: &str, notifications_json: &str) -> Result<Config, ConfigError> {
+        let notifications = parse_notifications(notifications_json)?;
+        let services = parse_services(services_json, &notifications)?;
+        Ok(Config {
+            services,
+            notifications,
+        })
+    }
+
+    pub fn service(&self, id: &str) -> Option<&ServiceConfig> {
+        self.services.iter().find(|s| s.id == id)
+    }
+}
+
+/// Runtime settings (`MAX_LOG_ENTRIES`, `REQUEST_TIMEOUT`, ...), read from secrets/variables.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    pub max_log_entries: usize,
+    pub request_timeout_ms: u64,
+    /// A request that finds the last sweep older than this runs one; 0 turns that off.
+    pub sweep_overdue_secs: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            max_log_entries: DEFAULT_MAX_LOG_ENTRIES,
+            request_timeout_ms: DEFAULT_REQUEST_TIMEOUT_MS,
+            sweep_overdue_secs: 120,
+        }
+    }
+}
+
+impl Settings {
+    /// Read settings; an empty value means "default", a malformed one is an error.
+    pub fn from_secrets(secrets: &dyn Secrets) -> Result<Settings, ConfigError> {
+        let d = Settings::default();
+        Ok(Settings {
+            max_log_entries: setting(
+                secrets,
+                "MAX_LOG_ENTRIES",
+                d.max_log_entries as u64,
+                1,
+                1000,
+            )? as usize,
+            request_timeout_ms: setting(
+                secrets,
+                "REQUEST_TIMEOUT",
+                d.request_timeout_ms,
+                100,
+                120_000,
+            )?,
+            sweep_overdue_secs: setting(
+                secrets,
+                "SWEEP_OVERDUE_SECONDS",
+                d.sweep_overdue_secs,
+                0,
+                86_400,
+            )?,
+        })
+    }
+}
+
+fn setting(
+    secrets: &dyn Secrets,
+    name: &'static str,
+    default: u64,
+    min: u64,
+    max: u64,
+) -> Result<u64, ConfigError> {
+    let Some(raw) = secrets.get(name).filter(|v| !v.trim().is_empty()) else {
+        return Ok(default);
+    };
+    match raw.trim().parse::<u64>() {
+        Ok(v) if (min..=max).contains(&v) => Ok(v),
+        _ => Err(ConfigError {
+            file: "variables",
+            path: name.to_string(),
+            problem: format!("must be an integer from {min} to {max}"),
+        }),
+    }
+}
+
+/// `API_KEYS`: `{"service-id": "key"}`. Absent means no service can send heartbeats.
+pub fn api_keys(secrets: &dyn Secrets) -> Result<BTreeMap<String, String>, ConfigError> {
+    let err = |problem: &str| ConfigError {
+        file: "variables",
+        path: "API_KEYS".into(),
+        problem: problem.into(),
+    };
+    let Some(raw) = secrets.get("API_KEYS").filter(|v| !v.trim().is_empty()) else {
+        return Ok(BTreeMap::new());
+    };
+    let value: Value = serde_json::from_str(&raw)
+        .map_err(|_| err("must be a JSON object of service id to key"))?;
+    let Value::Object(map) = value else {
+        return Err(err("must be a JSON object of service id to key"));
+    };
+    map.into_iter()
+        .map(|(id, key)| match key {
+            Value::String(k) if !k.is_empty() => Ok((id, k)),
+            _ => Err(err("every key must be a non-empty string")),
+        })
+        .collect()
+}
+
+/// `NOTIFICATION_{CHANNEL_NAME}_{KEY}`: name upper-cased, non-alphanumerics become `_`.
+pub fn channel_secret_name(channel: &str, key: &str) -> String {
+    let name: String = channel
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("NOTIFICATION_{name}_{key}")
+}
+
+/// A JSON walker that remembers where it is, so errors name the field.
+struct Field<'a> {
+    file: &'static str,
+    path: String,
+    value: Option<&'a Value>,
+}
+
+impl<'a> Field<'a> {
+    fn root(file: &'static str, value: &'a Value) -> Self {
+        Field {
+            file,
+            path: String::new(),
+            value: Some(value),
+        }
+    }
+
+    fn error(&self, problem: impl Into<String>) -> ConfigError {
+        ConfigError {
+            file: self.file,
+            path: if self.path.is_empty() {
+                "(top level)".into()
+            } else {
+                self.path.clone()
+            },
+            problem: problem.into(),
+        }
+    }
+
+    fn key(&self, key: &str) -> Field<'a> {
+        Field {
+            file: self.file,
+            path: if self.path.is_empty() {
+                key.to_string()
+            } else {
+                format!("{}.{key}", self.path)
+            },
+            value: self.value.and_then(|v| v.get(key)),
+        }
+    }
+
+    fn present(&self) -> bool {
+        !matches!(self.value, None | Some(Value::Null))
+    }
+
+    fn object(&self) -> Result<&'a Map<String, Value>, ConfigError> {
+        match self.value {
+            Some(Value::Object(m)) => Ok(m),
+            None | Some(Value::Null) => Err(self.error("is required")),
+            _ => Err(self.error("must be an object")),
+        }
+    }
+
+    fn array(&self) -> Result<Vec<Field<'a>>, ConfigError> {
+        match self.value {
+            Some(Value::Array(items)) => Ok(items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| Field {
+                    file: self.file,
+                    path: format!("{}[{i}]", self.path),
+                    value: Some(v),
+                })
+                .collect()),
+            None | Some(Value::Null) => Err(self.error("is required")),
+            _ => Err(self.error("must be an array")),
+        }
+    }
+
+    fn string(&self) -> Result<&'a str, ConfigError> {
+        match self.value {
+            Some(Value::String(s)) if !s.trim().is_empty() => Ok(s),
+            Some(Value::String(_)) => Err(self.error("must not be empty")),
+            None | Some(Value::Null) => Err(self.error("is required")),
+            _ => Err(self.error("must be a string")),
+        }
+    }
+
+    fn bool_or(&self, default: bool) -> Result<bool, ConfigError> {
+        match self.value {
+            None | Some(Value::Null) => Ok(default),
+            Some(Value::Bool(b)) => Ok(*b),
+            _ => Err(self.error("must be true or false")),
+        }
+    }
+
+    fn positive_or(&self, default: u64) -> Result<u64, ConfigError> {
+        match self.value {
+            None | Some(Value::Null) => Ok(default),
+            Some(Value::Number(n)) => match n.as_u64() {
+                Some(v) if v > 0 => Ok(v),
+                _ => Err(self.error("must be a positive integer")),
+            },
+            _ => Err(self.error("must be a positive integer")),
+        }
+    }
+
+    fn non_negative_or(&self, default: u64) -> Result<u64, ConfigError> {
+        match self.value {
+            None | Some(Value::Null) => Ok(default),
+            Some(Value::Number(n)) => n
+                .as_u64()
+                .ok_or_else(|| self.error("must be a non-negative integer")),
+            _ => Err(self.error("must be a non-negative integer")),
+        }
+    }
+
+    fn events(&self) -> Result<Option<Vec<Event>>, ConfigError> {
+        if !self.present() {
+            return Ok(None);
+        }
+        self.array()?
+            .iter()
+            .map(|f| {
+                let s = f.string()?;
+                Event::parse(s).ok_or_else(|| {
+                    f.error(format!(
+                        "unknown event \"{s}\" (expected down, up or degraded)"
+                    ))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
+    }
+}
+
+fn parse_json(file: &'static str, text: &str) -> Result<Value, ConfigError> {
+    serde_json::from_str(text).map_err(|e| ConfigError {
+        file,
+        path: "(top level)".into(),
+        problem: format!("is not valid JSON ({e})"),
+    })
+}
+
+/// A service id is used in store keys and URLs: keep it to a safe alphabet.
+pub fn valid_service_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_ID_LEN
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+fn parse_notifications(text: &str) -> Result<NotificationsConfig, ConfigError> {
+    const FILE: &str = "notifications.json";
+    let value = parse_json(FILE, text)?;
+    let root = Field::root(FILE, &value);
+    root.object()?;
+    let mut names = HashSet::new();
+    let mut channels = Vec::new();
+    let list = root.key("channels");
+    for ch in if list.present() {
+        list.array()?
+    } else {
+        Vec::new()
+    } {
+        ch.object()?;
+        let type_field = ch.key("type");
+        let type_name = type_field.string()?;
+        let kind = ChannelKind::parse(type_name).ok_or_else(|| {
+            type_field.error(format!(
+                "unknown channel type \"{type_name}\" (expected one of: {})",
+                ChannelKind::names().join(", ")
+            ))
+        })?;
+        let name_field = ch.key("name");
+        let name = name_field.string()?;
+        if !names.insert(name.to_string()) {
+            return Err(name_field.error(format!("duplicate channel name \"{name}\"")));
+        }
+        let options_field = ch.key("config");
+        let options = if options_field.present() {
+            options_field.object()?.clone()
+        } else {
+            Map::new()
+        };
+        kind.check_options(&options)
+            .map_err(|(key, problem)| options_field.key(&key).error(problem))?;
+        channels.push(ChannelConfig {
+            kind,
+            name: name.to_string(),
+            enabled: ch.key("enabled").bool_or(true)?,
+            options,
+            events: ch.key("events").events()?,
+        });
+    }
+    let settings = root.key("settings");
+    if settings.present() {
+        settings.object()?;
+    }
+    Ok(NotificationsConfig {
+        enabled: root.key("enabled").bool_or(true)?,
+        channels,
+        cooldown_minutes: settings
+            .key("cooldownMinutes")
+            .non_negative_or(DEFAULT_COOLDOWN_MINUTES)?,
+    })
+}
+
+fn parse_services(
+    text: &str,
+    notifications: &NotificationsConfig,
+) -> Result<Vec<ServiceConfig>, ConfigError> {
+    const FILE: &str = "services.json";
+    let value = parse_json(FILE, text)?;
+    let root = Field::root(FILE, &value);
+    root.object()?;
+    let mut ids = HashSet::new();
+    let mut services = Vec::new();
+    for svc in root.key("services").array()? {
+        svc.object()?;
+        let id_field = svc.key("id");
+        let id = id_field.string()?;
+        if !valid_service_id(id) {
+            return Err(id_field.error(format!(
+                "must be 1-{MAX_ID_LEN} characters of letters, digits, '-', '_' or '.'"
+            )));
+        }
+        if !ids.insert(id.to_string()) {
+            return Err(id_field.error(format!("duplicate service id \"{id}\"")));
+        }
+        let name_field = svc.key("name");
+        let name = if name_field.present() {
+            name_field.string()?.to_string()
+        } else {
+            id.to_string()
+        };
+        let n = svc.key("notifications");
+        if n.present() {
+            n.object()?;
+        }
+        let channels_field = n.key("channels");
+        let channels = if channels_field.present() {
+            let mut names = Vec::new();
+            for c in channels_field.array()? {
+                let name = c.string()?;
+                if !notifications.channels.iter().any(|ch| ch.name == name) {
+                    return Err(
+                        c.error(format!("no channel named \"{name}\" in notifications.json"))
+                    );
+                }
+                names.push(name.to_string());
+            }
+            Some(names)
+        } else {
+            None
+        };
+        services.push(ServiceConfig {
+            id: id.to_string(),
+            name,
+            enabled: svc.key("enabled").bool_or(true)?,
+            staleness_threshold_secs: svc
+                .key("stalenessThreshold")
+                .positive_or(DEFAULT_STALENESS_SECS)?,
+            notifications: ServiceNotifications {
+                enabled: n.key("enabled").bool_or(true)?,
+                channels,
+                events: n.key("events").events()?,
+            },
+        });
+    }
+    Ok(services)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CHANNELS: &str = r#"{"enabled": true, "channels": [
+        {"type": "webhook", "name": "ops-hook", "events": ["down", "up"]}
+    ], "settings": {"cooldownMinutes": 10}}"#;
+
+    fn error(services: &str) -> String {
+        Config::parse(services, CHANNELS).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn parses_services_with_defaults() {
+        let cfg = Config::parse(r#"{"services": [{"id": "backup"}]}"#, CHANNELS).unwrap();
+        let s = &cfg.services[0];
+        assert_eq!(s.name, "backup");
+        assert!(s.enabled);
+        assert_eq!(s.staleness_threshold_secs, 300);
+        assert_eq!(s.notifications.channels, None);
+        assert_eq!(cfg.notifications.cooldown_minutes, 10);
+        assert_eq!(
+            cfg.notifications.channels[0].events,
+            Some(vec![Event::Down, Event::Up])
+        );
+    }
+
+    #[test]
+    fn names_the_path_of_a_bad_threshold() {
+        let e = error(
+            r#"{"services": [{"id": "a"}, {"id": "b"}, {"id": "c", "stalenessThreshold": -5}]}"#,
+        );
+        assert_eq!(
+            e,
+            "services.json: services[2].stalenessThreshold: must be a positive integer"
+        );
+    }
+
+    #[test]
+    fn rejects_duplicate_ids_and_unknown_channels() {
+        assert!(error(r#"{"services": [{"id": "a"}, {"id": "a"}]}"#)
+            .contains("services[1].id: duplicate service id"));
+        assert_eq!(
+            error(r#"{"services": [{"id": "a", "notifications": {"channels": ["nope"]}}]}"#),
+            "services.json: services[0].notifications.channels[0]: no channel named \"nope\" in notifications.json"
+        );
+        assert!(error(r#"{"services": [{"id": "a b"}]}"#).contains("services[0].id: must be"));
+    }
+
+    #[test]
+    fn rejects_unknown_events_and_channel_types() {
+        assert!(
+            error(r#"{"services": [{"id": "a", "notifications": {"events": ["sideways"]}}]}"#)
+                .contains("services[0].notifications.events[0]: unknown event \"sideways\"")
+        );
+        let e = Config::parse(
+            r#"{"services": []}"#,
+            r#"{"channels": [{"type": "carrier-pigeon", "name": "x"}]}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("notifications.json: channels[0].type: unknown channel type"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn reports_invalid_json_and_missing_lists() {
+        assert!(error("{not json").starts_with("services.json: (top level): is not valid JSON"));
+        assert_eq!(error("{}"), "services.json: services: is required");
+    }
+
+    #[test]
+    fn channel_secret_names_are_upper_snake_case() {
+        assert_eq!(
+            channel_secret_name("ops-hook", "URL"),
+            "NOTIFICATION_OPS_HOOK_URL"
+        );
+        assert_eq!(
+            channel_secret_name("Team Chat.1", "URL"),
+            "NOTIFICATION_TEAM_CHAT_1_URL"
+        );
+    }
+
+    #[test]
+    fn settings_default_and_reject_nonsense() {
+        let mut secrets = BTreeMap::new();
+        assert_eq!(
+            Settings::from_secrets(&secrets).unwrap(),
+            Settings::default()
+        );
+        secrets.insert("MAX_LOG_ENTRIES".to_string(), "25".to_string());
+        assert_eq!(
+            Settings::from_secrets(&secrets).unwrap().max_log_entries,
+            25
+        );
+        secrets.insert("REQUEST_TIMEOUT".to_string(), "soon".to_string());
+        assert_eq!(
+            Settings::from_secrets(&secrets).unwrap_err().to_string(),
+            "variables: REQUEST_TIMEOUT: must be an integer from 100 to 120000"
+        );
+    }
+
+    #[test]
+    fn api_keys_must_be_an_object_of_strings() {
+        let mut secrets = BTreeMap::new();
+        assert!(api_keys(&secrets).unwrap().is_empty());
+        secrets.insert("API_KEYS".to_string(), r#"{"a": "k1"}"#.to_string());
+        assert_eq!(api_keys(&secrets).unwrap()["a"], "k1");
+        secrets.insert("API_KEYS".to_string(), r#"["k1"]"#.to_string());
+        assert!(api_keys(&secrets).is_err());
+    }
+}

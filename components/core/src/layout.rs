@@ -1,0 +1,505 @@
+//! How services live in the key-value store, and the only code that writes there.
+//!
+//! Keys, per service (a handful, whatever the history length — Spin's default store documents
+//! 1,024 keys in all):
+//!
+//! | key | value | written |
+//! |---|---|---|
+//! | `svc/{id}/seq` | 8-byte LE counter | `increment`, every heartbeat |
+//! | `svc/{id}/log/{0..5}` | [`LogChunk`] JSON | CAS, every heartbeat |
+//! | `svc/{id}/state` | [`ServiceState`] JSON | CAS, every heartbeat and each silence |
+//! | `svc/{id}/flips` | [`FlipLog`] JSON (90 days) | CAS, only on a transition |
+//! | `sweep/last` | [`SweepMark`] JSON | CAS, once per sweep |
+//!
+//! So a heartbeat costs three writes (four when it changes the status), touches nothing shared
+//! with other services, and never rewrites a growing value.
+//!
+//! Ordering comes from `increment`, which is exact on every store. Compare-and-swap is exact
+//! only on keys that exist: on Spin's default store a swap against an absent key is an
+//! unconditional upsert, so two "first" writers can erase each other. Each key therefore has
+//! one designated creator — the writer holding the first sequence number that lands in it —
+//! and everyone else waits briefly for it to appear instead of creating it.
+
+use crate::clock::Clock;
+use crate::model::{LogEntry, ServiceState, Transition};
+use crate::state::{self, Beat, Change, Policy};
+use crate::store::{Store, StoreError};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+/// Log slots per service; each holds a chunk of `chunk_size` consecutive entries.
+pub const LOG_SLOTS: i64 = 5;
+/// How long transitions are kept.
+pub const HISTORY_MS: i64 = 90 * 24 * 3600 * 1000;
+/// Upper bound on kept transitions, so a flapping service cannot grow its value without limit.
+pub const MAX_FLIPS: usize = 2000;
+/// Attempts while a designated creator has not written a key yet (~3 s in all).
+const CREATE_WAIT_ATTEMPTS: u32 = 40;
+/// CAS attempts before giving up under extreme contention.
+const CAS_ATTEMPTS: u32 = 500;
+
+/// A run of consecutive log entries.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LogChunk {
+    pub chunk: i64,
+    pub entries: Vec<LogEntry>,
+}
+
+/// A service's transitions, oldest first.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FlipLog {
+    pub flips: Vec<Transition>,
+}
+
+/// When the last sweep ran.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SweepMark {
+    pub at: i64,
+}
+
+pub fn seq_key(id: &str) -> String {
+    format!("svc/{id}/seq")
+}
+pub fn state_key(id: &str) -> String {
+    format!("svc/{id}/state")
+}
+pub fn flips_key(id: &str) -> String {
+    format!("svc/{id}/flips")
+}
+pub fn log_key(id: &str, slot: i64) -> String {
+    format!("svc/{id}/log/{slot}")
+}
+pub const SWEEP_KEY: &str = "sweep/last";
+
+/// Entries per log chunk: `LOG_SLOTS - 1` chunks always cover the newest `max` entries.
+pub fn chunk_size(max_log_entries: usize) -> i64 {
+    ((max_log_entries as i64 + LOG_SLOTS - 2) / (LOG_SLOTS - 1)).max(1)
+}
+
+/// What happened to one accepted heartbeat.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recorded {
+    pub seq: i64,
+    /// Set when this heartbeat changed the state (it won the claim).
+    pub change: Option<Change>,
+}
+
+/// What a CAS update closure decided.
+enum Step<T, R> {
+    Write(T, R),
+    Done(R),
+}
+
+/// What to do when the key does not exist yet.
+#[derive(Clone, Copy, PartialEq)]
+enum Absent {
+    /// This writer is the key's designated creator.
+    Create,
+    /// Someone else creates it; wait, then create anyway if they never do.
+    Wait,
+    /// Nothing to update.
+    Skip,
+}
+
+fn decode<T: DeserializeOwned>(bytes: Option<Vec<u8>>) -> Option<T> {
+    // A value we cannot read is treated as absent-but-existing: overwriting it beats wedging
+    // the service forever.
+    bytes.and_then(|b| serde_json::from_slice(&b).ok())
+}
+
+fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    serde_json::to_vec(value).expect("plain data serializes")
+}
+
+/// Read-modify-write `key` with compare-and-swap until the swap lands.
+fn update<S: Store, T: Serialize + DeserializeOwned, R>(
+    store: &S,
+    clock: &dyn Clock,
+    key: &str,
+    absent: Absent,
+    mut f: impl FnMut(Option<T>) -> Step<T, R>,
+) -> Result<R, StoreError> {
+    let mut waited = 0;
+    for _ in 0..CAS_ATTEMPTS {
+        let (cas, bytes) = store.cas(key)?;
+        if bytes.is_none() {
+            match absent {
+                Absent::Skip => {
+                    if let Step::Done(r) = f(None) {
+                        return Ok(r);
+                    }
+                    return Err(StoreError(format!("{key} vanished")));
+                }
+                Absent::Wait if waited < CREATE_WAIT_ATTEMPTS => {
+                    waited += 1;
+                    clock.pause(5 * u64::from(waited.min(20)));
+                    continue;
+                }
+                _ => {}
+            }
+        }
+        match f(decode(bytes)) {
+            Step::Done(r) => return Ok(r),
+            Step::Write(value, r) => {
+                if store.swap(cas, &encode(&value))? {
+                    return Ok(r);
+                }
+            }
+        }
+    }
+    Err(StoreError(format!("{key}: too much contention")))
+}
+
+/// The storage layout with its one setting.
+#[derive(Debug, Clone, Copy)]
+pub struct Layout {
+    pub max_log_entries: usize,
+}
+
+impl Layout {
+    fn chunk_size(&self) -> i64 {
+        chunk_size(self.max_log_entries)
+    }
+
+    /// Record one validated heartbeat: number it, log it, then claim any state change.
+    pub fn record_heartbeat<S: Store>(
+        &self,
+        store: &S,
+        clock: &dyn Clock,
+        id: &str,
+        mut entry: LogEntry,
+        threshold_secs: u64,
+        policy: Policy,
+        wanted: impl Fn(crate::model::Event) -> bool,
+    ) -> Result<Recorded, StoreError> {
+        let seq = store.increment(&seq_key(id), 1)?;
+        entry.seq = seq;
+        let beat = Beat {
+            seq,
+            at: entry.at,
+            status: entry.status,
+            message: entry.message.clone(),
+        };
+        self.append_log(store, clock, id, entry)?;
+
+        let creator = if seq == 1 {
+            Absent::Create
+        } else {
+            Absent::Wait
+        };
+        let change = update(
+            store,
+            clock,
+            &state_key(id),
+            creator,
+            |cur: Option<ServiceState>| match state::apply_heartbeat(
+                cur.as_ref(),
+                &beat,
+                threshold_secs,
+                policy,
+                &wanted,
+            ) {
+                Some(change) => Step::Write(change.state.clone(), Some(change)),
+                None => Step::Done(None),
+            },
+        )?;
+        if let Some(change) = change.as_ref().filter(|c| !c.transitions.is_empty()) {
+            // Whoever created the state created the service's history with it.
+            let flips_creator = if change.transitions.first().map(|t| t.from)
+                == Some(crate::model::Status::Unknown)
+            {
+                Absent::Create
+            } else {
+                Absent::Wait
+            };
+            self.append_flips(
+                store,
+                clock,
+                id,
+                &change.transitions,
+                beat.at,
+                flips_creator,
+            )?;
+        }
+        Ok(Recorded { seq, change })
+    }
+
+    fn append_log<S: Store>(
+        &self,
+        store: &S,
+        clock: &dyn Clock,
+        id: &str,
+        entry: LogEntry,
+    ) -> Result<(), StoreError> {
+        let size = self.chunk_size();
+        let chunk = (entry.seq - 1) / size;
+        let slot = chunk % LOG_SLOTS;
+        // The slot exists after its first round; in that round the chunk's first entry creates it.
+        let absent = if chunk < LOG_SLOTS && (entry.seq - 1) % size == 0 {
+            Absent::Create
+        } else {
+            Absent::Wait
+        };
+        update(
+            store,
+            clock,
+            &log_key(id, slot),
+            absent,
+            |cur: Option<LogChunk>| {
+                let mut c = cur.unwrap_or_default();
+                if c.chunk > chunk {
+                    // A much newer chunk already took the slot: this entry aged out of the log.
+                    return Step::Done(());
+                }
+                if c.chunk < chunk || c.entries.is_empty() {
+                    c = LogChunk {
+                        chunk,
+                        entries: Vec::new(),
+                    };
+                }
+                if c.entries.iter().any(|e| e.seq == entry.seq) {
+                    return Step::Done(());
+                }
+                c.entries.push(entry.clone());
+                c.entries.sort_by_key(|e| e.seq);
+                Step::Write(c, ())
+            },
+        )
+    }
+
+    fn append_flips<S: Store>(
+        &self,
+        store: &S,
+        clock: &dyn Clock,
+        id: &str,
+        transitions: &[Transition],
+        now: i64,
+        absent: Absent,
+    ) -> Result<(), StoreError> {
+        update(
+            store,
+            clock,
+            &flips_key(id),
+            absent,
+            |cur: Option<FlipLog>| {
+                let mut log = cur.unwrap_or_default();
+                log.flips.extend(transitions.iter().cloned());
+                log.flips.sort_by_key(|t| t.at);
+                log.flips.retain(|t| now - t.at <= HISTORY_MS);
+                let excess = log.flips.len().saturating_sub(MAX_FLIPS);
+                log.flips.drain(..excess);
+                Step::Write(log, ())
+            },
+        )
+    }
+
+    /// Mark a silent service down, if it still needs it. The CAS makes overlapping sweeps (and
+    /// a racing heartbeat) agree on one winner.
+    pub fn record_silence<S: Store>(
+        &self,
+        store: &S,
+        clock: &dyn Clock,
+        id: &str,
+        threshold_secs: u64,
+        now: i64,
+        policy: Policy,
+        wanted: impl Fn(crate::model::Event) -> bool,
+    ) -> Result<Option<Change>, StoreError> {
+        let change = update(
+            store,
+            clock,
+            &state_key(id),
+            Absent::Skip,
+            |cur: Option<ServiceState>| match cur
+                .and_then(|s| state::apply_silence(&s, threshold_secs, now, policy, &wanted))
+            {
+                Some(change) => Step::Write(change.state.clone(), Some(change)),
+                None => Step::Done(None),
+            },
+        )?;
+        if let Some(change) = &change {
+            self.append_flips(store, clock, id, &change.transitions, now, Absent::Wait)?;
+        }
+        Ok(change)
+    }
+
+    /// States of many services in one batch read, in the order given.
+    pub fn states<S: Store>(
+        &self,
+        store: &S,
+        ids: &[&str],
+    ) -> Result<Vec<Option<ServiceState>>, StoreError> {
+        let keys: Vec<String> = ids.iter().map(|id| state_key(id)).collect();
+        Ok(store.get_many(&keys)?.into_iter().map(decode).collect())
+    }
+
+    /// Histories of many services in one batch read, in the order given.
+    pub fn histories<S: Store>(
+        &self,
+        store: &S,
+        ids: &[&str],
+    ) -> Result<Vec<Vec<Transition>>, StoreError> {
+        let keys: Vec<String> = ids.iter().map(|id| flips_key(id)).collect();
+        Ok(store
+            .get_many(&keys)?
+            .into_iter()
+            .map(|b| decode::<FlipLog>(b).unwrap_or_default().flips)
+            .collect())
+    }
+
+    /// The newest `max_log_entries` heartbeats of a service, newest first.
+    pub fn log<S: Store>(&self, store: &S, id: &str) -> Result<Vec<LogEntry>, StoreError> {
+        let keys: Vec<String> = (0..LOG_SLOTS).map(|slot| log_key(id, slot)).collect();
+        let mut entries: Vec<LogEntry> = store
+            .get_many(&keys)?
+            .into_iter()
+            .filter_map(decode::<LogChunk>)
+            .flat_map(|c| c.entries)
+            .collect();
+        entries.sort_by_key(|e| std::cmp::Reverse(e.seq));
+        entries.truncate(self.max_log_entries);
+        Ok(entries)
+    }
+
+    /// Claim the right to run an overdue sweep. Two claimers may both win on a brand-new
+    /// store (absent-key CAS); that only costs a duplicate sweep, which is idempotent.
+    pub fn claim_sweep<S: Store>(
+        &self,
+        store: &S,
+        now: i64,
+        overdue_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let (cas, bytes) = store.cas(SWEEP_KEY)?;
+        if let Some(mark) = decode::<SweepMark>(bytes) {
+            if now - mark.at < overdue_ms {
+                return Ok(false);
+            }
+        }
+        store.swap(cas, &encode(&SweepMark { at: now }))
+    }
+
+    /// Note that a sweep ran (an explicit `POST /api/sweep`).
+    pub fn mark_sweep<S: Store>(&self, store: &S, now: i64) -> Result<(), StoreError> {
+        store.set(SWEEP_KEY, &encode(&SweepMark { at: now }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::model::{Event, Status};
+    use crate::store::MemoryStore;
+
+    const POLICY: Policy = Policy { cooldown_ms: 0 };
+
+    fn entry(at: i64, status: Status, message: &str) -> LogEntry {
+        LogEntry {
+            seq: 0,
+            at,
+            status,
+            message: Some(message.into()),
+            metadata: None,
+        }
+    }
+
+    fn beat(
+        layout: &Layout,
+        store: &MemoryStore,
+        clock: &ManualClock,
+        at: i64,
+        status: Status,
+    ) -> Recorded {
+        layout
+            .record_heartbeat(
+                store,
+                clock,
+                "svc",
+                entry(at, status, &format!("m{at}")),
+                60,
+                POLICY,
+                |_| true,
+            )
+            .unwrap()
+    }
+
+    #[test]
+    fn a_steady_heartbeat_costs_three_writes_and_a_transition_four() {
+        let layout = Layout {
+            max_log_entries: 100,
+        };
+        let store = MemoryStore::default();
+        let clock = ManualClock::at(0);
+        beat(&layout, &store, &clock, 1, Status::Up);
+        store.writes.set(0);
+        beat(&layout, &store, &clock, 2, Status::Up);
+        assert_eq!(store.writes.get(), 3);
+        store.writes.set(0);
+        beat(&layout, &store, &clock, 3, Status::Down);
+        assert_eq!(store.writes.get(), 4);
+    }
+
+    #[test]
+    fn log_keeps_the_newest_entries_in_few_keys() {
+        let layout = Layout {
+            max_log_entries: 10,
+        };
+        let store = MemoryStore::default();
+        let clock = ManualClock::at(0);
+        for at in 1..=57 {
+            beat(&layout, &store, &clock, at, Status::Up);
+        }
+        let log = layout.log(&store, "svc").unwrap();
+        assert_eq!(log.len(), 10);
+        assert_eq!(log[0].at, 57);
+        assert_eq!(log[9].at, 48);
+        assert!(store.keys().len() <= 3 + LOG_SLOTS as usize);
+    }
+
+    #[test]
+    fn silence_is_claimed_once() {
+        let layout = Layout {
+            max_log_entries: 10,
+        };
+        let store = MemoryStore::default();
+        let clock = ManualClock::at(0);
+        beat(&layout, &store, &clock, 0, Status::Up);
+        let first = layout
+            .record_silence(&store, &clock, "svc", 60, 61_000, POLICY, |_| true)
+            .unwrap();
+        assert_eq!(first.unwrap().notify, Some(Event::Down));
+        let second = layout
+            .record_silence(&store, &clock, "svc", 60, 62_000, POLICY, |_| true)
+            .unwrap();
+        assert_eq!(second, None);
+        let flips = layout.histories(&store, &["svc"]).unwrap();
+        assert_eq!(flips[0].len(), 2);
+    }
+
+    #[test]
+    fn silence_on_a_never_seen_service_writes_nothing() {
+        let layout = Layout {
+            max_log_entries: 10,
+        };
+        let store = MemoryStore::default();
+        let clock = ManualClock::at(0);
+        assert_eq!(
+            layout
+                .record_silence(&store, &clock, "new", 60, 1_000_000, POLICY, |_| true)
+                .unwrap(),
+            None
+        );
+        assert!(store.keys().is_empty());
+    }
+
+    #[test]
+    fn sweep_claim_is_granted_once_per_interval() {
+        let layout = Layout {
+            max_log_entries: 10,
+        };
+        let store = MemoryStore::default();
+        assert!(layout.claim_sweep(&store, 0, 60_000).unwrap());
+        assert!(!layout.claim_sweep(&store, 30_000, 60_000).unwrap());
+        assert!(layout.claim_sweep(&store, 60_000, 60_000).unwrap());
+    }
+}

@@ -1,0 +1,23 @@
+//! heartbeat-core owns everything heartbeat-monitor *decides*: what the configuration means, how a
+//! service moves between statuses, how state is laid out in a key-value store so concurrent
+//! writers never lose a heartbeat, how uptime is computed, what each notification channel sends,
+//! and what every HTTP endpoint answers.
+//!
+//! It is plain Rust with no WebAssembly, WIT or host crates so the same code runs in the WASI
+//! components (Spin, heartbeat-host) and in the Cloudflare Worker. Hosts reach it through small
+//! ports — [`store::Store`], [`clock::Clock`], [`notify::Notifier`], [`channels::Outbound`],
+//! [`config::Secrets`] — and stay thin: decode the request, call core, encode the result.
+
+pub mod api;
+pub mod auth;
+pub mod channels;
+pub mod clock;
+pub mod config;
+pub mod layout;
+pub mod model;
+pub mod notify;
+pub mod state;
+pub mod store;
+pub mod sweep;
+pub mod time;
+pub mod uptime;

@@ -1,0 +1,165 @@
+//! The vocabulary: Service status, Heartbeat, Transition (a "flip"), Event.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// What the monitor believes about a service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Unknown,
+    Up,
+    Degraded,
+    Down,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Unknown => "unknown",
+            Status::Up => "up",
+            Status::Degraded => "degraded",
+            Status::Down => "down",
+        }
+    }
+
+    /// The statuses a heartbeat may report.
+    pub fn reported(s: &str) -> Option<Status> {
+        match s {
+            "up" => Some(Status::Up),
+            "degraded" => Some(Status::Degraded),
+            "down" => Some(Status::Down),
+            _ => None,
+        }
+    }
+}
+
+/// What people are told about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Event {
+    Down,
+    Up,
+    Degraded,
+}
+
+impl Event {
+    pub const ALL: [Event; 3] = [Event::Down, Event::Up, Event::Degraded];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Event::Down => "down",
+            Event::Up => "up",
+            Event::Degraded => "degraded",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Event> {
+        Event::ALL.into_iter().find(|e| e.as_str() == s)
+    }
+}
+
+/// Why a transition happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Reason {
+    /// A heartbeat reported a new status.
+    Heartbeat,
+    /// No heartbeat arrived within the staleness threshold.
+    Silence,
+}
+
+impl Reason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Heartbeat => "heartbeat",
+            Reason::Silence => "silence",
+        }
+    }
+}
+
+/// One change of status, as stored in a service's history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Transition {
+    pub at: i64,
+    pub from: Status,
+    pub to: Status,
+    pub reason: Reason,
+}
+
+impl Transition {
+    /// The event this transition tells people about, if any: entering down or degraded, and
+    /// recovering to up from down or degraded (not the first heartbeat of a new service).
+    pub fn event(&self) -> Option<Event> {
+        match (self.from, self.to) {
+            (from, to) if from == to => None,
+            (_, Status::Down) => Some(Event::Down),
+            (_, Status::Degraded) => Some(Event::Degraded),
+            (Status::Down | Status::Degraded, Status::Up) => Some(Event::Up),
+            _ => None,
+        }
+    }
+}
+
+/// One accepted heartbeat, as kept in the log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogEntry {
+    /// Arrival order within the service, from the store's atomic counter.
+    pub seq: i64,
+    pub at: i64,
+    pub status: Status,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Map<String, Value>>,
+}
+
+/// When each event was last handed to the notifier, for cooldown.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Notified {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub down: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub up: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub degraded: Option<i64>,
+    /// The current down/degraded episode was notified, so its recovery must be.
+    #[serde(default)]
+    pub episode: bool,
+}
+
+impl Notified {
+    pub fn last(&self, event: Event) -> Option<i64> {
+        match event {
+            Event::Down => self.down,
+            Event::Up => self.up,
+            Event::Degraded => self.degraded,
+        }
+    }
+
+    pub fn record(&mut self, event: Event, at: i64) {
+        let slot = match event {
+            Event::Down => &mut self.down,
+            Event::Up => &mut self.up,
+            Event::Degraded => &mut self.degraded,
+        };
+        *slot = Some(at);
+    }
+}
+
+/// The per-service record every status change is claimed on (compare-and-swap).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceState {
+    /// Stored status; read-time staleness may still make it `down`.
+    pub status: Status,
+    /// When `status` began.
+    pub since: i64,
+    /// Newest heartbeat applied, ordered by (`last_heartbeat`, `seq`).
+    pub seq: i64,
+    pub last_heartbeat: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_message: Option<String>,
+    #[serde(default)]
+    pub notified: Notified,
+}

@@ -1,0 +1,345 @@
+//! The service state machine, as pure functions over [`ServiceState`].
+//!
+//! `unknown` until the first heartbeat; then the status each heartbeat reports; `down` once the
+//! service has been silent longer than its threshold. A change is a [`Transition`]; the storage
+//! layout claims it with compare-and-swap, so whichever writer's swap lands is the one that
+//! emits it — exactly once.
+
+use crate::model::{Event, Notified, Reason, ServiceState, Status, Transition};
+
+/// The incoming heartbeat, already validated and ordered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Beat {
+    pub seq: i64,
+    pub at: i64,
+    pub status: Status,
+    pub message: Option<String>,
+}
+
+/// What to tell people about, decided when the change is claimed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    pub cooldown_ms: i64,
+}
+
+/// A state change ready to be claimed: the new record, the transitions it makes, and the
+/// event to notify (already past cooldown and filters), if any.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub state: ServiceState,
+    pub transitions: Vec<Transition>,
+    pub notify: Option<Event>,
+}
+
+/// Whether `state` has been silent past the threshold at `now`.
+pub fn is_silent(state: &ServiceState, threshold_secs: u64, now: i64) -> bool {
+    now - state.last_heartbeat > threshold_secs as i64 * 1000
+}
+
+/// The status shown at `now`: staleness is applied at read time, so readers are right between
+/// sweeps.
+pub fn effective_status(state: Option<&ServiceState>, threshold_secs: u64, now: i64) -> Status {
+    match state {
+        None => Status::Unknown,
+        Some(s) if is_silent(s, threshold_secs, now) => Status::Down,
+        Some(s) => s.status,
+    }
+}
+
+/// Decide whether `event` may be sent now, and remember it if so. A recovery that ends a
+/// notified down/degraded episode is always sent; otherwise a repeat of the same event inside
+/// the cooldown is suppressed. `wanted` is false when no channel takes this event.
+fn decide(notified: &mut Notified, event: Event, now: i64, policy: Policy, wanted: bool) -> bool {
+    let allowed = (event == Event::Up && notified.episode)
+        || notified
+            .last(event)
+            .is_none_or(|last| now - last >= policy.cooldown_ms);
+    let send = wanted && allowed;
+    if send {
+        notified.record(event, now);
+    }
+    match event {
+        Event::Up => notified.episode = false,
+        Event::Down | Event::Degraded => notified.episode |= send,
+    }
+    send
+}
+
+/// Apply a heartbeat. `None` when a newer heartbeat is already applied (the older one is still
+/// logged, but must not move the state backwards).
+pub fn apply_heartbeat(
+    current: Option<&ServiceState>,
+    beat: &Beat,
+    threshold_secs: u64,
+    policy: Policy,
+    wanted: impl Fn(Event) -> bool,
+) -> Option<Change> {
+    let mut transitions = Vec::new();
+    let (from, mut notified, since) = match current {
+        None => (Status::Unknown, Notified::default(), beat.at),
+        Some(cur) => {
+            if (beat.at, beat.seq) < (cur.last_heartbeat, cur.seq) {
+                return None;
+            }
+            let mut from = cur.status;
+            if from != Status::Down && is_silent(cur, threshold_secs, beat.at) {
+                // The sweep has not recorded the silence yet; keep history exact.
+                let at = cur.last_heartbeat + threshold_secs as i64 * 1000;
+                transitions.push(Transition {
+                    at,
+                    from,
+                    to: Status::Down,
+                    reason: Reason::Silence,
+                });
+                from = Status::Down;
+            }
+            (from, cur.notified.clone(), cur.since)
+        }
+    };
+    let mut notify = None;
+    let since = if from != beat.status {
+        let t = Transition {
+            at: beat.at,
+            from,
+            to: beat.status,
+            reason: Reason::Heartbeat,
+        };
+        if let Some(event) = t.event() {
+            notify = decide(&mut notified, event, beat.at, policy, wanted(event)).then_some(event);
+        }
+        transitions.push(t);
+        beat.at
+    } else {
+        since
+    };
+    Some(Change {
+        state: ServiceState {
+            status: beat.status,
+            since,
+            seq: beat.seq,
+            last_heartbeat: beat.at,
+            last_message: beat.message.clone(),
+            notified,
+        },
+        transitions,
+        notify,
+    })
+}
+
+/// Mark a silent service down. `None` when there is nothing to change.
+pub fn apply_silence(
+    current: &ServiceState,
+    threshold_secs: u64,
+    now: i64,
+    policy: Policy,
+    wanted: impl Fn(Event) -> bool,
+) -> Option<Change> {
+    if current.status == Status::Down || !is_silent(current, threshold_secs, now) {
+        return None;
+    }
+    let t = Transition {
+        at: current.last_heartbeat + threshold_secs as i64 * 1000,
+        from: current.status,
+        to: Status::Down,
+        reason: Reason::Silence,
+    };
+    let mut state = current.clone();
+    let notify = decide(
+        &mut state.notified,
+        Event::Down,
+        now,
+        policy,
+        wanted(Event::Down),
+    )
+    .then_some(Event::Down);
+    state.status = Status::Down;
+    state.since = t.at;
+    Some(Change {
+        state,
+        transitions: vec![t],
+        notify,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: i64 = 60_000;
+    const POLICY: Policy = Policy {
+        cooldown_ms: 5 * MIN,
+    };
+
+    fn beat(seq: i64, at: i64, status: Status) -> Beat {
+        Beat {
+            seq,
+            at,
+            status,
+            message: None,
+        }
+    }
+
+    fn all(_: Event) -> bool {
+        true
+    }
+
+    #[test]
+    fn first_heartbeat_moves_unknown_to_up_without_an_event() {
+        let c = apply_heartbeat(None, &beat(1, 0, Status::Up), 60, POLICY, all).unwrap();
+        assert_eq!(c.state.status, Status::Up);
+        assert_eq!(c.transitions.len(), 1);
+        assert_eq!(
+            (c.transitions[0].from, c.transitions[0].to),
+            (Status::Unknown, Status::Up)
+        );
+        assert_eq!(c.notify, None);
+    }
+
+    #[test]
+    fn first_heartbeat_reporting_down_notifies_down() {
+        let c = apply_heartbeat(None, &beat(1, 0, Status::Down), 60, POLICY, all).unwrap();
+        assert_eq!(c.notify, Some(Event::Down));
+    }
+
+    #[test]
+    fn older_heartbeat_never_moves_state_backwards() {
+        let s = apply_heartbeat(None, &beat(2, 1000, Status::Up), 60, POLICY, all)
+            .unwrap()
+            .state;
+        assert_eq!(
+            apply_heartbeat(Some(&s), &beat(1, 900, Status::Down), 60, POLICY, all),
+            None
+        );
+    }
+
+    #[test]
+    fn silence_marks_down_once_and_recovery_notifies_up() {
+        let s = apply_heartbeat(None, &beat(1, 0, Status::Up), 60, POLICY, all)
+            .unwrap()
+            .state;
+        assert_eq!(
+            apply_silence(&s, 60, 60_000, POLICY, all),
+            None,
+            "exactly at threshold is not silent"
+        );
+        let down = apply_silence(&s, 60, 61_000, POLICY, all).unwrap();
+        assert_eq!(down.notify, Some(Event::Down));
+        assert_eq!(down.transitions[0].at, 60_000);
+        assert_eq!(apply_silence(&down.state, 60, 120_000, POLICY, all), None);
+        let up = apply_heartbeat(
+            Some(&down.state),
+            &beat(2, 90_000, Status::Up),
+            60,
+            POLICY,
+            all,
+        )
+        .unwrap();
+        assert_eq!(up.notify, Some(Event::Up));
+    }
+
+    #[test]
+    fn sends_recovery_even_inside_cooldown_but_suppresses_repeated_down() {
+        let s = apply_heartbeat(None, &beat(1, 0, Status::Up), 3600, POLICY, all)
+            .unwrap()
+            .state;
+        let d1 = apply_silence(&s, 60, 61_000, POLICY, all).unwrap();
+        let u1 = apply_heartbeat(
+            Some(&d1.state),
+            &beat(2, 62_000, Status::Up),
+            3600,
+            POLICY,
+            all,
+        )
+        .unwrap();
+        let d2 = apply_heartbeat(
+            Some(&u1.state),
+            &beat(3, 63_000, Status::Down),
+            3600,
+            POLICY,
+            all,
+        )
+        .unwrap();
+        assert_eq!(d2.notify, None, "second down inside cooldown is suppressed");
+        let u2 = apply_heartbeat(
+            Some(&d2.state),
+            &beat(4, 64_000, Status::Up),
+            3600,
+            POLICY,
+            all,
+        )
+        .unwrap();
+        assert_eq!(
+            u2.notify, None,
+            "its recovery follows an un-notified down, so cooldown applies"
+        );
+        let d3 = apply_heartbeat(
+            Some(&u2.state),
+            &beat(5, 64_000 + 5 * MIN, Status::Down),
+            3600,
+            POLICY,
+            all,
+        )
+        .unwrap();
+        assert_eq!(d3.notify, Some(Event::Down), "cooldown over");
+        let u3 = apply_heartbeat(
+            Some(&d3.state),
+            &beat(6, 64_001 + 5 * MIN, Status::Up),
+            3600,
+            POLICY,
+            all,
+        )
+        .unwrap();
+        assert_eq!(
+            u3.notify,
+            Some(Event::Up),
+            "recovery after a notified down is always sent"
+        );
+    }
+
+    #[test]
+    fn heartbeat_after_unrecorded_silence_records_the_down_and_recovers() {
+        let s = apply_heartbeat(None, &beat(1, 0, Status::Up), 60, POLICY, all)
+            .unwrap()
+            .state;
+        let c = apply_heartbeat(Some(&s), &beat(2, 600_000, Status::Up), 60, POLICY, all).unwrap();
+        let kinds: Vec<_> = c
+            .transitions
+            .iter()
+            .map(|t| (t.from, t.to, t.reason))
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![
+                (Status::Up, Status::Down, Reason::Silence),
+                (Status::Down, Status::Up, Reason::Heartbeat)
+            ]
+        );
+        assert_eq!(c.notify, Some(Event::Up));
+    }
+
+    #[test]
+    fn unwanted_events_are_not_counted_as_notified() {
+        let s = apply_heartbeat(None, &beat(1, 0, Status::Up), 60, POLICY, all)
+            .unwrap()
+            .state;
+        let d = apply_silence(&s, 60, 61_000, POLICY, |_| false).unwrap();
+        assert_eq!(d.notify, None);
+        assert_eq!(d.state.notified.down, None);
+    }
+
+    #[test]
+    fn degraded_is_an_event_and_effective_status_applies_staleness() {
+        let s = apply_heartbeat(None, &beat(1, 0, Status::Up), 60, POLICY, all)
+            .unwrap()
+            .state;
+        let d =
+            apply_heartbeat(Some(&s), &beat(2, 1000, Status::Degraded), 60, POLICY, all).unwrap();
+        assert_eq!(d.notify, Some(Event::Degraded));
+        assert_eq!(
+            effective_status(Some(&d.state), 60, 61_000),
+            Status::Degraded
+        );
+        assert_eq!(effective_status(Some(&d.state), 60, 61_001), Status::Down);
+        assert_eq!(effective_status(None, 60, 0), Status::Unknown);
+    }
+}
