@@ -1,1 +1,106 @@
+//! The notifiers component: exports `heartbeat:monitor/notifier`. It loads the channel config,
+//! lets heartbeat-core build each vendor request, and sends them with `wasi:http`. Ingest, sweep
+//! and dashboard import it — linked by heartbeat-host, composed by Spin as a dependency.
+#![expect(unsafe_code, reason = "wit-bindgen generates the notifier export glue")]
 
+mod outbound;
+
+use exports::heartbeat::monitor::notifier::{Guest, Notification};
+use heartbeat::monitor::types::{Delivery, EventKind, ServiceStatus};
+use heartbeat_core::config::{Secrets, Settings};
+use heartbeat_core::model::{Event, Reason, Status, Transition};
+use heartbeat_core::notify;
+use heartbeat_guest::time::WallClock;
+
+wit_bindgen::generate!({
+    path: "../../wit",
+    world: "heartbeat:monitor/notifiers",
+    generate_all,
+});
+
+/// Secrets from `wasi:config` (lower-case Spin variable names).
+struct Variables;
+
+impl Secrets for Variables {
+    fn get(&self, name: &str) -> Option<String> {
+        wasi::config::store::get(&name.to_ascii_lowercase())
+            .ok()
+            .flatten()
+    }
+}
+
+fn status(s: ServiceStatus) -> Status {
+    match s {
+        ServiceStatus::Unknown => Status::Unknown,
+        ServiceStatus::Up => Status::Up,
+        ServiceStatus::Degraded => Status::Degraded,
+        ServiceStatus::Down => Status::Down,
+    }
+}
+
+fn failed(error: String) -> Vec<Delivery> {
+    vec![Delivery {
+        channel: "(configuration)".into(),
+        channel_type: String::new(),
+        ok: false,
+        http_status: None,
+        latency_ms: 0,
+        error: Some(error),
+    }]
+}
+
+struct Notifiers;
+
+impl Guest for Notifiers {
+    fn deliver(n: Notification) -> Vec<Delivery> {
+        let config = match heartbeat_guest::files::load_config() {
+            Ok(c) => c,
+            Err(e) => return failed(e),
+        };
+        let settings = match Settings::from_secrets(&Variables) {
+            Ok(s) => s,
+            Err(e) => return failed(e.to_string()),
+        };
+        let notification = notify::Notification {
+            event: match n.event {
+                EventKind::Down => Event::Down,
+                EventKind::Up => Event::Up,
+                EventKind::Degraded => Event::Degraded,
+            },
+            service_id: n.transition.service_id.clone(),
+            service_name: n.service_name,
+            transition: Transition {
+                at: n.transition.at_ms,
+                from: status(n.transition.from),
+                to: status(n.transition.to),
+                reason: if n.transition.reason == "silence" {
+                    Reason::Silence
+                } else {
+                    Reason::Heartbeat
+                },
+            },
+            last_heartbeat: n.last_heartbeat_ms,
+            message: n.message,
+        };
+        notify::deliver(
+            &config,
+            &Variables,
+            &outbound::WasiHttp,
+            &WallClock,
+            settings.request_timeout_ms,
+            &notification,
+        )
+        .into_iter()
+        .map(|d| Delivery {
+            channel: d.channel,
+            channel_type: d.channel_type,
+            ok: d.ok,
+            http_status: d.http_status,
+            latency_ms: d.latency_ms,
+            error: d.error,
+        })
+        .collect()
+    }
+}
+
+export!(Notifiers);

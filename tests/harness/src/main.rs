@@ -1,1 +1,150 @@
-fn main() {}
+//! `heartbeat-host`: parse flags, run, map errors to exit codes.
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use heartbeat_host::kv::AbsentCas;
+use heartbeat_host::{prepare, server, HostOptions, StoreChoice};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(
+    name = "heartbeat-host",
+    version,
+    about = "Run the heartbeat-monitor components on wasmtime"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args)]
+struct AppArgs {
+    /// The Spin manifest describing the app.
+    #[arg(long, default_value = "spin.toml")]
+    manifest: PathBuf,
+    /// Use this directory for the /config mount instead of the manifest's.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Load the .wasm files from this directory (by file name) instead of the ones built with
+    /// heartbeat-host. Use `--components manifest` for the manifest's own `source` paths.
+    #[arg(long)]
+    components: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate the configuration and serve the monitor.
+    Up {
+        #[command(flatten)]
+        app: AppArgs,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:3000")]
+        listen: SocketAddr,
+        /// Directory of the durable SQLite store.
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+        /// Keep state in memory only (lost at exit).
+        #[arg(long)]
+        memory: bool,
+        /// Seconds between sweeps; 0 turns the timer off.
+        #[arg(long, default_value_t = 60)]
+        sweep_every: u64,
+        /// Make compare-and-swap on absent keys an upsert, like Spin's default store.
+        #[arg(long)]
+        spin_like_store: bool,
+    },
+    /// Validate the manifest, components and configuration, then exit.
+    Check {
+        #[command(flatten)]
+        app: AppArgs,
+    },
+}
+
+fn options(app: &AppArgs) -> HostOptions {
+    let mut o = HostOptions::new(&app.manifest);
+    o.config_dir = app.config.clone();
+    match app.components.as_deref() {
+        Some("manifest") => o.components_dir = None,
+        Some(dir) => o.components_dir = Some(PathBuf::from(dir)),
+        None => {}
+    }
+    o
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Check { app } => {
+            let prepared = prepare(&options(&app))?;
+            for w in &prepared.warnings {
+                eprintln!("warning: {w}");
+            }
+            println!("configuration is valid");
+            Ok(())
+        }
+        Command::Up {
+            app,
+            listen,
+            data,
+            memory,
+            sweep_every,
+            spin_like_store,
+        } => {
+            let mut o = options(&app);
+            o.listen = listen;
+            o.store = if memory {
+                StoreChoice::Memory
+            } else {
+                StoreChoice::Sqlite(data.join("heartbeat.db"))
+            };
+            o.absent_cas = if spin_like_store {
+                AbsentCas::Upsert
+            } else {
+                AbsentCas::Exact
+            };
+            o.sweep_every = (sweep_every > 0).then(|| Duration::from_secs(sweep_every));
+            let prepared = prepare(&o)?;
+            for w in &prepared.warnings {
+                tracing::warn!("{w}");
+            }
+            let tokio = tokio::runtime::Runtime::new()?;
+            tokio.block_on(async move {
+                let listener = tokio::net::TcpListener::bind(o.listen).await?;
+                let store = match &o.store {
+                    StoreChoice::Memory => "memory (not durable)".to_string(),
+                    StoreChoice::Sqlite(p) => p.display().to_string(),
+                };
+                println!(
+                    "heartbeat-monitor on http://{}  store: {store}",
+                    listener.local_addr()?
+                );
+                if let Some(every) = o.sweep_every {
+                    tokio::spawn(server::sweep_timer(prepared.runtime.clone(), every));
+                }
+                server::serve(prepared.runtime, listener, async {
+                    let _ = tokio::signal::ctrl_c().await;
+                })
+                .await
+            })
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,wasmtime=warn,cranelift=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! heartbeat-guest is the thin layer between heartbeat-core and the WASI world the components
+//! live in: it implements core's ports over `wasi:keyvalue`, `wasi:config`, the wall clock, the
+//! read-only `/config` mount and the `heartbeat:monitor/notifier` import, and converts spin-sdk
+//! HTTP types to core's. Each component is then one `#[http_component]` function.
+
+pub mod files;
+pub mod http;
+pub mod time;
+
+#[cfg(feature = "http-component")]
+mod bindings;
+#[cfg(feature = "http-component")]
+pub mod kv;
+#[cfg(feature = "http-component")]
+pub mod notifier;
+#[cfg(feature = "http-component")]
+pub mod vars;
+
+#[cfg(feature = "http-component")]
+pub use serve::serve;
+
+#[cfg(feature = "http-component")]
+mod serve {
+    use crate::{
+        files, http, kv::KvStore, notifier::NotifierImport, time::WallClock, vars::Variables,
+    };
+    use heartbeat_core::api::{Context, Request, Response};
+    use heartbeat_core::config::Settings;
+
+    /// Name of the key-value store every component opens (`key_value_stores` in spin.toml).
+    pub const STORE: &str = "default";
+
+    /// Load configuration and ports, then let `handler` answer. Configuration problems and a
+    /// missing store are answered as 500s that say what to fix (never with secret values).
+    pub fn serve(
+        req: spin_sdk::http::Request,
+        handler: fn(&Context<'_, KvStore>, &Request) -> Response,
+    ) -> spin_sdk::http::Response {
+        let request = http::request(&req);
+        let secrets = Variables;
+        let config = match files::load_config() {
+            Ok(c) => c,
+            Err(e) => return http::response(Response::error(500, e)),
+        };
+        let settings = match Settings::from_secrets(&secrets) {
+            Ok(s) => s,
+            Err(e) => return http::response(Response::error(500, e.to_string())),
+        };
+        let store = match KvStore::open(STORE) {
+            Ok(s) => s,
+            Err(e) => return http::response(Response::error(500, e)),
+        };
+        let ctx = Context {
+            store: &store,
+            clock: &WallClock,
+            notifier: &NotifierImport,
+            config: &config,
+            settings: &settings,
+            secrets: &secrets,
+        };
+        http::response(handler(&ctx, &request))
+    }
+}

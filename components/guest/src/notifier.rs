@@ -1,0 +1,55 @@
+//! heartbeat-core's `Notifier` over the `heartbeat:monitor/notifier` import.
+
+use crate::bindings::heartbeat::monitor::{notifier, types};
+use heartbeat_core::model::{Event, Reason, Status};
+use heartbeat_core::notify::{Delivery, Notification, Notifier};
+
+/// Calls the notifiers component (linked by the host, or composed by Spin).
+#[derive(Debug, Clone, Copy)]
+pub struct NotifierImport;
+
+fn status(s: Status) -> types::ServiceStatus {
+    match s {
+        Status::Unknown => types::ServiceStatus::Unknown,
+        Status::Up => types::ServiceStatus::Up,
+        Status::Degraded => types::ServiceStatus::Degraded,
+        Status::Down => types::ServiceStatus::Down,
+    }
+}
+
+impl Notifier for NotifierImport {
+    fn deliver(&self, n: &Notification) -> Vec<Delivery> {
+        let event = match n.event {
+            Event::Down => types::EventKind::Down,
+            Event::Up => types::EventKind::Up,
+            Event::Degraded => types::EventKind::Degraded,
+        };
+        let wit = notifier::Notification {
+            event,
+            service_name: n.service_name.clone(),
+            transition: types::Transition {
+                service_id: n.service_id.clone(),
+                from: status(n.transition.from),
+                to: status(n.transition.to),
+                reason: match n.transition.reason {
+                    Reason::Heartbeat => "heartbeat".into(),
+                    Reason::Silence => "silence".into(),
+                },
+                at_ms: n.transition.at,
+            },
+            last_heartbeat_ms: n.last_heartbeat,
+            message: n.message.clone(),
+        };
+        notifier::deliver(&wit)
+            .into_iter()
+            .map(|d| Delivery {
+                channel: d.channel,
+                channel_type: d.channel_type,
+                ok: d.ok,
+                http_status: d.http_status,
+                latency_ms: d.latency_ms,
+                error: d.error,
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,76 @@
+//! Start-up checks: refuse to serve a configuration that would fail later, and say exactly
+//! what to fix (file and field path, or the variable to declare).
+
+use crate::runtime::{Runtime, NOTIFIER_IMPORT};
+use anyhow::{bail, Result};
+use heartbeat_core::channels::secret_names;
+use heartbeat_core::config::{api_keys, Config, Settings};
+use std::collections::BTreeMap;
+
+/// Guest path of the configuration mount.
+pub const CONFIG_MOUNT: &str = "/config";
+
+/// Validate configuration and secrets as each component will see them. Returns warnings
+/// (things that work but will fail a delivery) or an error naming the problem.
+pub fn check(rt: &Runtime) -> Result<Vec<String>> {
+    let mut warnings = Vec::new();
+    let mut checked_config = false;
+    for (name, component) in &rt.manifest.component {
+        let Some(profile) = rt.profile(name) else {
+            continue;
+        };
+        // Secrets as heartbeat-core names them: upper-case.
+        let secrets: BTreeMap<String, String> = profile
+            .variables
+            .iter()
+            .map(|(k, v)| (k.to_ascii_uppercase(), v.clone()))
+            .collect();
+        Settings::from_secrets(&secrets).map_err(|e| anyhow::anyhow!("component {name}: {e}"))?;
+        api_keys(&secrets).map_err(|e| anyhow::anyhow!("component {name}: {e}"))?;
+
+        let Some((dir, _)) = rt
+            .mounts(name)
+            .iter()
+            .find(|(_, guest)| guest == CONFIG_MOUNT)
+        else {
+            continue;
+        };
+        let read = |file: &str| {
+            std::fs::read_to_string(dir.join(file))
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", dir.join(file).display()))
+        };
+        let config = Config::parse(&read("services.json")?, &read("notifications.json")?)
+            .map_err(|e| anyhow::anyhow!("invalid configuration in {}: {e}", dir.display()))?;
+        checked_config = true;
+
+        if !component.dependencies.contains_key(NOTIFIER_IMPORT) {
+            continue;
+        }
+        for channel in config.notifications.channels.iter().filter(|c| c.enabled) {
+            for (secret, required) in secret_names(channel) {
+                let var = secret.to_ascii_lowercase();
+                if !profile.variables.contains_key(&var) {
+                    bail!(
+                        "channel \"{}\" ({}) needs the variable {var}: declare it in spin.toml under [variables] and [component.{name}.variables] (Spin serves only declared variables)",
+                        channel.name,
+                        channel.kind.name()
+                    );
+                }
+                if required && profile.variables[&var].trim().is_empty() {
+                    let w = format!(
+                        "channel \"{}\": {secret} is empty; set SPIN_VARIABLE_{} or its deliveries will fail",
+                        channel.name,
+                        var.to_ascii_uppercase()
+                    );
+                    if !warnings.contains(&w) {
+                        warnings.push(w);
+                    }
+                }
+            }
+        }
+    }
+    if !checked_config {
+        bail!("no component mounts the configuration at {CONFIG_MOUNT} (files in spin.toml)");
+    }
+    Ok(warnings)
+}

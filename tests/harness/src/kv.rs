@@ -1,0 +1,237 @@
+//! Key-value backends behind `wasi:keyvalue`: SQLite on disk (the default; a write returns only
+//! after it is committed) and memory (tests). [`AbsentCas::Upsert`] reproduces Spin's default
+//! store, where compare-and-swap against a key that does not exist yet writes unconditionally,
+//! so the concurrency tests prove the storage layout survives it.
+
+use anyhow::{Context, Result};
+use rusqlite::{params, Connection, OptionalExtension};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Mutex;
+
+pub use heartbeat_core::store::AbsentCas;
+
+/// One key-value backend, shared by every component instance.
+pub trait Backend: Send + Sync {
+    fn get(&self, store: &str, key: &str) -> Result<Option<Vec<u8>>>;
+    fn set(&self, store: &str, key: &str, value: &[u8]) -> Result<()>;
+    fn delete(&self, store: &str, key: &str) -> Result<()>;
+    fn keys(&self, store: &str) -> Result<Vec<String>>;
+    /// Add `delta` to the 8-byte little-endian value (absent = 0) and return the sum.
+    fn increment(&self, store: &str, key: &str, delta: i64) -> Result<i64>;
+    /// Write `value` if the key holds `expected` (`None`: absent). Returns whether it wrote.
+    fn compare_and_swap(
+        &self,
+        store: &str,
+        key: &str,
+        expected: Option<&[u8]>,
+        value: &[u8],
+    ) -> Result<bool>;
+}
+
+fn counter(bytes: Option<&[u8]>) -> i64 {
+    bytes
+        .and_then(|b| <[u8; 8]>::try_from(b).ok())
+        .map(i64::from_le_bytes)
+        .unwrap_or(0)
+}
+
+/// Everything in memory, lost at exit.
+#[derive(Default)]
+pub struct MemoryBackend {
+    data: Mutex<HashMap<(String, String), Vec<u8>>>,
+}
+
+impl Backend for MemoryBackend {
+    fn get(&self, store: &str, key: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .data
+            .lock()
+            .unwrap()
+            .get(&(store.into(), key.into()))
+            .cloned())
+    }
+
+    fn set(&self, store: &str, key: &str, value: &[u8]) -> Result<()> {
+        self.data
+            .lock()
+            .unwrap()
+            .insert((store.into(), key.into()), value.to_vec());
+        Ok(())
+    }
+
+    fn delete(&self, store: &str, key: &str) -> Result<()> {
+        self.data
+            .lock()
+            .unwrap()
+            .remove(&(store.into(), key.into()));
+        Ok(())
+    }
+
+    fn keys(&self, store: &str) -> Result<Vec<String>> {
+        let data = self.data.lock().unwrap();
+        Ok(data
+            .keys()
+            .filter(|(s, _)| s == store)
+            .map(|(_, k)| k.clone())
+            .collect())
+    }
+
+    fn increment(&self, store: &str, key: &str, delta: i64) -> Result<i64> {
+        let mut data = self.data.lock().unwrap();
+        let slot = data.entry((store.into(), key.into())).or_default();
+        let next = counter(Some(slot)) + delta;
+        *slot = next.to_le_bytes().to_vec();
+        Ok(next)
+    }
+
+    fn compare_and_swap(
+        &self,
+        store: &str,
+        key: &str,
+        expected: Option<&[u8]>,
+        value: &[u8],
+    ) -> Result<bool> {
+        let mut data = self.data.lock().unwrap();
+        let k = (store.to_string(), key.to_string());
+        if data.get(&k).map(Vec::as_slice) != expected {
+            return Ok(false);
+        }
+        data.insert(k, value.to_vec());
+        Ok(true)
+    }
+}
+
+/// A SQLite file: durable, and every operation is one committed transaction.
+pub struct SqliteBackend {
+    conn: Mutex<Connection>,
+}
+
+impl SqliteBackend {
+    pub fn open(path: &Path) -> Result<SqliteBackend> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create data directory {}", dir.display()))?;
+        }
+        let conn = Connection::open(path)
+            .with_context(|| format!("cannot open store {}", path.display()))?;
+        // WAL + FULL: a commit survives a crash of this process or the machine.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS kv (
+                store TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL,
+                PRIMARY KEY (store, key)) WITHOUT ROWID;",
+        )?;
+        Ok(SqliteBackend {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn read(conn: &Connection, store: &str, key: &str) -> Result<Option<Vec<u8>>> {
+        Ok(conn
+            .query_row(
+                "SELECT value FROM kv WHERE store = ?1 AND key = ?2",
+                params![store, key],
+                |row| row.get(0),
+            )
+            .optional()?)
+    }
+
+    fn write(conn: &Connection, store: &str, key: &str, value: &[u8]) -> Result<()> {
+        conn.execute(
+            "INSERT INTO kv (store, key, value) VALUES (?1, ?2, ?3)
+             ON CONFLICT (store, key) DO UPDATE SET value = excluded.value",
+            params![store, key, value],
+        )?;
+        Ok(())
+    }
+}
+
+impl Backend for SqliteBackend {
+    fn get(&self, store: &str, key: &str) -> Result<Option<Vec<u8>>> {
+        Self::read(&self.conn.lock().unwrap(), store, key)
+    }
+
+    fn set(&self, store: &str, key: &str, value: &[u8]) -> Result<()> {
+        Self::write(&self.conn.lock().unwrap(), store, key, value)
+    }
+
+    fn delete(&self, store: &str, key: &str) -> Result<()> {
+        self.conn.lock().unwrap().execute(
+            "DELETE FROM kv WHERE store = ?1 AND key = ?2",
+            params![store, key],
+        )?;
+        Ok(())
+    }
+
+    fn keys(&self, store: &str) -> Result<Vec<String>> {
+        let conn = self.conn.lock().unwrap();
+        let mut stmt = conn.prepare("SELECT key FROM kv WHERE store = ?1 ORDER BY key")?;
+        let keys = stmt
+            .query_map(params![store], |row| row.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        Ok(keys)
+    }
+
+    fn increment(&self, store: &str, key: &str, delta: i64) -> Result<i64> {
+        let mut conn = self.conn.lock().unwrap();
+        let tx = conn.transaction()?;
+        let next = counter(Self::read(&tx, store, key)?.as_deref()) + delta;
+        Self::write(&tx, store, key, &next.to_le_bytes())?;
+        tx.commit()?;
+        Ok(next)
+    }
+
+    fn compare_and_swap(
+        &self,
+        store: &str,
+        key: &str,
+        expected: Option<&[u8]>,
+        value: &[u8],
+    ) -> Result<bool> {
+        let mut conn = self.conn.lock().unwrap();
+        let tx = conn.transaction()?;
+        if Self::read(&tx, store, key)?.as_deref() != expected {
+            return Ok(false);
+        }
+        Self::write(&tx, store, key, value)?;
+        tx.commit()?;
+        Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exercise(b: &dyn Backend) {
+        assert_eq!(b.get("s", "k").unwrap(), None);
+        assert_eq!(b.increment("s", "n", 1).unwrap(), 1);
+        assert_eq!(b.increment("s", "n", 2).unwrap(), 3);
+        assert!(b.compare_and_swap("s", "k", None, b"a").unwrap());
+        assert!(!b.compare_and_swap("s", "k", None, b"b").unwrap());
+        assert!(b.compare_and_swap("s", "k", Some(b"a"), b"c").unwrap());
+        assert_eq!(b.get("s", "k").unwrap().as_deref(), Some(&b"c"[..]));
+        assert_eq!(b.get("other", "k").unwrap(), None);
+        b.delete("s", "k").unwrap();
+        assert_eq!(b.keys("s").unwrap(), vec!["n".to_string()]);
+    }
+
+    #[test]
+    fn memory_backend_compares_and_swaps_exactly() {
+        exercise(&MemoryBackend::default());
+    }
+
+    #[test]
+    fn sqlite_backend_compares_and_swaps_exactly_and_persists() {
+        let dir = std::env::temp_dir().join(format!("hb-kv-{}", std::process::id()));
+        let path = dir.join("store.db");
+        let _ = std::fs::remove_file(&path);
+        exercise(&SqliteBackend::open(&path).unwrap());
+        let reopened = SqliteBackend::open(&path).unwrap();
+        assert_eq!(reopened.increment("s", "n", 0).unwrap(), 3);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

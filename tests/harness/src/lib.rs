@@ -1,0 +1,176 @@
+//! heartbeat-host runs the heartbeat-monitor WebAssembly components on wasmtime, the way Spin
+//! would: it reads `spin.toml` for components, routes, variables, key-value stores, file mounts
+//! and the `heartbeat:monitor/notifier` dependency, and provides `wasi:http`, `wasi:keyvalue`
+//! (SQLite or memory) and `wasi:config`.
+//!
+//! It exists twice over: as the zero-install way to run the monitor on one machine
+//! (`heartbeat-host up`), and as the harness the component-level tests drive — hence the knobs
+//! a test needs and Spin lacks: a movable clock, a Spin-like CAS mode, and an outgoing-HTTP
+//! redirect to a loopback receiver.
+
+mod bindings;
+pub mod check;
+pub mod clock;
+pub mod kv;
+pub mod manifest;
+pub mod outbound;
+pub mod runtime;
+pub mod server;
+mod state;
+pub mod variables;
+
+use anyhow::{Context, Result};
+use clock::ClockControl;
+use kv::{AbsentCas, Backend, MemoryBackend, SqliteBackend};
+use manifest::Manifest;
+use runtime::{Runtime, RuntimeOptions};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Where the built components are (set by build.rs).
+pub const COMPONENTS_DIR: &str = env!("HEARTBEAT_COMPONENTS_DIR");
+
+/// Where state lives.
+#[derive(Debug, Clone)]
+pub enum StoreChoice {
+    Memory,
+    /// A SQLite file.
+    Sqlite(PathBuf),
+}
+
+/// Everything `up` and the tests can set.
+#[derive(Debug, Clone)]
+pub struct HostOptions {
+    pub manifest: PathBuf,
+    pub listen: SocketAddr,
+    pub store: StoreChoice,
+    pub absent_cas: AbsentCas,
+    /// `None`: no timer (tests call `POST /api/sweep`).
+    pub sweep_every: Option<Duration>,
+    pub redirect_outbound: Option<SocketAddr>,
+    pub variables: BTreeMap<String, String>,
+    /// Use this directory for the `/config` mount instead of the manifest's.
+    pub config_dir: Option<PathBuf>,
+    /// Load components from here instead of the manifest's `source` paths.
+    pub components_dir: Option<PathBuf>,
+}
+
+impl HostOptions {
+    /// Defaults for the repository's own `spin.toml` and the components build.rs made.
+    pub fn new(manifest: impl Into<PathBuf>) -> HostOptions {
+        HostOptions {
+            manifest: manifest.into(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            store: StoreChoice::Memory,
+            absent_cas: AbsentCas::Exact,
+            sweep_every: Some(Duration::from_secs(60)),
+            redirect_outbound: None,
+            variables: BTreeMap::new(),
+            config_dir: None,
+            components_dir: Some(PathBuf::from(COMPONENTS_DIR)),
+        }
+    }
+}
+
+/// A loaded, checked app: ready to serve.
+pub struct Prepared {
+    pub runtime: Arc<Runtime>,
+    pub clock: Arc<ClockControl>,
+    pub warnings: Vec<String>,
+}
+
+/// Load the manifest and components, and run the start-up checks.
+pub fn prepare(options: &HostOptions) -> Result<Prepared> {
+    let manifest = Manifest::load(&options.manifest)?;
+    let backend: Arc<dyn Backend> = match &options.store {
+        StoreChoice::Memory => Arc::new(MemoryBackend::default()),
+        StoreChoice::Sqlite(path) => Arc::new(SqliteBackend::open(path)?),
+    };
+    let clock = Arc::new(ClockControl::default());
+    let mut mount_overrides = BTreeMap::new();
+    if let Some(dir) = &options.config_dir {
+        mount_overrides.insert(check::CONFIG_MOUNT.to_string(), dir.clone());
+    }
+    let runtime = Runtime::new(
+        manifest,
+        RuntimeOptions {
+            backend,
+            absent_cas: options.absent_cas,
+            clock: clock.clone(),
+            hooks: outbound::Hooks {
+                redirect: options.redirect_outbound,
+            },
+            variable_overrides: options.variables.clone(),
+            mount_overrides,
+            components_dir: options.components_dir.clone(),
+        },
+    )?;
+    let warnings = check::check(&runtime)?;
+    Ok(Prepared {
+        runtime,
+        clock,
+        warnings,
+    })
+}
+
+/// A host serving on a background thread; stops when dropped.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub clock: Arc<ClockControl>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Running {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Start serving on a background thread and return once the listener is bound.
+pub fn start(options: HostOptions) -> Result<Running> {
+    let prepared = prepare(&options)?;
+    let tokio = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let listener = tokio
+        .block_on(tokio::net::TcpListener::bind(options.listen))
+        .with_context(|| format!("cannot listen on {}", options.listen))?;
+    let addr = listener.local_addr()?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let rt = prepared.runtime.clone();
+    let sweep_every = options.sweep_every;
+    let thread = std::thread::spawn(move || {
+        tokio.block_on(async move {
+            if let Some(every) = sweep_every {
+                tokio::spawn(server::sweep_timer(rt.clone(), every));
+            }
+            let _ = server::serve(rt, listener, async {
+                let _ = stopped.await;
+            })
+            .await;
+        });
+        tokio.shutdown_timeout(Duration::from_secs(2));
+    });
+    Ok(Running {
+        addr,
+        clock: prepared.clock,
+        stop: Some(stop),
+        thread: Some(thread),
+    })
+}

@@ -1,0 +1,325 @@
+//! The wasmtime side: one engine, the components of `spin.toml` compiled and pre-instantiated
+//! once, and a fresh instance per request (pooling allocator: tens of microseconds).
+
+use crate::bindings::heartbeat::monitor::{notifier, types};
+use crate::bindings::notifiers::{exports::heartbeat::monitor::notifier as export, NotifiersPre};
+use crate::bindings::HttpComponent;
+use crate::clock::{ClockControl, GuestClock};
+use crate::kv::{AbsentCas, Backend};
+use crate::manifest::Manifest;
+use crate::outbound::Hooks;
+use crate::state::{HostState, Profile};
+use crate::variables::Variables;
+use anyhow::{anyhow, bail, Context, Result};
+use hyper::body::Body;
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
+use wasmtime_wasi::{FsPerms, WasiCtx};
+use wasmtime_wasi_http::p2::bindings::ProxyPre;
+use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpView};
+
+/// The import that the notifiers component satisfies.
+pub const NOTIFIER_IMPORT: &str = "heartbeat:monitor/notifier";
+/// Largest linear memory one instance may grow to.
+const MEMORY_LIMIT: usize = 64 << 20;
+
+enum Pre {
+    Http(ProxyPre<HostState>),
+    Notifier(NotifiersPre<HostState>),
+}
+
+/// How the runtime is set up.
+#[derive(Clone)]
+pub struct RuntimeOptions {
+    pub backend: Arc<dyn Backend>,
+    pub absent_cas: AbsentCas,
+    pub clock: Arc<ClockControl>,
+    pub hooks: Hooks,
+    /// Variable values that win over the environment (tests).
+    pub variable_overrides: BTreeMap<String, String>,
+    /// Replace the host directory of a `files` mount, by guest path (e.g. `/config`).
+    pub mount_overrides: BTreeMap<String, PathBuf>,
+    /// Load each component's `.wasm` from here (by file name) instead of the manifest's `source`.
+    pub components_dir: Option<PathBuf>,
+}
+
+pub struct Runtime {
+    engine: Engine,
+    pub manifest: Manifest,
+    pres: HashMap<String, Pre>,
+    profiles: HashMap<String, Profile>,
+    mounts: HashMap<String, Vec<(PathBuf, String)>>,
+    options: RuntimeOptions,
+}
+
+/// One engine per process: compiling is the expensive part, and tests start many hosts.
+fn engine() -> Result<Engine> {
+    static ENGINE: std::sync::OnceLock<Engine> = std::sync::OnceLock::new();
+    if let Some(e) = ENGINE.get() {
+        return Ok(e.clone());
+    }
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    let mut pool = PoolingAllocationConfig::default();
+    pool.total_component_instances(1000)
+        .total_core_instances(2000)
+        .total_memories(2000)
+        .total_tables(2000)
+        .max_memory_size(MEMORY_LIMIT);
+    config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    let engine = Engine::new(&config)?;
+    Ok(ENGINE.get_or_init(|| engine).clone())
+}
+
+/// Compiled components, cached per process by path and modification time.
+fn compile(engine: &Engine, path: &PathBuf) -> Result<Component> {
+    static CACHE: std::sync::Mutex<Option<HashMap<(PathBuf, std::time::SystemTime), Component>>> =
+        std::sync::Mutex::new(None);
+    let modified = std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .with_context(|| format!("component {} not found (build it first)", path.display()))?;
+    let key = (path.clone(), modified);
+    if let Some(c) = CACHE.lock().unwrap().get_or_insert_default().get(&key) {
+        return Ok(c.clone());
+    }
+    let component = Component::from_file(engine, path)
+        .map_err(anyhow::Error::from)
+        .with_context(|| format!("cannot load component {}", path.display()))?;
+    CACHE
+        .lock()
+        .unwrap()
+        .get_or_insert_default()
+        .insert(key, component.clone());
+    Ok(component)
+}
+
+impl Runtime {
+    pub fn new(manifest: Manifest, options: RuntimeOptions) -> Result<Arc<Runtime>> {
+        let engine = engine()?;
+        let mut linker: Linker<HostState> = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+        HttpComponent::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
+
+        let variables = Variables::resolve(&manifest, &options.variable_overrides)?;
+        let mut pres = HashMap::new();
+        let mut profiles = HashMap::new();
+        let mut mounts = HashMap::new();
+        for (name, c) in &manifest.component {
+            let source = match &options.components_dir {
+                Some(dir) => dir.join(
+                    PathBuf::from(&c.source)
+                        .file_name()
+                        .ok_or_else(|| anyhow!("component {name}: source has no file name"))?,
+                ),
+                None => manifest.dir.join(&c.source),
+            };
+            let component = compile(&engine, &source)?;
+            let imports_notifier = component
+                .component_type()
+                .imports(&engine)
+                .any(|(import, _)| import == NOTIFIER_IMPORT);
+            if imports_notifier && !c.dependencies.contains_key(NOTIFIER_IMPORT) {
+                bail!("component {name} imports {NOTIFIER_IMPORT} but spin.toml declares no dependency for it");
+            }
+            let instance_pre = linker
+                .instantiate_pre(&component)
+                .map_err(anyhow::Error::from)
+                .with_context(|| format!("component {name} cannot be linked"))?;
+            let pre = match ProxyPre::new(instance_pre.clone()) {
+                Ok(p) => Pre::Http(p),
+                Err(_) => Pre::Notifier(NotifiersPre::new(instance_pre).map_err(anyhow::Error::from).with_context(|| {
+                    format!("component {name} exports neither wasi:http/incoming-handler nor {NOTIFIER_IMPORT}")
+                })?),
+            };
+            pres.insert(name.clone(), pre);
+            profiles.insert(
+                name.clone(),
+                Profile {
+                    component: name.clone(),
+                    variables: Arc::new(variables.for_component(&manifest, name)?),
+                    stores: Arc::new(c.key_value_stores.clone()),
+                },
+            );
+            let mut dirs = Vec::new();
+            for f in &c.files {
+                let (source, dest) = f.dirs();
+                let host = options
+                    .mount_overrides
+                    .get(&dest)
+                    .cloned()
+                    .unwrap_or_else(|| manifest.dir.join(&source));
+                dirs.push((host, dest));
+            }
+            mounts.insert(name.clone(), dirs);
+        }
+        Ok(Arc::new(Runtime {
+            engine,
+            manifest,
+            pres,
+            profiles,
+            mounts,
+            options,
+        }))
+    }
+
+    /// The resolved variables a component sees (for start-up checks).
+    pub fn profile(&self, component: &str) -> Option<&Profile> {
+        self.profiles.get(component)
+    }
+
+    /// Host directories mounted into a component, with their guest paths.
+    pub fn mounts(&self, component: &str) -> &[(PathBuf, String)] {
+        self.mounts.get(component).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    fn store(self: &Arc<Self>, profile: &Profile) -> Result<Store<HostState>> {
+        let mut wasi = WasiCtx::builder();
+        wasi.inherit_stderr()
+            .wall_clock(GuestClock(self.options.clock.clone()));
+        for (host, guest) in self.mounts(&profile.component) {
+            wasi.preopened_dir(host, guest, FsPerms::ReadOnly)
+                .map_err(anyhow::Error::from)
+                .with_context(|| format!("cannot mount {} at {guest}", host.display()))?;
+        }
+        let state = HostState {
+            wasi: wasi.build(),
+            http: WasiHttpCtx::new(),
+            table: ResourceTable::new(),
+            hooks: self.options.hooks.clone(),
+            profile: profile.clone(),
+            backend: self.options.backend.clone(),
+            absent_cas: self.options.absent_cas,
+            runtime: self.clone(),
+            limits: wasmtime::StoreLimitsBuilder::new()
+                .memory_size(MEMORY_LIMIT)
+                .build(),
+        };
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|s| &mut s.limits);
+        Ok(store)
+    }
+
+    /// Serve one request with the component `spin.toml` routes it to.
+    pub async fn handle<B>(
+        self: &Arc<Self>,
+        req: hyper::Request<B>,
+    ) -> Result<Option<hyper::Response<HyperOutgoingBody>>>
+    where
+        B: Body<Data = bytes::Bytes> + Send + 'static,
+        B::Error: Into<wasmtime_wasi_http::Error>,
+    {
+        let Some(name) = self.manifest.route(req.uri().path()).map(str::to_string) else {
+            return Ok(None);
+        };
+        let (Some(Pre::Http(pre)), Some(profile)) =
+            (self.pres.get(&name), self.profiles.get(&name))
+        else {
+            bail!(
+                "route {} points at {name}, which is not an HTTP component",
+                req.uri().path()
+            );
+        };
+        let mut store = self.store(profile)?;
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let req = store.data_mut().http().new_incoming_request(
+            wasmtime_wasi_http::p2::bindings::http::types::Scheme::Http,
+            req,
+        )?;
+        let out = store.data_mut().http().new_response_outparam(tx)?;
+        let pre = pre.clone();
+        let task = tokio::task::spawn(async move {
+            let proxy = pre.instantiate_async(&mut store).await?;
+            proxy
+                .wasi_http_incoming_handler()
+                .call_handle(&mut store, req, out)
+                .await
+        });
+        match rx.await {
+            Ok(Ok(resp)) => Ok(Some(resp)),
+            Ok(Err(e)) => Err(anyhow!("component {name} failed: {e:?}")),
+            Err(_) => match task.await {
+                Ok(Ok(())) => bail!("component {name} returned no response"),
+                Ok(Err(e)) => {
+                    Err(anyhow::Error::from(e).context(format!("component {name} trapped")))
+                }
+                Err(e) => Err(anyhow!("component {name} task failed: {e}")),
+            },
+        }
+    }
+
+    /// Run the notifiers component for `caller`, with the caller's configuration if the
+    /// dependency inherits it (Spin's `inherit_configuration`).
+    pub async fn deliver(
+        self: &Arc<Self>,
+        caller: &Profile,
+        n: notifier::Notification,
+    ) -> Vec<types::Delivery> {
+        match self.try_deliver(caller, n).await {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::error!(component = %caller.component, "notifier failed: {e:#}");
+                vec![types::Delivery {
+                    channel: "(notifier)".into(),
+                    channel_type: String::new(),
+                    ok: false,
+                    http_status: None,
+                    latency_ms: 0,
+                    error: Some("the notifiers component failed".into()),
+                }]
+            }
+        }
+    }
+
+    async fn try_deliver(
+        self: &Arc<Self>,
+        caller: &Profile,
+        n: notifier::Notification,
+    ) -> Result<Vec<types::Delivery>> {
+        let caller_manifest = self
+            .manifest
+            .component
+            .get(&caller.component)
+            .ok_or_else(|| anyhow!("unknown component {}", caller.component))?;
+        let dep = caller_manifest
+            .dependencies
+            .get(NOTIFIER_IMPORT)
+            .ok_or_else(|| anyhow!("no {NOTIFIER_IMPORT} dependency"))?;
+        let Some(Pre::Notifier(pre)) = self.pres.get(&dep.component) else {
+            bail!(
+                "dependency {} does not export {NOTIFIER_IMPORT}",
+                dep.component
+            );
+        };
+        // Spin composes the dependency into the caller: with inherited configuration it runs
+        // with the caller's variables, stores and files, without it with nothing at all.
+        let profile = if caller_manifest.dependencies_inherit_configuration {
+            caller.clone()
+        } else {
+            Profile {
+                // Not a component name, so no mounts either.
+                component: format!("{} (dependency of {})", dep.component, caller.component),
+                variables: Arc::new(BTreeMap::new()),
+                stores: Arc::new(Vec::new()),
+            }
+        };
+        let mut store = self.store(&profile)?;
+        let instance = pre.instantiate_async(&mut store).await?;
+        let wit = export::Notification {
+            event: n.event,
+            service_name: n.service_name,
+            transition: n.transition,
+            last_heartbeat_ms: n.last_heartbeat_ms,
+            message: n.message,
+        };
+        instance
+            .heartbeat_monitor_notifier()
+            .call_deliver(&mut store, &wit)
+            .await
+            .map_err(anyhow::Error::from)
+    }
+}

@@ -1,0 +1,284 @@
+//! What one component instance owns (`Store<HostState>`), and the host side of the project's
+//! imports: `wasi:keyvalue`, `wasi:config` and `heartbeat:monitor/notifier`.
+
+use crate::bindings::heartbeat::monitor::{notifier, types};
+use crate::bindings::wasi::config::store as config;
+use crate::bindings::wasi::keyvalue::{atomics, batch, store};
+use crate::kv::{AbsentCas, Backend};
+use crate::runtime::Runtime;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use wasmtime::component::{Resource, ResourceTable};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+/// The configuration an instance runs with: its own, or the one it inherits as a dependency.
+#[derive(Clone)]
+pub struct Profile {
+    /// Component whose `spin.toml` settings apply.
+    pub component: String,
+    pub variables: Arc<BTreeMap<String, String>>,
+    pub stores: Arc<Vec<String>>,
+}
+
+pub struct HostState {
+    pub wasi: WasiCtx,
+    pub http: WasiHttpCtx,
+    pub table: ResourceTable,
+    pub hooks: crate::outbound::Hooks,
+    pub profile: Profile,
+    pub backend: Arc<dyn Backend>,
+    pub absent_cas: AbsentCas,
+    pub runtime: Arc<Runtime>,
+    pub limits: wasmtime::StoreLimits,
+}
+
+/// An open `wasi:keyvalue` bucket.
+pub struct Bucket {
+    store: String,
+}
+
+/// A `wasi:keyvalue` compare-and-swap handle: the value as first seen.
+pub struct Cas {
+    store: String,
+    key: String,
+    seen: Option<Vec<u8>>,
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for HostState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.hooks,
+        }
+    }
+}
+
+fn other(e: impl std::fmt::Display) -> store::Error {
+    store::Error::Other(e.to_string())
+}
+
+impl HostState {
+    fn bucket(&self, b: &Resource<Bucket>) -> wasmtime::Result<String> {
+        Ok(self.table.get(b)?.store.clone())
+    }
+}
+
+impl store::Host for HostState {
+    fn open(
+        &mut self,
+        identifier: String,
+    ) -> wasmtime::Result<Result<Resource<Bucket>, store::Error>> {
+        if !self.profile.stores.contains(&identifier) {
+            return Ok(Err(store::Error::AccessDenied));
+        }
+        Ok(Ok(self.table.push(Bucket { store: identifier })?))
+    }
+}
+
+impl store::HostBucket for HostState {
+    fn get(
+        &mut self,
+        b: Resource<Bucket>,
+        key: String,
+    ) -> wasmtime::Result<Result<Option<Vec<u8>>, store::Error>> {
+        let s = self.bucket(&b)?;
+        Ok(self.backend.get(&s, &key).map_err(other))
+    }
+
+    fn set(
+        &mut self,
+        b: Resource<Bucket>,
+        key: String,
+        value: Vec<u8>,
+    ) -> wasmtime::Result<Result<(), store::Error>> {
+        let s = self.bucket(&b)?;
+        Ok(self.backend.set(&s, &key, &value).map_err(other))
+    }
+
+    fn delete(
+        &mut self,
+        b: Resource<Bucket>,
+        key: String,
+    ) -> wasmtime::Result<Result<(), store::Error>> {
+        let s = self.bucket(&b)?;
+        Ok(self.backend.delete(&s, &key).map_err(other))
+    }
+
+    fn exists(
+        &mut self,
+        b: Resource<Bucket>,
+        key: String,
+    ) -> wasmtime::Result<Result<bool, store::Error>> {
+        let s = self.bucket(&b)?;
+        Ok(self
+            .backend
+            .get(&s, &key)
+            .map(|v| v.is_some())
+            .map_err(other))
+    }
+
+    fn list_keys(
+        &mut self,
+        b: Resource<Bucket>,
+        _cursor: Option<String>,
+    ) -> wasmtime::Result<Result<store::KeyResponse, store::Error>> {
+        let s = self.bucket(&b)?;
+        Ok(self
+            .backend
+            .keys(&s)
+            .map(|keys| store::KeyResponse { keys, cursor: None })
+            .map_err(other))
+    }
+
+    fn drop(&mut self, b: Resource<Bucket>) -> wasmtime::Result<()> {
+        self.table.delete(b)?;
+        Ok(())
+    }
+}
+
+impl atomics::Host for HostState {
+    fn increment(
+        &mut self,
+        b: Resource<Bucket>,
+        key: String,
+        delta: i64,
+    ) -> wasmtime::Result<Result<i64, store::Error>> {
+        let s = self.bucket(&b)?;
+        Ok(self.backend.increment(&s, &key, delta).map_err(other))
+    }
+
+    fn swap(
+        &mut self,
+        cas: Resource<Cas>,
+        value: Vec<u8>,
+    ) -> wasmtime::Result<Result<(), atomics::CasError>> {
+        let cas = self.table.delete(cas)?;
+        let result = match (&cas.seen, self.absent_cas) {
+            // Spin's default store: a swap against a key that did not exist is an upsert.
+            (None, AbsentCas::Upsert) => {
+                self.backend.set(&cas.store, &cas.key, &value).map(|_| true)
+            }
+            _ => self
+                .backend
+                .compare_and_swap(&cas.store, &cas.key, cas.seen.as_deref(), &value),
+        };
+        match result {
+            Ok(true) => Ok(Ok(())),
+            Ok(false) => {
+                let seen = match self.backend.get(&cas.store, &cas.key) {
+                    Ok(v) => v,
+                    Err(e) => return Ok(Err(atomics::CasError::StoreError(other(e)))),
+                };
+                let fresh = self.table.push(Cas { seen, ..cas })?;
+                Ok(Err(atomics::CasError::CasFailed(fresh)))
+            }
+            Err(e) => Ok(Err(atomics::CasError::StoreError(other(e)))),
+        }
+    }
+}
+
+impl atomics::HostCas for HostState {
+    fn new(
+        &mut self,
+        b: Resource<Bucket>,
+        key: String,
+    ) -> wasmtime::Result<Result<Resource<Cas>, store::Error>> {
+        let s = self.bucket(&b)?;
+        let seen = match self.backend.get(&s, &key) {
+            Ok(v) => v,
+            Err(e) => return Ok(Err(other(e))),
+        };
+        Ok(Ok(self.table.push(Cas {
+            store: s,
+            key,
+            seen,
+        })?))
+    }
+
+    fn current(
+        &mut self,
+        cas: Resource<Cas>,
+    ) -> wasmtime::Result<Result<Option<Vec<u8>>, store::Error>> {
+        Ok(Ok(self.table.get(&cas)?.seen.clone()))
+    }
+
+    fn drop(&mut self, cas: Resource<Cas>) -> wasmtime::Result<()> {
+        self.table.delete(cas)?;
+        Ok(())
+    }
+}
+
+impl batch::Host for HostState {
+    fn get_many(
+        &mut self,
+        b: Resource<Bucket>,
+        keys: Vec<String>,
+    ) -> wasmtime::Result<Result<Vec<(String, Option<Vec<u8>>)>, store::Error>> {
+        let s = self.bucket(&b)?;
+        Ok(keys
+            .into_iter()
+            .map(|k| self.backend.get(&s, &k).map(|v| (k, v)))
+            .collect::<anyhow::Result<Vec<_>>>()
+            .map_err(other))
+    }
+
+    fn set_many(
+        &mut self,
+        b: Resource<Bucket>,
+        pairs: Vec<(String, Vec<u8>)>,
+    ) -> wasmtime::Result<Result<(), store::Error>> {
+        let s = self.bucket(&b)?;
+        Ok(pairs
+            .iter()
+            .try_for_each(|(k, v)| self.backend.set(&s, k, v))
+            .map_err(other))
+    }
+
+    fn delete_many(
+        &mut self,
+        b: Resource<Bucket>,
+        keys: Vec<String>,
+    ) -> wasmtime::Result<Result<(), store::Error>> {
+        let s = self.bucket(&b)?;
+        Ok(keys
+            .iter()
+            .try_for_each(|k| self.backend.delete(&s, k))
+            .map_err(other))
+    }
+}
+
+impl config::Host for HostState {
+    fn get(&mut self, key: String) -> wasmtime::Result<Result<Option<String>, config::Error>> {
+        Ok(Ok(self.profile.variables.get(&key).cloned()))
+    }
+
+    fn get_all(&mut self) -> wasmtime::Result<Result<Vec<(String, String)>, config::Error>> {
+        Ok(Ok(self
+            .profile
+            .variables
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()))
+    }
+}
+
+impl types::Host for HostState {}
+
+impl notifier::Host for HostState {
+    async fn deliver(&mut self, n: notifier::Notification) -> Vec<types::Delivery> {
+        let runtime = self.runtime.clone();
+        let profile = self.profile.clone();
+        runtime.deliver(&profile, n).await
+    }
+}
