@@ -1,0 +1,502 @@
+//! The scenarios. Each takes a fresh client on a host loaded with the fixture configuration and
+//! returns an error describing the first broken expectation. They are written to hold on a
+//! fresh store and on one that earlier scenarios already used.
+
+use crate::client::Client;
+use crate::{fixture_key, FIXTURE_SERVICES};
+use anyhow::{ensure, Context, Result};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Barrier};
+
+pub struct Scenario {
+    pub name: &'static str,
+    pub run: fn(&Client) -> Result<()>,
+}
+
+pub const SCENARIOS: &[Scenario] = &[
+    Scenario {
+        name: "heartbeats_are_reflected_in_status_and_logs",
+        run: heartbeats_are_reflected_in_status_and_logs,
+    },
+    Scenario {
+        name: "bad_input_is_rejected_and_changes_nothing",
+        run: bad_input_is_rejected_and_changes_nothing,
+    },
+    Scenario {
+        name: "concurrent_heartbeats_over_eight_services_lose_nothing",
+        run: concurrent_heartbeats_over_eight_services_lose_nothing,
+    },
+    Scenario {
+        name: "concurrent_heartbeats_onto_one_service_lose_nothing",
+        run: concurrent_heartbeats_onto_one_service_lose_nothing,
+    },
+    Scenario {
+        name: "read_endpoints_answer_the_documented_shapes",
+        run: read_endpoints_answer_the_documented_shapes,
+    },
+];
+
+fn expect_status(reply: &crate::Reply, status: u16, what: &str) -> Result<()> {
+    ensure!(
+        reply.status == status,
+        "{what}: expected HTTP {status}, got {} with body {}",
+        reply.status,
+        reply.body
+    );
+    Ok(())
+}
+
+/// Heartbeat → status and logs; default `up`; `degraded` and `down` are reported as sent.
+pub fn heartbeats_are_reflected_in_status_and_logs(c: &Client) -> Result<()> {
+    let key = fixture_key("alpha");
+    let before = c.logs("alpha")?.len();
+    let r = c.beat(
+        &key,
+        &json!({"serviceId": "alpha", "message": "first", "metadata": {"run": 1}}),
+    )?;
+    expect_status(&r, 200, "plain heartbeat")?;
+    let body = r.json();
+    ensure!(
+        body["ok"] == true && body["serviceId"] == "alpha",
+        "unexpected body {body}"
+    );
+    ensure!(
+        body["status"] == "up",
+        "default status must be up, got {}",
+        body["status"]
+    );
+    let received_at = body["receivedAt"]
+        .as_str()
+        .context("receivedAt")?
+        .to_string();
+    ensure!(
+        received_at.ends_with('Z') && received_at.contains('T'),
+        "receivedAt not RFC 3339: {received_at}"
+    );
+
+    let s = c.service_status("alpha")?;
+    ensure!(s["status"] == "up", "status after beat: {s}");
+    ensure!(
+        s["lastHeartbeat"] == received_at.as_str(),
+        "lastHeartbeat {} != {received_at}",
+        s["lastHeartbeat"]
+    );
+    ensure!(
+        s["lastMessage"] == "first",
+        "lastMessage: {}",
+        s["lastMessage"]
+    );
+
+    let logs = c.logs("alpha")?;
+    ensure!(
+        logs.len() == (before + 1).min(100),
+        "log length {} after one beat on {before}",
+        logs.len()
+    );
+    ensure!(
+        logs[0]["message"] == "first" && logs[0]["metadata"]["run"] == 1,
+        "newest log entry: {}",
+        logs[0]
+    );
+
+    for status in ["degraded", "down", "up"] {
+        let r = c.beat(
+            &key,
+            &json!({"serviceId": "alpha", "status": status, "message": status}),
+        )?;
+        expect_status(&r, 200, status)?;
+        ensure!(
+            r.json()["status"] == status,
+            "echoed status {}",
+            r.json()["status"]
+        );
+        let s = c.service_status("alpha")?;
+        ensure!(
+            s["status"] == status,
+            "status after a {status} beat: {}",
+            s["status"]
+        );
+        ensure!(
+            c.logs("alpha")?[0]["status"] == status,
+            "newest log entry is not the {status} beat"
+        );
+    }
+    Ok(())
+}
+
+/// Each bad request gets the documented status and a JSON error naming the problem, and
+/// nothing stored changes.
+pub fn bad_input_is_rejected_and_changes_nothing(c: &Client) -> Result<()> {
+    let key = fixture_key("bravo");
+    let ok = c.beat(&key, &json!({"serviceId": "bravo", "message": "baseline"}))?;
+    expect_status(&ok, 200, "baseline beat")?;
+    let snapshot = |c: &Client| -> Result<(Value, usize)> {
+        let s = c.service_status("bravo")?;
+        Ok((
+            json!([s["status"], s["lastHeartbeat"], s["lastMessage"]]),
+            c.logs("bravo")?.len(),
+        ))
+    };
+    let before = snapshot(c)?;
+
+    let auth = format!("Bearer {key}");
+    let other = format!("Bearer {}", fixture_key("charlie"));
+    let json_ct = ("content-type", "application/json");
+    let big_meta =
+        json!({"serviceId": "bravo", "metadata": {"blob": "x".repeat(5000)}}).to_string();
+    let huge = json!({"serviceId": "bravo", "message": "y".repeat(70 * 1024)}).to_string();
+    let cases: Vec<(&str, &str, &str, Vec<(&str, &str)>, Vec<u8>, u16, &str)> = vec![
+        (
+            "malformed JSON",
+            "POST",
+            "/api/heartbeat",
+            vec![("authorization", &auth), json_ct],
+            b"{\"serviceId\": ".to_vec(),
+            400,
+            "JSON",
+        ),
+        (
+            "JSON that is not an object",
+            "POST",
+            "/api/heartbeat",
+            vec![("authorization", &auth), json_ct],
+            b"[1,2]".to_vec(),
+            400,
+            "object",
+        ),
+        (
+            "body over 64 KiB",
+            "POST",
+            "/api/heartbeat",
+            vec![("authorization", &auth), json_ct],
+            huge.into_bytes(),
+            413,
+            "larger than",
+        ),
+        (
+            "missing serviceId",
+            "POST",
+            "/api/heartbeat",
+            vec![("authorization", &auth), json_ct],
+            b"{\"status\":\"up\"}".to_vec(),
+            400,
+            "serviceId",
+        ),
+        (
+            "unknown serviceId",
+            "POST",
+            "/api/heartbeat",
+            vec![("authorization", &auth), json_ct],
+            b"{\"serviceId\":\"nope\"}".to_vec(),
+            404,
+            "unknown service",
+        ),
+        (
+            "invalid status",
+            "POST",
+            "/api/heartbeat",
+            vec![("authorization", &auth), json_ct],
+            b"{\"serviceId\":\"bravo\",\"status\":\"sideways\"}".to_vec(),
+            400,
+            "status",
+        ),
+        (
+            "non-object metadata",
+            "POST",
+            "/api/heartbeat",
+            vec![("authorization", &auth), json_ct],
+            b"{\"serviceId\":\"bravo\",\"metadata\":[1]}".to_vec(),
+            400,
+            "metadata",
+        ),
+        (
+            "metadata over 4 KiB",
+            "POST",
+            "/api/heartbeat",
+            vec![("authorization", &auth), json_ct],
+            big_meta.into_bytes(),
+            400,
+            "metadata",
+        ),
+        (
+            "non-string message",
+            "POST",
+            "/api/heartbeat",
+            vec![("authorization", &auth), json_ct],
+            b"{\"serviceId\":\"bravo\",\"message\":5}".to_vec(),
+            400,
+            "message",
+        ),
+        (
+            "missing Authorization",
+            "POST",
+            "/api/heartbeat",
+            vec![json_ct],
+            b"{\"serviceId\":\"bravo\"}".to_vec(),
+            401,
+            "Authorization",
+        ),
+        (
+            "wrong key",
+            "POST",
+            "/api/heartbeat",
+            vec![("authorization", "Bearer not-the-key"), json_ct],
+            b"{\"serviceId\":\"bravo\"}".to_vec(),
+            401,
+            "API key",
+        ),
+        (
+            "another service's key",
+            "POST",
+            "/api/heartbeat",
+            vec![("authorization", &other), json_ct],
+            b"{\"serviceId\":\"bravo\"}".to_vec(),
+            401,
+            "API key",
+        ),
+        (
+            "non-UTF-8 body",
+            "POST",
+            "/api/heartbeat",
+            vec![("authorization", &auth), json_ct],
+            vec![0xff, 0xfe, b'{', 0x80],
+            400,
+            "UTF-8",
+        ),
+        (
+            "wrong method",
+            "GET",
+            "/api/heartbeat",
+            vec![("authorization", &auth)],
+            vec![],
+            405,
+            "method",
+        ),
+        (
+            "wrong method on a read endpoint",
+            "DELETE",
+            "/api/status",
+            vec![],
+            vec![],
+            405,
+            "method",
+        ),
+        (
+            "unknown route",
+            "GET",
+            "/api/nothing-here",
+            vec![],
+            vec![],
+            404,
+            "no such route",
+        ),
+        (
+            "logs without serviceId",
+            "GET",
+            "/api/logs",
+            vec![],
+            vec![],
+            400,
+            "serviceId",
+        ),
+        (
+            "logs of an unknown service",
+            "GET",
+            "/api/logs?serviceId=nope",
+            vec![],
+            vec![],
+            404,
+            "unknown service",
+        ),
+    ];
+    for (what, method, path, headers, body, status, needle) in cases {
+        let r = c.request(method, path, &headers, &body)?;
+        expect_status(&r, status, what)?;
+        ensure!(
+            r.header("content-type")
+                .is_some_and(|t| t.starts_with("application/json")),
+            "{what}: error is not JSON ({:?})",
+            r.header("content-type")
+        );
+        let error = r.error();
+        ensure!(
+            error.to_lowercase().contains(&needle.to_lowercase()),
+            "{what}: error {error:?} does not name the problem ({needle})"
+        );
+        if status == 405 {
+            ensure!(
+                r.header("allow").is_some(),
+                "{what}: 405 without Allow header"
+            );
+        }
+    }
+    let after = snapshot(c)?;
+    ensure!(
+        before == after,
+        "rejected requests changed state: {before:?} -> {after:?}"
+    );
+    Ok(())
+}
+
+/// Fire `beats` (service, message) all at once; returns the accepted replies' JSON.
+fn fire(c: &Client, beats: Vec<(String, String)>) -> Result<Vec<(String, String, Value)>> {
+    let barrier = Arc::new(Barrier::new(beats.len()));
+    let handles: Vec<_> = beats
+        .into_iter()
+        .map(|(service, message)| {
+            let (c, barrier) = (c.clone(), barrier.clone());
+            std::thread::spawn(move || -> Result<(String, String, Value)> {
+                barrier.wait();
+                let r = c.beat(
+                    &fixture_key(&service),
+                    &json!({"serviceId": service, "message": message}),
+                )?;
+                ensure!(
+                    r.status == 200,
+                    "concurrent beat {message}: HTTP {} {}",
+                    r.status,
+                    r.body
+                );
+                Ok((service, message, r.json()))
+            })
+        })
+        .collect();
+    handles
+        .into_iter()
+        .map(|h| {
+            h.join()
+                .map_err(|_| anyhow::anyhow!("client thread panicked"))?
+        })
+        .collect()
+}
+
+/// Every service's last-seen equals its newest accepted beat and its log grew by exactly the
+/// number of accepted beats.
+fn check_nothing_lost(
+    c: &Client,
+    before: &BTreeMap<String, usize>,
+    accepted: &[(String, String, Value)],
+) -> Result<()> {
+    let mut per_service: BTreeMap<&str, Vec<(&str, &str)>> = BTreeMap::new();
+    for (service, message, body) in accepted {
+        let at = body["receivedAt"].as_str().context("receivedAt")?;
+        per_service.entry(service).or_default().push((at, message));
+    }
+    for (service, beats) in per_service {
+        let newest = beats.iter().map(|(at, _)| *at).max().context("no beats")?;
+        let s = c.service_status(service)?;
+        ensure!(
+            s["lastHeartbeat"] == newest,
+            "{service}: lastHeartbeat {} but newest accepted beat was {newest}",
+            s["lastHeartbeat"]
+        );
+        let message = s["lastMessage"].as_str().unwrap_or_default();
+        ensure!(
+            beats.iter().any(|(at, m)| *at == newest && *m == message),
+            "{service}: lastMessage {message:?} is not from a beat received at {newest}"
+        );
+        let logs = c.logs(service)?;
+        let expected = (before[service] + beats.len()).min(100);
+        ensure!(
+            logs.len() == expected,
+            "{service}: {} log entries, expected {expected} ({} before + {} accepted)",
+            logs.len(),
+            before[service],
+            beats.len()
+        );
+        for (_, m) in &beats {
+            ensure!(
+                logs.iter().any(|e| e["message"] == *m) || expected == 100,
+                "{service}: accepted beat {m} missing from the log"
+            );
+        }
+    }
+    Ok(())
+}
+
+fn log_counts(c: &Client) -> Result<BTreeMap<String, usize>> {
+    FIXTURE_SERVICES
+        .iter()
+        .map(|s| Ok((s.to_string(), c.logs(s)?.len())))
+        .collect()
+}
+
+/// 64 simultaneous heartbeats, eight to each of the eight services.
+pub fn concurrent_heartbeats_over_eight_services_lose_nothing(c: &Client) -> Result<()> {
+    let before = log_counts(c)?;
+    let beats = (0..64)
+        .map(|i| (FIXTURE_SERVICES[i % 8].to_string(), format!("spread-{i}")))
+        .collect();
+    let accepted = fire(c, beats)?;
+    check_nothing_lost(c, &before, &accepted)
+}
+
+/// 64 simultaneous heartbeats onto one service.
+pub fn concurrent_heartbeats_onto_one_service_lose_nothing(c: &Client) -> Result<()> {
+    let before = log_counts(c)?;
+    let beats = (0..64)
+        .map(|i| ("hotel".to_string(), format!("pile-{i}")))
+        .collect();
+    let accepted = fire(c, beats)?;
+    check_nothing_lost(c, &before, &accepted)
+}
+
+/// `/api/status`, `/api/services`, `/api/logs` and `/` answer the documented shapes.
+pub fn read_endpoints_answer_the_documented_shapes(c: &Client) -> Result<()> {
+    let status = c.get("/api/status")?;
+    expect_status(&status, 200, "/api/status")?;
+    let body = status.json();
+    let counts = &body["counts"];
+    ensure!(
+        counts["total"] == FIXTURE_SERVICES.len(),
+        "counts.total: {counts}"
+    );
+    let sum: u64 = ["up", "down", "degraded", "unknown"]
+        .iter()
+        .map(|k| counts[*k].as_u64().unwrap_or(0))
+        .sum();
+    ensure!(
+        sum == FIXTURE_SERVICES.len() as u64,
+        "counts do not add up: {counts}"
+    );
+    for s in body["services"].as_array().context("services")? {
+        for field in [
+            "id",
+            "name",
+            "status",
+            "lastHeartbeat",
+            "secondsSinceLastHeartbeat",
+            "stalenessThreshold",
+            "lastMessage",
+            "uptime",
+        ] {
+            ensure!(s.get(field).is_some(), "status entry lacks {field}: {s}");
+        }
+        for window in ["24h", "7d", "30d", "90d"] {
+            ensure!(
+                s["uptime"].get(window).is_some(),
+                "uptime lacks {window}: {s}"
+            );
+        }
+    }
+    let services = c.get("/api/services")?;
+    expect_status(&services, 200, "/api/services")?;
+    let list = services.json()["services"]
+        .as_array()
+        .cloned()
+        .context("services list")?;
+    ensure!(
+        list.len() == FIXTURE_SERVICES.len(),
+        "/api/services lists {} services",
+        list.len()
+    );
+    ensure!(
+        list.iter().all(|s| s["stalenessThreshold"].is_u64()),
+        "stalenessThreshold missing"
+    );
+
+    let root = c.get("/")?;
+    ensure!(root.status == 200, "GET / answered {}", root.status);
+    Ok(())
+}

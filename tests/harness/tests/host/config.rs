@@ -1,0 +1,72 @@
+//! Start-up validation: `heartbeat-host` refuses bad configuration and names what to fix.
+
+use super::support::root;
+use std::path::Path;
+use std::process::Command;
+
+fn fixture_copy(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("hb-config-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for f in ["services.json", "notifications.json"] {
+        std::fs::copy(root().join("tests/fixtures/config").join(f), dir.join(f)).unwrap();
+    }
+    dir
+}
+
+fn up(config: &Path) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_heartbeat-host"))
+        .current_dir(root())
+        .args(["up", "--memory", "--listen", "127.0.0.1:0", "--config"])
+        .arg(config)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn invalid_service_config_stops_start_up_naming_the_field() {
+    let dir = fixture_copy("threshold");
+    let path = dir.join("services.json");
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    v["services"][2]["stalenessThreshold"] = serde_json::json!(-5);
+    std::fs::write(&path, v.to_string()).unwrap();
+    let (ok, stderr) = up(&dir);
+    assert!(!ok, "started with a negative threshold");
+    assert!(
+        stderr
+            .contains("services.json: services[2].stalenessThreshold: must be a positive integer"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_channel_whose_secret_is_not_declared_stops_start_up() {
+    let dir = fixture_copy("undeclared");
+    std::fs::write(
+        dir.join("notifications.json"),
+        r#"{"channels": [{"type": "webhook", "name": "pager-hook"}]}"#,
+    )
+    .unwrap();
+    let (ok, stderr) = up(&dir);
+    assert!(!ok);
+    assert!(stderr.contains("notification_pager_hook_url"), "{stderr}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn malformed_notifications_json_stops_start_up() {
+    let dir = fixture_copy("json");
+    std::fs::write(dir.join("notifications.json"), "{ nope").unwrap();
+    let (ok, stderr) = up(&dir);
+    assert!(!ok);
+    assert!(
+        stderr.contains("notifications.json: (top level): is not valid JSON"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -1,0 +1,8 @@
+//! Component-level tests: the real `.wasm` files in heartbeat-host, driven over loopback HTTP,
+//! with vendor calls redirected to a loopback receiver. One binary, a module per area.
+
+mod config;
+mod conformance;
+mod durability;
+mod notifications;
+mod support;

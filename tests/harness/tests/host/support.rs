@@ -1,0 +1,107 @@
+//! Starting a host on the fixture configuration, with a receiver for its outgoing calls.
+
+use heartbeat_conformance::receiver::Receiver;
+use heartbeat_conformance::{fixture_api_keys, Client, FIXTURE_CONFIG_DIR};
+use heartbeat_host::kv::AbsentCas;
+use heartbeat_host::{start, HostOptions, Running, StoreChoice};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The webhook URL the fixture host is given; it must never be echoed anywhere.
+pub const WEBHOOK_URL: &str = "https://hooks.example.invalid/T000/secret-webhook-token";
+/// A header value the receiver must get and nobody else may see.
+pub const WEBHOOK_HEADER_SECRET: &str = "receiver-secret-7f3a";
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+/// Every secret value a fixture host knows.
+pub fn secrets() -> Vec<String> {
+    let mut s: Vec<String> = heartbeat_conformance::FIXTURE_SERVICES
+        .iter()
+        .map(|id| heartbeat_conformance::fixture_key(id))
+        .collect();
+    s.push(WEBHOOK_URL.into());
+    s.push("secret-webhook-token".into());
+    s.push(WEBHOOK_HEADER_SECRET.into());
+    s
+}
+
+pub struct TestHost {
+    pub running: Running,
+    pub receiver: Receiver,
+    pub client: Client,
+}
+
+impl TestHost {
+    pub fn advance(&self, secs: u64) {
+        self.running.clock.advance(Duration::from_secs(secs));
+    }
+
+    /// Webhook deliveries so far, as JSON bodies.
+    pub fn deliveries(&self) -> Vec<serde_json::Value> {
+        self.receiver.received().iter().map(|r| r.json()).collect()
+    }
+
+    pub fn sweep(&self) -> serde_json::Value {
+        let r = self.client.request("POST", "/api/sweep", &[], &[]).unwrap();
+        assert_eq!(r.status, 200, "sweep: {}", r.body);
+        r.json()
+    }
+
+    pub fn beat(&self, service: &str, status: &str) {
+        let r = self
+            .client
+            .beat(
+                &heartbeat_conformance::fixture_key(service),
+                &serde_json::json!({"serviceId": service, "status": status}),
+            )
+            .unwrap();
+        assert_eq!(r.status, 200, "beat {service} {status}: {}", r.body);
+    }
+}
+
+/// Options for a host on the fixture config with an in-memory store.
+pub fn options(absent_cas: AbsentCas, receiver: &Receiver) -> HostOptions {
+    let mut o = HostOptions::new(root().join("spin.toml"));
+    o.listen = "127.0.0.1:0".parse().unwrap();
+    o.store = StoreChoice::Memory;
+    o.absent_cas = absent_cas;
+    o.sweep_every = None;
+    o.redirect_outbound = Some(receiver.addr);
+    o.config_dir = Some(root().join(FIXTURE_CONFIG_DIR));
+    for (k, v) in [
+        ("api_keys", fixture_api_keys()),
+        ("notification_ops_webhook_url", WEBHOOK_URL.to_string()),
+        (
+            "notification_ops_webhook_headers",
+            format!(r#"{{"X-Receiver-Token": "{WEBHOOK_HEADER_SECRET}"}}"#),
+        ),
+        // Tests sweep explicitly unless they test the safety net.
+        ("sweep_overdue_seconds", "0".to_string()),
+    ] {
+        o.variables.insert(k.to_string(), v);
+    }
+    o
+}
+
+pub fn host_with(absent_cas: AbsentCas, tweak: impl FnOnce(&mut HostOptions)) -> TestHost {
+    let receiver = Receiver::start().unwrap();
+    let mut o = options(absent_cas, &receiver);
+    tweak(&mut o);
+    let running = start(o).unwrap();
+    let client = Client::new(&running.url());
+    TestHost {
+        running,
+        receiver,
+        client,
+    }
+}
+
+pub fn host(absent_cas: AbsentCas) -> TestHost {
+    host_with(absent_cas, |_| {})
+}
