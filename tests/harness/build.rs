@@ -23,6 +23,11 @@ fn main() {
             .args(["build", "--target", "wasm32-wasip2", "--profile", "wasm"])
             .arg("--target-dir")
             .arg(&target_dir)
+            // Under `cargo clippy` the outer build sets a wrapper that only checks; the
+            // components must really be compiled.
+            .env_remove("RUSTC_WORKSPACE_WRAPPER")
+            .env_remove("RUSTC_WRAPPER")
+            .env_remove("CLIPPY_ARGS")
             .env_remove("CARGO_ENCODED_RUSTFLAGS")
             .env_remove("RUSTFLAGS")
             .env_remove("CARGO_TARGET_DIR");

@@ -76,6 +76,14 @@ pub fn chunk_size(max_log_entries: usize) -> i64 {
     ((max_log_entries as i64 + LOG_SLOTS - 2) / (LOG_SLOTS - 1)).max(1)
 }
 
+/// How a service is judged: its silence threshold, the notification policy, and whether any
+/// channel takes an event (an event nobody receives is not recorded as told).
+pub struct Rules<'a> {
+    pub threshold_secs: u64,
+    pub policy: Policy,
+    pub wanted: &'a dyn Fn(crate::model::Event) -> bool,
+}
+
 /// What happened to one accepted heartbeat.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Recorded {
@@ -168,9 +176,7 @@ impl Layout {
         clock: &dyn Clock,
         id: &str,
         mut entry: LogEntry,
-        threshold_secs: u64,
-        policy: Policy,
-        wanted: impl Fn(crate::model::Event) -> bool,
+        rules: &Rules<'_>,
     ) -> Result<Recorded, StoreError> {
         let seq = store.increment(&seq_key(id), 1)?;
         entry.seq = seq;
@@ -195,9 +201,9 @@ impl Layout {
             |cur: Option<ServiceState>| match state::apply_heartbeat(
                 cur.as_ref(),
                 &beat,
-                threshold_secs,
-                policy,
-                &wanted,
+                rules.threshold_secs,
+                rules.policy,
+                rules.wanted,
             ) {
                 Some(change) => Step::Write(change.state.clone(), Some(change)),
                 None => Step::Done(None),
@@ -300,19 +306,17 @@ impl Layout {
         store: &S,
         clock: &dyn Clock,
         id: &str,
-        threshold_secs: u64,
         now: i64,
-        policy: Policy,
-        wanted: impl Fn(crate::model::Event) -> bool,
+        rules: &Rules<'_>,
     ) -> Result<Option<Change>, StoreError> {
         let change = update(
             store,
             clock,
             &state_key(id),
             Absent::Skip,
-            |cur: Option<ServiceState>| match cur
-                .and_then(|s| state::apply_silence(&s, threshold_secs, now, policy, &wanted))
-            {
+            |cur: Option<ServiceState>| match cur.and_then(|s| {
+                state::apply_silence(&s, rules.threshold_secs, now, rules.policy, rules.wanted)
+            }) {
                 Some(change) => Step::Write(change.state.clone(), Some(change)),
                 None => Step::Done(None),
             },
@@ -392,6 +396,11 @@ mod tests {
     use crate::store::MemoryStore;
 
     const POLICY: Policy = Policy { cooldown_ms: 0 };
+    const RULES: Rules<'static> = Rules {
+        threshold_secs: 60,
+        policy: POLICY,
+        wanted: &|_| true,
+    };
 
     fn entry(at: i64, status: Status, message: &str) -> LogEntry {
         LogEntry {
@@ -416,9 +425,7 @@ mod tests {
                 clock,
                 "svc",
                 entry(at, status, &format!("m{at}")),
-                60,
-                POLICY,
-                |_| true,
+                &RULES,
             )
             .unwrap()
     }
@@ -465,11 +472,11 @@ mod tests {
         let clock = ManualClock::at(0);
         beat(&layout, &store, &clock, 0, Status::Up);
         let first = layout
-            .record_silence(&store, &clock, "svc", 60, 61_000, POLICY, |_| true)
+            .record_silence(&store, &clock, "svc", 61_000, &RULES)
             .unwrap();
         assert_eq!(first.unwrap().notify, Some(Event::Down));
         let second = layout
-            .record_silence(&store, &clock, "svc", 60, 62_000, POLICY, |_| true)
+            .record_silence(&store, &clock, "svc", 62_000, &RULES)
             .unwrap();
         assert_eq!(second, None);
         let flips = layout.histories(&store, &["svc"]).unwrap();
@@ -485,7 +492,7 @@ mod tests {
         let clock = ManualClock::at(0);
         assert_eq!(
             layout
-                .record_silence(&store, &clock, "new", 60, 1_000_000, POLICY, |_| true)
+                .record_silence(&store, &clock, "new", 1_000_000, &RULES)
                 .unwrap(),
             None
         );

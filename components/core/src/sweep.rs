@@ -3,6 +3,7 @@
 //! it — from any request that finds it overdue.
 
 use crate::api::Context;
+use crate::layout::Rules;
 use crate::model::Transition;
 use crate::notify::{channels_for, Delivery, Notification};
 use crate::store::{Store, StoreError};
@@ -32,15 +33,13 @@ pub fn run<S: Store>(ctx: &Context<'_, S>, now: i64) -> Result<Report, StoreErro
         {
             continue;
         }
-        let change = layout.record_silence(
-            ctx.store,
-            ctx.clock,
-            &service.id,
-            service.staleness_threshold_secs,
-            now,
-            ctx.policy(),
-            |event| !channels_for(ctx.config, service, event).is_empty(),
-        )?;
+        let wanted = |event| !channels_for(ctx.config, service, event).is_empty();
+        let rules = Rules {
+            threshold_secs: service.staleness_threshold_secs,
+            policy: ctx.policy(),
+            wanted: &wanted,
+        };
+        let change = layout.record_silence(ctx.store, ctx.clock, &service.id, now, &rules)?;
         let Some(change) = change else { continue };
         let transition = change.transitions[0].clone();
         let deliveries = match change.notify {

@@ -125,6 +125,58 @@ pub fn heartbeats_are_reflected_in_status_and_logs(c: &Client) -> Result<()> {
     Ok(())
 }
 
+/// A request the API must refuse, and how.
+struct BadRequest {
+    what: &'static str,
+    method: &'static str,
+    path: &'static str,
+    headers: Vec<(&'static str, String)>,
+    body: Vec<u8>,
+    status: u16,
+    /// A word the error sentence must contain.
+    needle: &'static str,
+}
+
+fn post(
+    what: &'static str,
+    auth: &str,
+    body: Vec<u8>,
+    status: u16,
+    needle: &'static str,
+) -> BadRequest {
+    let mut headers = vec![("content-type", "application/json".to_string())];
+    if !auth.is_empty() {
+        headers.push(("authorization", auth.to_string()));
+    }
+    BadRequest {
+        what,
+        method: "POST",
+        path: "/api/heartbeat",
+        headers,
+        body,
+        status,
+        needle,
+    }
+}
+
+fn other_request(
+    what: &'static str,
+    method: &'static str,
+    path: &'static str,
+    status: u16,
+    needle: &'static str,
+) -> BadRequest {
+    BadRequest {
+        what,
+        method,
+        path,
+        headers: Vec::new(),
+        body: Vec::new(),
+        status,
+        needle,
+    }
+}
+
 /// Each bad request gets the documented status and a JSON error naming the problem, and
 /// nothing stored changes.
 pub fn bad_input_is_rejected_and_changes_nothing(c: &Client) -> Result<()> {
@@ -142,175 +194,142 @@ pub fn bad_input_is_rejected_and_changes_nothing(c: &Client) -> Result<()> {
 
     let auth = format!("Bearer {key}");
     let other = format!("Bearer {}", fixture_key("charlie"));
-    let json_ct = ("content-type", "application/json");
     let big_meta =
         json!({"serviceId": "bravo", "metadata": {"blob": "x".repeat(5000)}}).to_string();
     let huge = json!({"serviceId": "bravo", "message": "y".repeat(70 * 1024)}).to_string();
-    let cases: Vec<(&str, &str, &str, Vec<(&str, &str)>, Vec<u8>, u16, &str)> = vec![
-        (
+    let cases = vec![
+        post(
             "malformed JSON",
-            "POST",
-            "/api/heartbeat",
-            vec![("authorization", &auth), json_ct],
+            &auth,
             b"{\"serviceId\": ".to_vec(),
             400,
             "JSON",
         ),
-        (
+        post(
             "JSON that is not an object",
-            "POST",
-            "/api/heartbeat",
-            vec![("authorization", &auth), json_ct],
+            &auth,
             b"[1,2]".to_vec(),
             400,
             "object",
         ),
-        (
+        post(
             "body over 64 KiB",
-            "POST",
-            "/api/heartbeat",
-            vec![("authorization", &auth), json_ct],
+            &auth,
             huge.into_bytes(),
             413,
             "larger than",
         ),
-        (
+        post(
             "missing serviceId",
-            "POST",
-            "/api/heartbeat",
-            vec![("authorization", &auth), json_ct],
-            b"{\"status\":\"up\"}".to_vec(),
+            &auth,
+            br#"{"status":"up"}"#.to_vec(),
             400,
             "serviceId",
         ),
-        (
+        post(
             "unknown serviceId",
-            "POST",
-            "/api/heartbeat",
-            vec![("authorization", &auth), json_ct],
-            b"{\"serviceId\":\"nope\"}".to_vec(),
+            &auth,
+            br#"{"serviceId":"nope"}"#.to_vec(),
             404,
             "unknown service",
         ),
-        (
+        post(
             "invalid status",
-            "POST",
-            "/api/heartbeat",
-            vec![("authorization", &auth), json_ct],
-            b"{\"serviceId\":\"bravo\",\"status\":\"sideways\"}".to_vec(),
+            &auth,
+            br#"{"serviceId":"bravo","status":"sideways"}"#.to_vec(),
             400,
             "status",
         ),
-        (
+        post(
             "non-object metadata",
-            "POST",
-            "/api/heartbeat",
-            vec![("authorization", &auth), json_ct],
-            b"{\"serviceId\":\"bravo\",\"metadata\":[1]}".to_vec(),
+            &auth,
+            br#"{"serviceId":"bravo","metadata":[1]}"#.to_vec(),
             400,
             "metadata",
         ),
-        (
+        post(
             "metadata over 4 KiB",
-            "POST",
-            "/api/heartbeat",
-            vec![("authorization", &auth), json_ct],
+            &auth,
             big_meta.into_bytes(),
             400,
             "metadata",
         ),
-        (
+        post(
             "non-string message",
-            "POST",
-            "/api/heartbeat",
-            vec![("authorization", &auth), json_ct],
-            b"{\"serviceId\":\"bravo\",\"message\":5}".to_vec(),
+            &auth,
+            br#"{"serviceId":"bravo","message":5}"#.to_vec(),
             400,
             "message",
         ),
-        (
+        post(
             "missing Authorization",
-            "POST",
-            "/api/heartbeat",
-            vec![json_ct],
-            b"{\"serviceId\":\"bravo\"}".to_vec(),
+            "",
+            br#"{"serviceId":"bravo"}"#.to_vec(),
             401,
             "Authorization",
         ),
-        (
+        post(
             "wrong key",
-            "POST",
-            "/api/heartbeat",
-            vec![("authorization", "Bearer not-the-key"), json_ct],
-            b"{\"serviceId\":\"bravo\"}".to_vec(),
+            "Bearer not-the-key",
+            br#"{"serviceId":"bravo"}"#.to_vec(),
             401,
             "API key",
         ),
-        (
+        post(
             "another service's key",
-            "POST",
-            "/api/heartbeat",
-            vec![("authorization", &other), json_ct],
-            b"{\"serviceId\":\"bravo\"}".to_vec(),
+            &other,
+            br#"{"serviceId":"bravo"}"#.to_vec(),
             401,
             "API key",
         ),
-        (
+        post(
             "non-UTF-8 body",
-            "POST",
-            "/api/heartbeat",
-            vec![("authorization", &auth), json_ct],
+            &auth,
             vec![0xff, 0xfe, b'{', 0x80],
             400,
             "UTF-8",
         ),
-        (
-            "wrong method",
-            "GET",
-            "/api/heartbeat",
-            vec![("authorization", &auth)],
-            vec![],
-            405,
-            "method",
-        ),
-        (
+        other_request("wrong method", "GET", "/api/heartbeat", 405, "method"),
+        other_request(
             "wrong method on a read endpoint",
             "DELETE",
             "/api/status",
-            vec![],
-            vec![],
             405,
             "method",
         ),
-        (
+        other_request(
             "unknown route",
             "GET",
             "/api/nothing-here",
-            vec![],
-            vec![],
             404,
             "no such route",
         ),
-        (
+        other_request(
             "logs without serviceId",
             "GET",
             "/api/logs",
-            vec![],
-            vec![],
             400,
             "serviceId",
         ),
-        (
+        other_request(
             "logs of an unknown service",
             "GET",
             "/api/logs?serviceId=nope",
-            vec![],
-            vec![],
             404,
             "unknown service",
         ),
     ];
-    for (what, method, path, headers, body, status, needle) in cases {
+    for BadRequest {
+        what,
+        method,
+        path,
+        headers,
+        body,
+        status,
+        needle,
+    } in cases
+    {
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let r = c.request(method, path, &headers, &body)?;
         expect_status(&r, status, what)?;
         ensure!(

@@ -3,6 +3,7 @@
 use super::{clip, storage_failure, Context, Request, Response, MAX_BODY_BYTES};
 use crate::auth::{bearer, constant_time_eq};
 use crate::config::api_keys;
+use crate::layout::Rules;
 use crate::model::{LogEntry, Status};
 use crate::notify::{channels_for, Notification};
 use crate::store::Store;
@@ -130,15 +131,15 @@ fn heartbeat<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
         message: body.message.clone(),
         metadata: body.metadata,
     };
-    let recorded = ctx.layout().record_heartbeat(
-        ctx.store,
-        ctx.clock,
-        &service.id,
-        entry,
-        service.staleness_threshold_secs,
-        ctx.policy(),
-        |event| !channels_for(ctx.config, service, event).is_empty(),
-    );
+    let wanted = |event| !channels_for(ctx.config, service, event).is_empty();
+    let rules = Rules {
+        threshold_secs: service.staleness_threshold_secs,
+        policy: ctx.policy(),
+        wanted: &wanted,
+    };
+    let recorded = ctx
+        .layout()
+        .record_heartbeat(ctx.store, ctx.clock, &service.id, entry, &rules);
     let recorded = match recorded {
         Ok(r) => r,
         Err(_) => return storage_failure(),
