@@ -75,10 +75,11 @@ impl HostState {
 }
 
 impl store::Host for HostState {
-    fn open(
+    async fn open(
         &mut self,
         identifier: String,
     ) -> wasmtime::Result<Result<Resource<Bucket>, store::Error>> {
+        tokio::task::yield_now().await;
         if !self.profile.stores.contains(&identifier) {
             return Ok(Err(store::Error::AccessDenied));
         }
@@ -87,39 +88,43 @@ impl store::Host for HostState {
 }
 
 impl store::HostBucket for HostState {
-    fn get(
+    async fn get(
         &mut self,
         b: Resource<Bucket>,
         key: String,
     ) -> wasmtime::Result<Result<Option<Vec<u8>>, store::Error>> {
+        tokio::task::yield_now().await;
         let s = self.bucket(&b)?;
         Ok(self.backend.get(&s, &key).map_err(other))
     }
 
-    fn set(
+    async fn set(
         &mut self,
         b: Resource<Bucket>,
         key: String,
         value: Vec<u8>,
     ) -> wasmtime::Result<Result<(), store::Error>> {
+        tokio::task::yield_now().await;
         let s = self.bucket(&b)?;
         Ok(self.backend.set(&s, &key, &value).map_err(other))
     }
 
-    fn delete(
+    async fn delete(
         &mut self,
         b: Resource<Bucket>,
         key: String,
     ) -> wasmtime::Result<Result<(), store::Error>> {
+        tokio::task::yield_now().await;
         let s = self.bucket(&b)?;
         Ok(self.backend.delete(&s, &key).map_err(other))
     }
 
-    fn exists(
+    async fn exists(
         &mut self,
         b: Resource<Bucket>,
         key: String,
     ) -> wasmtime::Result<Result<bool, store::Error>> {
+        tokio::task::yield_now().await;
         let s = self.bucket(&b)?;
         Ok(self
             .backend
@@ -128,11 +133,12 @@ impl store::HostBucket for HostState {
             .map_err(other))
     }
 
-    fn list_keys(
+    async fn list_keys(
         &mut self,
         b: Resource<Bucket>,
         _cursor: Option<String>,
     ) -> wasmtime::Result<Result<store::KeyResponse, store::Error>> {
+        tokio::task::yield_now().await;
         let s = self.bucket(&b)?;
         Ok(self
             .backend
@@ -141,28 +147,30 @@ impl store::HostBucket for HostState {
             .map_err(other))
     }
 
-    fn drop(&mut self, b: Resource<Bucket>) -> wasmtime::Result<()> {
+    async fn drop(&mut self, b: Resource<Bucket>) -> wasmtime::Result<()> {
         self.table.delete(b)?;
         Ok(())
     }
 }
 
 impl atomics::Host for HostState {
-    fn increment(
+    async fn increment(
         &mut self,
         b: Resource<Bucket>,
         key: String,
         delta: i64,
     ) -> wasmtime::Result<Result<i64, store::Error>> {
+        tokio::task::yield_now().await;
         let s = self.bucket(&b)?;
         Ok(self.backend.increment(&s, &key, delta).map_err(other))
     }
 
-    fn swap(
+    async fn swap(
         &mut self,
         cas: Resource<Cas>,
         value: Vec<u8>,
     ) -> wasmtime::Result<Result<(), atomics::CasError>> {
+        tokio::task::yield_now().await;
         let cas = self.table.delete(cas)?;
         let result = match (&cas.seen, self.absent_cas) {
             // Spin's default store: a swap against a key that did not exist is an upsert.
@@ -189,11 +197,12 @@ impl atomics::Host for HostState {
 }
 
 impl atomics::HostCas for HostState {
-    fn new(
+    async fn new(
         &mut self,
         b: Resource<Bucket>,
         key: String,
     ) -> wasmtime::Result<Result<Resource<Cas>, store::Error>> {
+        tokio::task::yield_now().await;
         let s = self.bucket(&b)?;
         let seen = match self.backend.get(&s, &key) {
             Ok(v) => v,
@@ -206,25 +215,27 @@ impl atomics::HostCas for HostState {
         })?))
     }
 
-    fn current(
+    async fn current(
         &mut self,
         cas: Resource<Cas>,
     ) -> wasmtime::Result<Result<Option<Vec<u8>>, store::Error>> {
+        tokio::task::yield_now().await;
         Ok(Ok(self.table.get(&cas)?.seen.clone()))
     }
 
-    fn drop(&mut self, cas: Resource<Cas>) -> wasmtime::Result<()> {
+    async fn drop(&mut self, cas: Resource<Cas>) -> wasmtime::Result<()> {
         self.table.delete(cas)?;
         Ok(())
     }
 }
 
 impl batch::Host for HostState {
-    fn get_many(
+    async fn get_many(
         &mut self,
         b: Resource<Bucket>,
         keys: Vec<String>,
     ) -> wasmtime::Result<Result<Vec<(String, Option<Vec<u8>>)>, store::Error>> {
+        tokio::task::yield_now().await;
         let s = self.bucket(&b)?;
         Ok(keys
             .into_iter()
@@ -233,11 +244,12 @@ impl batch::Host for HostState {
             .map_err(other))
     }
 
-    fn set_many(
+    async fn set_many(
         &mut self,
         b: Resource<Bucket>,
         pairs: Vec<(String, Vec<u8>)>,
     ) -> wasmtime::Result<Result<(), store::Error>> {
+        tokio::task::yield_now().await;
         let s = self.bucket(&b)?;
         Ok(pairs
             .iter()
@@ -245,11 +257,12 @@ impl batch::Host for HostState {
             .map_err(other))
     }
 
-    fn delete_many(
+    async fn delete_many(
         &mut self,
         b: Resource<Bucket>,
         keys: Vec<String>,
     ) -> wasmtime::Result<Result<(), store::Error>> {
+        tokio::task::yield_now().await;
         let s = self.bucket(&b)?;
         Ok(keys
             .iter()
