@@ -1,7 +1,8 @@
 //! The black-box conformance suite: the API contract of DESIGN §3 checked over real HTTP
 //! against any base URL, so heartbeat-host, `wrangler dev` and `spin up` run the very same
-//! scenarios. It needs only the fixture configuration (`tests/fixtures/config`) and the keys
-//! from `tests/fixtures/api-keys.json` loaded into the host under test.
+//! scenarios. The host under test must be started with the fixture configuration
+//! (`tests/fixtures/config`) and `API_KEYS` set to [`fixture_api_keys`]; the suite assumes
+//! nothing else, so it also holds on a store that earlier scenarios used.
 //!
 //! Scenarios that need a movable clock or `kill -9` live with heartbeat-host's own tests.
 

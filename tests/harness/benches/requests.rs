@@ -1,0 +1,97 @@
+//! Per-request cost of the components in heartbeat-host: a fresh instance per request
+//! (pooling allocator + pre-instantiation), measured in-process without TCP so the figure is
+//! instantiate + handle. Prints figures; asserts nothing (run with `cargo bench`).
+
+use bytes::Bytes;
+use heartbeat_conformance::{fixture_api_keys, fixture_key, FIXTURE_CONFIG_DIR};
+use heartbeat_host::{prepare, HostOptions, StoreChoice};
+use http_body_util::{BodyExt, Full};
+use std::convert::Infallible;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+fn request(
+    method: &str,
+    path: &str,
+    auth: Option<&str>,
+    body: &str,
+) -> hyper::Request<
+    impl hyper::body::Body<Data = Bytes, Error = wasmtime_wasi_http::Error> + Send + 'static,
+> {
+    let mut b = hyper::Request::builder()
+        .method(method)
+        .uri(format!("http://localhost{path}"))
+        .header("host", "localhost");
+    if let Some(a) = auth {
+        b = b.header("authorization", a);
+    }
+    b.body(
+        Full::new(Bytes::from(body.to_string()))
+            .map_err(|never: Infallible| -> wasmtime_wasi_http::Error { match never {} }),
+    )
+    .unwrap()
+}
+
+fn main() -> anyhow::Result<()> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut o = HostOptions::new(root.join("spin.toml"));
+    o.store = StoreChoice::Memory;
+    o.sweep_every = None;
+    o.config_dir = Some(root.join(FIXTURE_CONFIG_DIR));
+    o.variables.insert("api_keys".into(), fixture_api_keys());
+    o.variables
+        .insert("sweep_overdue_seconds".into(), "0".into());
+    let compile = Instant::now();
+    let prepared = prepare(&o)?;
+    let compile = compile.elapsed();
+    let rt = prepared.runtime;
+    let tokio = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let auth = format!("Bearer {}", fixture_key("alpha"));
+    let beat = r#"{"serviceId":"alpha","message":"bench"}"#;
+
+    let run = |method: &str,
+               path: &str,
+               auth: Option<&str>,
+               body: &str,
+               n: u32|
+     -> anyhow::Result<Duration> {
+        tokio.block_on(async {
+            for _ in 0..50 {
+                let r = rt.handle(request(method, path, auth, body)).await?.unwrap();
+                r.into_body().collect().await.ok();
+            }
+            let started = Instant::now();
+            for _ in 0..n {
+                let r = rt.handle(request(method, path, auth, body)).await?.unwrap();
+                assert!(r.status().is_success(), "{method} {path}: {}", r.status());
+                r.into_body().collect().await.ok();
+            }
+            Ok(started.elapsed() / n)
+        })
+    };
+    let n = 2000;
+    let root_cost = run("GET", "/", None, "", n)?;
+    let services = run("GET", "/api/services", None, "", n)?;
+    let heartbeat = run("POST", "/api/heartbeat", Some(&auth), beat, n)?;
+    let status = run("GET", "/api/status", None, "", n)?;
+    let logs = run("GET", "/api/logs?serviceId=alpha", None, "", n)?;
+
+    println!("heartbeat-host per-request cost (instantiate + handle, in-process, {n} sequential requests each)");
+    println!("  compile + pre-instantiate 4 components: {compile:?}");
+    for (name, d) in [
+        ("GET /  (pointer; ~instantiate cost)", root_cost),
+        ("GET /api/services", services),
+        ("POST /api/heartbeat (in-memory store)", heartbeat),
+        ("GET /api/status (8 services)", status),
+        ("GET /api/logs (100 entries)", logs),
+    ] {
+        println!(
+            "  {name:<42} {:>8.1} µs   {:>5.2}x GET /",
+            d.as_secs_f64() * 1e6,
+            d.as_secs_f64() / root_cost.as_secs_f64()
+        );
+    }
+    Ok(())
+}
