@@ -45,10 +45,36 @@ pub struct LogChunk {
     pub entries: Vec<LogEntry>,
 }
 
-/// A service's transitions, oldest first.
+/// A service's transitions, oldest first, and the newest delivery attempts they caused. They
+/// share a key because both change only on a transition: no extra key, no creation race.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct FlipLog {
     pub flips: Vec<Transition>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deliveries: Vec<DeliveryRecord>,
+}
+
+/// Delivery records kept per service.
+pub const MAX_DELIVERY_RECORDS: usize = 100;
+
+/// One channel's delivery of one event, as kept in the delivery log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryRecord {
+    /// When the delivery finished.
+    pub at: i64,
+    pub event: crate::model::Event,
+    /// The transition it announced.
+    pub transition_at: i64,
+    pub channel: String,
+    pub channel_type: String,
+    pub ok: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_status: Option<u16>,
+    pub latency_ms: u32,
+    pub attempts: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// When the last sweep ran.
@@ -325,6 +351,46 @@ impl Layout {
             self.append_flips(store, clock, id, &change.transitions, now, Absent::Wait)?;
         }
         Ok(change)
+    }
+
+    /// Append delivery outcomes to a service's delivery log (newest kept). The history key
+    /// exists: a delivery always follows a recorded transition.
+    pub fn record_deliveries<S: Store>(
+        &self,
+        store: &S,
+        clock: &dyn Clock,
+        id: &str,
+        records: &[DeliveryRecord],
+    ) -> Result<(), StoreError> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        update(
+            store,
+            clock,
+            &flips_key(id),
+            Absent::Wait,
+            |cur: Option<FlipLog>| {
+                let mut log = cur.unwrap_or_default();
+                log.deliveries.extend(records.iter().cloned());
+                let excess = log.deliveries.len().saturating_sub(MAX_DELIVERY_RECORDS);
+                log.deliveries.drain(..excess);
+                Step::Write(log, ())
+            },
+        )
+    }
+
+    /// A service's delivery log, newest first.
+    pub fn deliveries<S: Store>(
+        &self,
+        store: &S,
+        id: &str,
+    ) -> Result<Vec<DeliveryRecord>, StoreError> {
+        let mut records = decode::<FlipLog>(store.get(&flips_key(id))?)
+            .unwrap_or_default()
+            .deliveries;
+        records.reverse();
+        Ok(records)
     }
 
     /// States of many services in one batch read, in the order given.

@@ -13,6 +13,7 @@ pub mod auth;
 pub mod channels;
 pub mod clock;
 pub mod config;
+pub mod delivery;
 pub mod layout;
 pub mod model;
 pub mod notify;

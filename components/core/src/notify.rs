@@ -5,6 +5,7 @@
 use crate::channels::{self, Outbound};
 use crate::clock::Clock;
 use crate::config::{ChannelConfig, Config, Secrets, ServiceConfig};
+use crate::delivery::{drive, Plan};
 use crate::model::{Event, Transition};
 
 /// Everything a channel needs to describe one event.
@@ -16,6 +17,10 @@ pub struct Notification {
     pub transition: Transition,
     pub last_heartbeat: Option<i64>,
     pub message: Option<String>,
+    /// The service's silence threshold.
+    pub threshold_secs: u64,
+    /// When the status the transition left began, if known.
+    pub previous_since: Option<i64>,
 }
 
 /// The outcome of one channel's attempt.
@@ -27,6 +32,8 @@ pub struct Delivery {
     pub http_status: Option<u16>,
     pub latency_ms: u32,
     pub error: Option<String>,
+    /// Requests sent (0 when the request could not even be built).
+    pub attempts: u32,
 }
 
 /// Hands a notification to the channels (the `heartbeat:monitor/notifier` interface).
@@ -58,8 +65,56 @@ pub fn channels_for<'a>(
         .collect()
 }
 
-/// Send `notification` to every channel that wants it. One failing channel never stops the
-/// others; errors never contain credentials.
+/// Hand `notification` to the notifier and keep what happened in the service's delivery log.
+/// A failure to write the log is not the caller's failure: the event was still sent.
+pub fn notify_and_record<S: crate::store::Store>(
+    ctx: &crate::api::Context<'_, S>,
+    notification: &Notification,
+) -> Vec<Delivery> {
+    let deliveries = ctx.notifier.deliver(notification);
+    let now = ctx.clock.now_ms();
+    let records: Vec<_> = deliveries
+        .iter()
+        .map(|d| crate::layout::DeliveryRecord {
+            at: now,
+            event: notification.event,
+            transition_at: notification.transition.at,
+            channel: d.channel.clone(),
+            channel_type: d.channel_type.clone(),
+            ok: d.ok,
+            http_status: d.http_status,
+            latency_ms: d.latency_ms,
+            attempts: d.attempts,
+            error: d.error.clone(),
+        })
+        .collect();
+    let _ =
+        ctx.layout()
+            .record_deliveries(ctx.store, ctx.clock, &notification.service_id, &records);
+    deliveries
+}
+
+/// One delivery plan per channel that wants `notification`.
+pub fn plans(
+    config: &Config,
+    secrets: &dyn Secrets,
+    timeout_ms: u64,
+    notification: &Notification,
+) -> Vec<Plan> {
+    let Some(service) = config.service(&notification.service_id) else {
+        return Vec::new();
+    };
+    channels_for(config, service, notification.event)
+        .into_iter()
+        .map(|channel| {
+            let request = channels::build(channel, secrets, notification);
+            Plan::new(channel, request, timeout_ms)
+        })
+        .collect()
+}
+
+/// Send `notification` to every channel that wants it, one after another. One failing
+/// channel never stops the others; errors never contain credentials.
 pub fn deliver(
     config: &Config,
     secrets: &dyn Secrets,
@@ -68,37 +123,9 @@ pub fn deliver(
     timeout_ms: u64,
     notification: &Notification,
 ) -> Vec<Delivery> {
-    let Some(service) = config.service(&notification.service_id) else {
-        return Vec::new();
-    };
-    channels_for(config, service, notification.event)
+    plans(config, secrets, timeout_ms, notification)
         .into_iter()
-        .map(|channel| {
-            let started = clock.now_ms();
-            let mut delivery = Delivery {
-                channel: channel.name.clone(),
-                channel_type: channel.kind.name().into(),
-                ok: false,
-                http_status: None,
-                latency_ms: 0,
-                error: None,
-            };
-            match channels::build(channel, secrets, notification) {
-                Err(e) => delivery.error = Some(e),
-                Ok(request) => match outbound.send(&request, timeout_ms) {
-                    Err(e) => delivery.error = Some(e),
-                    Ok(response) => {
-                        delivery.http_status = Some(response.status);
-                        match channels::classify(channel, &response) {
-                            Ok(()) => delivery.ok = true,
-                            Err(e) => delivery.error = Some(e),
-                        }
-                    }
-                },
-            }
-            delivery.latency_ms = (clock.now_ms() - started).clamp(0, u32::MAX as i64) as u32;
-            delivery
-        })
+        .map(|plan| drive(plan, outbound, clock))
         .collect()
 }
 

@@ -29,6 +29,8 @@ pub struct Change {
     pub state: ServiceState,
     pub transitions: Vec<Transition>,
     pub notify: Option<Event>,
+    /// When the status left by the last transition began (for "down for 12m").
+    pub previous_since: Option<i64>,
 }
 
 /// Whether `state` has been silent past the threshold at `now`.
@@ -75,6 +77,7 @@ pub fn apply_heartbeat(
     wanted: impl Fn(Event) -> bool,
 ) -> Option<Change> {
     let mut transitions = Vec::new();
+    let mut previous_since = current.map(|c| c.since);
     let (from, mut notified, since) = match current {
         None => (Status::Unknown, Notified::default(), beat.at),
         Some(cur) => {
@@ -91,6 +94,7 @@ pub fn apply_heartbeat(
                     to: Status::Down,
                     reason: Reason::Silence,
                 });
+                previous_since = Some(at);
                 from = Status::Down;
             }
             (from, cur.notified.clone(), cur.since)
@@ -123,6 +127,7 @@ pub fn apply_heartbeat(
         },
         transitions,
         notify,
+        previous_since,
     })
 }
 
@@ -143,6 +148,7 @@ pub fn apply_silence(
         to: Status::Down,
         reason: Reason::Silence,
     };
+    let previous_since = Some(current.since);
     let mut state = current.clone();
     let notify = decide(
         &mut state.notified,
@@ -158,6 +164,7 @@ pub fn apply_silence(
         state,
         transitions: vec![t],
         notify,
+        previous_since,
     })
 }
 

@@ -43,14 +43,19 @@ pub fn run<S: Store>(ctx: &Context<'_, S>, now: i64) -> Result<Report, StoreErro
         let Some(change) = change else { continue };
         let transition = change.transitions[0].clone();
         let deliveries = match change.notify {
-            Some(event) => ctx.notifier.deliver(&Notification {
-                event,
-                service_id: service.id.clone(),
-                service_name: service.name.clone(),
-                transition: transition.clone(),
-                last_heartbeat: Some(change.state.last_heartbeat),
-                message: change.state.last_message.clone(),
-            }),
+            Some(event) => crate::notify::notify_and_record(
+                ctx,
+                &Notification {
+                    event,
+                    service_id: service.id.clone(),
+                    service_name: service.name.clone(),
+                    transition: transition.clone(),
+                    last_heartbeat: Some(change.state.last_heartbeat),
+                    message: change.state.last_message.clone(),
+                    threshold_secs: service.staleness_threshold_secs,
+                    previous_since: change.previous_since,
+                },
+            ),
             None => Vec::new(),
         };
         report

@@ -39,6 +39,8 @@ impl Notifier for NotifierImport {
             },
             last_heartbeat_ms: n.last_heartbeat,
             message: n.message.clone(),
+            threshold_secs: n.threshold_secs,
+            previous_since_ms: n.previous_since,
         };
         notifier::deliver(&wit)
             .into_iter()
@@ -49,6 +51,7 @@ impl Notifier for NotifierImport {
                 http_status: d.http_status,
                 latency_ms: d.latency_ms,
                 error: d.error,
+                attempts: d.attempts,
             })
             .collect()
     }

@@ -1,5 +1,6 @@
-//! The notifiers component: exports `heartbeat:monitor/notifier`. It loads the channel config,
-//! lets heartbeat-core build each vendor request, and sends them with `wasi:http`. Ingest, sweep
+//! The notifiers component: exports `heartbeat:monitor/notifier`. heartbeat-core decides which
+//! channels get an event and builds each vendor request; this component drives every channel's
+//! delivery plan at once over `wasi:http`, so a slow vendor delays only itself. Ingest, sweep
 //! and dashboard import it — linked by heartbeat-host, composed by Spin as a dependency.
 #![expect(unsafe_code, reason = "wit-bindgen generates the notifier export glue")]
 
@@ -10,7 +11,6 @@ use heartbeat::monitor::types::{Delivery, EventKind, ServiceStatus};
 use heartbeat_core::config::{Secrets, Settings};
 use heartbeat_core::model::{Event, Reason, Status, Transition};
 use heartbeat_core::notify;
-use heartbeat_guest::time::WallClock;
 
 wit_bindgen::generate!({
     path: "../../wit",
@@ -46,7 +46,34 @@ fn failed(error: String) -> Vec<Delivery> {
         http_status: None,
         latency_ms: 0,
         error: Some(error),
+        attempts: 0,
     }]
+}
+
+fn notification(n: Notification) -> notify::Notification {
+    notify::Notification {
+        event: match n.event {
+            EventKind::Down => Event::Down,
+            EventKind::Up => Event::Up,
+            EventKind::Degraded => Event::Degraded,
+        },
+        service_id: n.transition.service_id.clone(),
+        service_name: n.service_name,
+        transition: Transition {
+            at: n.transition.at_ms,
+            from: status(n.transition.from),
+            to: status(n.transition.to),
+            reason: if n.transition.reason == "silence" {
+                Reason::Silence
+            } else {
+                Reason::Heartbeat
+            },
+        },
+        last_heartbeat: n.last_heartbeat_ms,
+        message: n.message,
+        threshold_secs: n.threshold_secs,
+        previous_since: n.previous_since_ms,
+    }
 }
 
 struct Notifiers;
@@ -61,45 +88,24 @@ impl Guest for Notifiers {
             Ok(s) => s,
             Err(e) => return failed(e.to_string()),
         };
-        let notification = notify::Notification {
-            event: match n.event {
-                EventKind::Down => Event::Down,
-                EventKind::Up => Event::Up,
-                EventKind::Degraded => Event::Degraded,
-            },
-            service_id: n.transition.service_id.clone(),
-            service_name: n.service_name,
-            transition: Transition {
-                at: n.transition.at_ms,
-                from: status(n.transition.from),
-                to: status(n.transition.to),
-                reason: if n.transition.reason == "silence" {
-                    Reason::Silence
-                } else {
-                    Reason::Heartbeat
-                },
-            },
-            last_heartbeat: n.last_heartbeat_ms,
-            message: n.message,
-        };
-        notify::deliver(
+        let plans = notify::plans(
             &config,
             &Variables,
-            &outbound::WasiHttp,
-            &WallClock,
             settings.request_timeout_ms,
-            &notification,
-        )
-        .into_iter()
-        .map(|d| Delivery {
-            channel: d.channel,
-            channel_type: d.channel_type,
-            ok: d.ok,
-            http_status: d.http_status,
-            latency_ms: d.latency_ms,
-            error: d.error,
-        })
-        .collect()
+            &notification(n),
+        );
+        outbound::drive_all(plans)
+            .into_iter()
+            .map(|d| Delivery {
+                channel: d.channel,
+                channel_type: d.channel_type,
+                ok: d.ok,
+                http_status: d.http_status,
+                latency_ms: d.latency_ms,
+                error: d.error,
+                attempts: d.attempts,
+            })
+            .collect()
     }
 }
 

@@ -270,6 +270,7 @@ impl Runtime {
                     http_status: None,
                     latency_ms: 0,
                     error: Some("the notifiers component failed".into()),
+                    attempts: 0,
                 }]
             }
         }
@@ -315,6 +316,8 @@ impl Runtime {
             transition: n.transition,
             last_heartbeat_ms: n.last_heartbeat_ms,
             message: n.message,
+            threshold_secs: n.threshold_secs,
+            previous_since_ms: n.previous_since_ms,
         };
         instance
             .heartbeat_monitor_notifier()

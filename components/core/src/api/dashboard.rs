@@ -17,8 +17,11 @@ pub fn handle<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
         "/api/status" if get => status(ctx),
         "/api/services" if get => services(ctx),
         "/api/logs" if get => logs(ctx, req),
+        "/api/deliveries" if get => deliveries(ctx, req),
         "/" if get => root(),
-        "/api/status" | "/api/services" | "/api/logs" | "/" => Response::method_not_allowed("GET"),
+        "/api/status" | "/api/services" | "/api/logs" | "/api/deliveries" | "/" => {
+            Response::method_not_allowed("GET")
+        }
         "/api/heartbeat" => Response::method_not_allowed("POST"),
         "/api/sweep" => Response::method_not_allowed("POST"),
         other => Response::not_found(other),
@@ -35,6 +38,7 @@ fn root() -> Response {
                 "status": "GET /api/status",
                 "services": "GET /api/services",
                 "logs": "GET /api/logs?serviceId=ID",
+                "deliveries": "GET /api/deliveries?serviceId=ID",
                 "sweep": "POST /api/sweep",
             },
         }),
@@ -140,6 +144,39 @@ fn logs<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
                 "status": e.status.as_str(),
                 "message": e.message,
                 "metadata": e.metadata,
+            })
+        })
+        .collect();
+    Response::json(
+        200,
+        &json!({ "serviceId": service.id, "count": entries.len(), "entries": entries }),
+    )
+}
+
+fn deliveries<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
+    let Some(id) = req.query_param("serviceId").filter(|s| !s.is_empty()) else {
+        return Response::error(400, "serviceId query parameter is required");
+    };
+    let Some(service) = ctx.config.service(&id) else {
+        return Response::error(404, format!("unknown service \"{}\"", clip(&id)));
+    };
+    let Ok(records) = ctx.layout().deliveries(ctx.store, &service.id) else {
+        return storage_failure();
+    };
+    let entries: Vec<_> = records
+        .iter()
+        .map(|d| {
+            json!({
+                "at": iso(d.at),
+                "event": d.event.as_str(),
+                "transitionAt": iso(d.transition_at),
+                "channel": d.channel,
+                "channelType": d.channel_type,
+                "ok": d.ok,
+                "httpStatus": d.http_status,
+                "latencyMs": d.latency_ms,
+                "attempts": d.attempts,
+                "error": d.error,
             })
         })
         .collect();

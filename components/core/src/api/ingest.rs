@@ -146,14 +146,19 @@ fn heartbeat<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
     };
     if let Some(change) = recorded.change {
         if let (Some(event), Some(transition)) = (change.notify, change.transitions.last()) {
-            ctx.notifier.deliver(&Notification {
-                event,
-                service_id: service.id.clone(),
-                service_name: service.name.clone(),
-                transition: transition.clone(),
-                last_heartbeat: Some(now),
-                message: body.message,
-            });
+            crate::notify::notify_and_record(
+                ctx,
+                &Notification {
+                    event,
+                    service_id: service.id.clone(),
+                    service_name: service.name.clone(),
+                    transition: transition.clone(),
+                    last_heartbeat: Some(now),
+                    message: body.message,
+                    threshold_secs: service.staleness_threshold_secs,
+                    previous_since: change.previous_since,
+                },
+            );
         }
     }
     Response::json(

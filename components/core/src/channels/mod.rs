@@ -1,20 +1,35 @@
-//! Notification channels: one module per channel `type`, each a pure request builder.
+//! Notification channels: one module per channel `type`, each behind [`Channel`].
 //!
-//! A channel parses its options strictly, reads its credentials from secrets named
-//! `NOTIFICATION_{CHANNEL_NAME}_{KEY}`, builds the outbound request (method, URL, headers,
-//! body) without doing I/O, and classifies the vendor's answer. Sending is the host's job,
-//! through [`Outbound`].
+//! A channel parses its non-secret options strictly, reads its credentials from secrets named
+//! `NOTIFICATION_{CHANNEL_NAME}_{KEY}`, builds the vendor request (method, URL, headers, body)
+//! as a pure function, and classifies the vendor's answer as delivered, worth retrying, or
+//! permanently failed — with the vendor's documentation cited. Sending is the host's job,
+//! through [`Outbound`]; retrying is [`crate::delivery`]'s.
 
+pub mod discord;
+pub mod email;
+pub mod message;
+pub mod pagerduty;
+pub mod pushover;
+pub mod slack;
+pub mod telegram;
 pub mod webhook;
 
 use crate::config::{channel_secret_name, ChannelConfig, Secrets};
 use crate::notify::Notification;
+pub use message::Message;
 use serde_json::{Map, Value};
 
 /// The channel types notifications.json may name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChannelKind {
+    Discord,
+    Slack,
+    Telegram,
+    Email,
     Webhook,
+    Pushover,
+    PagerDuty,
 }
 
 /// A credential a channel reads from secrets.
@@ -24,12 +39,145 @@ pub struct SecretKey {
     pub required: bool,
 }
 
-impl ChannelKind {
-    const ALL: [ChannelKind; 1] = [ChannelKind::Webhook];
+/// What a vendor's answer means.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Delivered,
+    /// Transient: try again, after `after_ms` if the vendor said so.
+    Retry {
+        after_ms: Option<u64>,
+        error: String,
+    },
+    /// Retrying cannot help (bad credentials, unknown channel, invalid payload).
+    Permanent(String),
+}
 
+/// Everything a channel needs to build one request.
+pub struct Context<'a> {
+    pub channel: &'a ChannelConfig,
+    pub secrets: &'a dyn Secrets,
+    pub notification: &'a Notification,
+    pub message: &'a Message,
+}
+
+impl Context<'_> {
+    /// A credential; empty counts as absent.
+    pub fn secret(&self, key: &str) -> Option<String> {
+        self.secrets
+            .get(&channel_secret_name(&self.channel.name, key))
+            .filter(|v| !v.trim().is_empty())
+    }
+
+    /// A required credential; the error names the secret, never a value.
+    pub fn require(&self, key: &str) -> Result<String, String> {
+        self.secret(key).ok_or_else(|| {
+            format!(
+                "secret {} is not set",
+                channel_secret_name(&self.channel.name, key)
+            )
+        })
+    }
+
+    pub fn option(&self, key: &str) -> Option<&Value> {
+        self.channel.options.get(key)
+    }
+}
+
+/// One channel type.
+pub trait Channel {
+    /// Credentials it reads.
+    const SECRETS: &'static [SecretKey];
+    /// Check the non-secret `config` options; `Err((option, problem))`.
+    fn check_options(options: &Map<String, Value>) -> Result<(), (String, String)>;
+    /// Build the vendor request.
+    fn build(ctx: &Context<'_>) -> Result<OutboundRequest, String>;
+    /// Classify the vendor's answer.
+    fn classify(response: &OutboundResponse) -> Verdict {
+        classify_http(response)
+    }
+}
+
+/// The common HTTP rule: 2xx delivered; 408, 429 and 5xx transient (honouring `Retry-After`);
+/// any other 4xx permanent.
+pub fn classify_http(r: &OutboundResponse) -> Verdict {
+    match r.status {
+        200..=299 => Verdict::Delivered,
+        408 | 429 | 500..=599 => Verdict::Retry {
+            after_ms: r.retry_after_ms(),
+            error: format!("HTTP {}", r.status),
+        },
+        s => Verdict::Permanent(format!("HTTP {s}")),
+    }
+}
+
+/// Reject options a channel does not know, so a typo is a start-up error.
+pub fn only_options(
+    options: &Map<String, Value>,
+    known: &[&str],
+    hint: &str,
+) -> Result<(), (String, String)> {
+    match options.keys().find(|k| !known.contains(&k.as_str())) {
+        Some(k) => Err((k.clone(), format!("unknown option ({hint})"))),
+        None => Ok(()),
+    }
+}
+
+macro_rules! dispatch {
+    ($kind:expr, $c:ident => $body:expr) => {
+        match $kind {
+            ChannelKind::Discord => {
+                type $c = discord::Discord;
+                $body
+            }
+            ChannelKind::Slack => {
+                type $c = slack::Slack;
+                $body
+            }
+            ChannelKind::Telegram => {
+                type $c = telegram::Telegram;
+                $body
+            }
+            ChannelKind::Email => {
+                type $c = email::Email;
+                $body
+            }
+            ChannelKind::Webhook => {
+                type $c = webhook::Webhook;
+                $body
+            }
+            ChannelKind::Pushover => {
+                type $c = pushover::Pushover;
+                $body
+            }
+            ChannelKind::PagerDuty => {
+                type $c = pagerduty::PagerDuty;
+                $body
+            }
+        }
+    };
+}
+
+impl ChannelKind {
+    const ALL: [ChannelKind; 7] = [
+        ChannelKind::Discord,
+        ChannelKind::Slack,
+        ChannelKind::Telegram,
+        ChannelKind::Email,
+        ChannelKind::Webhook,
+        ChannelKind::Pushover,
+        ChannelKind::PagerDuty,
+    ];
+
+    /// The `type` string in notifications.json.
     pub fn name(self) -> &'static str {
         match self {
+            ChannelKind::Discord => "discord",
+            ChannelKind::Slack => "slack",
+            ChannelKind::Telegram => "telegram",
+            ChannelKind::Email => "email",
             ChannelKind::Webhook => "webhook",
+            ChannelKind::Pushover => "pushover",
+            ChannelKind::PagerDuty => "pagerduty",
         }
     }
 
@@ -41,18 +189,20 @@ impl ChannelKind {
         Self::ALL.iter().map(|k| k.name()).collect()
     }
 
-    /// The credentials this channel type reads.
     pub fn secret_keys(self) -> &'static [SecretKey] {
-        match self {
-            ChannelKind::Webhook => webhook::SECRETS,
-        }
+        dispatch!(self, C => C::SECRETS)
     }
 
-    /// Check the non-secret `config` options; `Err((option, problem))`.
     pub fn check_options(self, options: &Map<String, Value>) -> Result<(), (String, String)> {
-        match self {
-            ChannelKind::Webhook => webhook::check_options(options),
-        }
+        dispatch!(self, C => C::check_options(options))
+    }
+
+    pub fn build(self, ctx: &Context<'_>) -> Result<OutboundRequest, String> {
+        dispatch!(self, C => C::build(ctx))
+    }
+
+    pub fn classify(self, response: &OutboundResponse) -> Verdict {
+        dispatch!(self, C => C::classify(response))
     }
 }
 
@@ -67,29 +217,6 @@ pub fn secret_names(channel: &ChannelConfig) -> Vec<(String, bool)> {
         .collect()
 }
 
-/// One channel's credentials; empty values count as absent.
-pub struct ChannelSecrets<'a> {
-    pub channel: &'a ChannelConfig,
-    pub secrets: &'a dyn Secrets,
-}
-
-impl ChannelSecrets<'_> {
-    pub fn get(&self, key: &str) -> Option<String> {
-        self.secrets
-            .get(&channel_secret_name(&self.channel.name, key))
-            .filter(|v| !v.trim().is_empty())
-    }
-
-    pub fn require(&self, key: &str) -> Result<String, String> {
-        self.get(key).ok_or_else(|| {
-            format!(
-                "secret {} is not set",
-                channel_secret_name(&self.channel.name, key)
-            )
-        })
-    }
-}
-
 /// A request ready to send.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutboundRequest {
@@ -99,11 +226,59 @@ pub struct OutboundRequest {
     pub body: Vec<u8>,
 }
 
+impl OutboundRequest {
+    pub fn json(url: String, body: &Value) -> OutboundRequest {
+        OutboundRequest {
+            method: "POST".into(),
+            url,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: serde_json::to_vec(body).expect("json serializes"),
+        }
+    }
+
+    pub fn form(url: String, fields: &[(&str, String)]) -> OutboundRequest {
+        let mut form = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in fields {
+            form.append_pair(k, v);
+        }
+        OutboundRequest {
+            method: "POST".into(),
+            url,
+            headers: vec![(
+                "content-type".into(),
+                "application/x-www-form-urlencoded".into(),
+            )],
+            body: form.finish().into_bytes(),
+        }
+    }
+}
+
 /// What the vendor answered.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct OutboundResponse {
     pub status: u16,
+    pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+}
+
+impl OutboundResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// `Retry-After` in seconds (RFC 9110 §10.2.3; the HTTP-date form is not used by these
+    /// vendors), as milliseconds.
+    pub fn retry_after_ms(&self) -> Option<u64> {
+        let secs: f64 = self.header("retry-after")?.trim().parse().ok()?;
+        (secs >= 0.0).then_some((secs * 1000.0) as u64)
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
 }
 
 /// Sends requests; implemented by each host (`wasi:http` in the components).
@@ -112,21 +287,25 @@ pub trait Outbound {
     fn send(&self, request: &OutboundRequest, timeout_ms: u64) -> Result<OutboundResponse, String>;
 }
 
-/// Build the request `channel` sends for `notification`.
+/// Build the request `channel` sends for `notification`, with the default wording.
 pub fn build(
     channel: &ChannelConfig,
     secrets: &dyn Secrets,
     notification: &Notification,
 ) -> Result<OutboundRequest, String> {
-    let creds = ChannelSecrets { channel, secrets };
-    match channel.kind {
-        ChannelKind::Webhook => webhook::build(&creds, notification),
-    }
+    let message = message::default_message(notification);
+    channel.kind.build(&Context {
+        channel,
+        secrets,
+        notification,
+        message: &message,
+    })
 }
 
-/// Whether the vendor accepted the request; `Err` holds a sentence for the delivery record.
-pub fn classify(channel: &ChannelConfig, response: &OutboundResponse) -> Result<(), String> {
-    match channel.kind {
-        ChannelKind::Webhook => webhook::classify(response),
-    }
+/// Whether the vendor accepted the request.
+pub fn classify(channel: &ChannelConfig, response: &OutboundResponse) -> Verdict {
+    channel.kind.classify(response)
 }
+
+#[cfg(test)]
+pub(crate) mod fixtures;

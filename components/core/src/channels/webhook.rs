@@ -4,35 +4,12 @@
 //! PATCH; default POST), `NOTIFICATION_{NAME}_HEADERS` (a JSON object of extra headers, e.g. an
 //! `Authorization` for the receiver). The body is [`body`]'s JSON.
 
-use super::{ChannelSecrets, OutboundRequest, OutboundResponse, SecretKey};
+use super::{only_options, Channel, Context, OutboundRequest, SecretKey};
 use crate::notify::Notification;
 use crate::time::iso;
 use serde_json::{json, Map, Value};
 
-pub const SECRETS: &[SecretKey] = &[
-    SecretKey {
-        key: "URL",
-        required: true,
-    },
-    SecretKey {
-        key: "METHOD",
-        required: false,
-    },
-    SecretKey {
-        key: "HEADERS",
-        required: false,
-    },
-];
-
-pub fn check_options(options: &Map<String, Value>) -> Result<(), (String, String)> {
-    match options.keys().next() {
-        Some(key) => Err((
-            key.clone(),
-            "unknown option (webhook settings are secrets: URL, METHOD, HEADERS)".into(),
-        )),
-        None => Ok(()),
-    }
-}
+pub struct Webhook;
 
 /// The default JSON body, documented in docs/notifications.md.
 pub fn body(n: &Notification) -> Value {
@@ -48,50 +25,63 @@ pub fn body(n: &Notification) -> Value {
     })
 }
 
-pub fn build(creds: &ChannelSecrets<'_>, n: &Notification) -> Result<OutboundRequest, String> {
-    let url = creds.require("URL")?;
-    if !(url.starts_with("https://") || url.starts_with("http://")) {
-        return Err("URL must start with https:// or http://".into());
-    }
-    let method = creds
-        .get("METHOD")
-        .map(|m| m.trim().to_ascii_uppercase())
-        .unwrap_or_else(|| "POST".into());
-    if !matches!(method.as_str(), "POST" | "PUT" | "PATCH") {
-        return Err("METHOD must be POST, PUT or PATCH".into());
-    }
-    let mut headers = vec![("content-type".to_string(), "application/json".to_string())];
-    if let Some(raw) = creds.get("HEADERS") {
-        let Ok(Value::Object(extra)) = serde_json::from_str::<Value>(&raw) else {
-            return Err("HEADERS must be a JSON object of header name to string value".into());
-        };
-        for (name, value) in extra {
-            let Value::String(value) = value else {
-                return Err("HEADERS values must be strings".into());
-            };
-            headers.push((name.to_ascii_lowercase(), value));
-        }
-    }
-    Ok(OutboundRequest {
-        method,
-        url,
-        headers,
-        body: serde_json::to_vec(&body(n)).expect("json serializes"),
-    })
-}
+impl Channel for Webhook {
+    const SECRETS: &'static [SecretKey] = &[
+        SecretKey {
+            key: "URL",
+            required: true,
+        },
+        SecretKey {
+            key: "METHOD",
+            required: false,
+        },
+        SecretKey {
+            key: "HEADERS",
+            required: false,
+        },
+    ];
 
-pub fn classify(response: &OutboundResponse) -> Result<(), String> {
-    if (200..300).contains(&response.status) {
-        Ok(())
-    } else {
-        Err(format!("receiver answered HTTP {}", response.status))
+    fn check_options(options: &Map<String, Value>) -> Result<(), (String, String)> {
+        only_options(
+            options,
+            &[],
+            "webhook settings are secrets: URL, METHOD, HEADERS",
+        )
+    }
+
+    fn build(ctx: &Context<'_>) -> Result<OutboundRequest, String> {
+        let url = ctx.require("URL")?;
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return Err("URL must start with https:// or http://".into());
+        }
+        let method = ctx
+            .secret("METHOD")
+            .map(|m| m.trim().to_ascii_uppercase())
+            .unwrap_or_else(|| "POST".into());
+        if !matches!(method.as_str(), "POST" | "PUT" | "PATCH") {
+            return Err("METHOD must be POST, PUT or PATCH".into());
+        }
+        let mut req = OutboundRequest::json(url, &body(ctx.notification));
+        req.method = method;
+        if let Some(raw) = ctx.secret("HEADERS") {
+            let Ok(Value::Object(extra)) = serde_json::from_str::<Value>(&raw) else {
+                return Err("HEADERS must be a JSON object of header name to string value".into());
+            };
+            for (name, value) in extra {
+                let Value::String(value) = value else {
+                    return Err("HEADERS values must be strings".into());
+                };
+                req.headers.push((name.to_ascii_lowercase(), value));
+            }
+        }
+        Ok(req)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::channels::{build as build_for, ChannelKind};
+    use crate::channels::{build as build_for, ChannelKind, OutboundResponse, Verdict};
     use crate::config::ChannelConfig;
     use crate::model::{Event, Reason, Status, Transition};
     use std::collections::BTreeMap;
@@ -119,6 +109,8 @@ mod tests {
             },
             last_heartbeat: Some(0),
             message: Some("ok".into()),
+            threshold_secs: 60,
+            previous_since: Some(0),
         }
     }
 
@@ -184,15 +176,12 @@ mod tests {
 
     #[test]
     fn only_2xx_counts_as_delivered() {
-        assert!(classify(&OutboundResponse {
-            status: 204,
-            body: vec![]
-        })
-        .is_ok());
-        assert!(classify(&OutboundResponse {
-            status: 500,
-            body: vec![]
-        })
-        .is_err());
+        let r = |status| OutboundResponse {
+            status,
+            ..Default::default()
+        };
+        assert_eq!(Webhook::classify(&r(204)), Verdict::Delivered);
+        assert!(matches!(Webhook::classify(&r(503)), Verdict::Retry { .. }));
+        assert!(matches!(Webhook::classify(&r(404)), Verdict::Permanent(_)));
     }
 }

@@ -1,0 +1,201 @@
+//! Vendor-format tests: for each channel and each event, the whole request (method, URL,
+//! headers, body) is compared with a fixture in `tests/fixtures/channels/<type>/<event>.json`,
+//! written from the vendor's documentation.
+
+use super::{build, ChannelKind};
+use crate::config::ChannelConfig;
+use crate::model::{Event, Reason, Status, Transition};
+use crate::notify::Notification;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+/// 2025-11-25T16:44:03.000Z and friends.
+const LAST_BEAT: i64 = 1_764_089_043_000;
+const DOWN_AT: i64 = 1_764_089_400_000;
+const UP_AT: i64 = 1_764_090_000_000;
+const DEGRADED_AT: i64 = 1_764_090_600_000;
+
+pub fn notification(event: Event) -> Notification {
+    let (at, from, to, reason, last, message, previous_since) = match event {
+        Event::Down => (
+            DOWN_AT,
+            Status::Up,
+            Status::Down,
+            Reason::Silence,
+            LAST_BEAT,
+            "backup finished",
+            1_764_000_000_000,
+        ),
+        Event::Up => (
+            UP_AT,
+            Status::Down,
+            Status::Up,
+            Reason::Heartbeat,
+            UP_AT,
+            "backup <ok> & done",
+            DOWN_AT,
+        ),
+        Event::Degraded => (
+            DEGRADED_AT,
+            Status::Up,
+            Status::Degraded,
+            Reason::Heartbeat,
+            DEGRADED_AT,
+            "disk 91% full",
+            UP_AT,
+        ),
+    };
+    Notification {
+        event,
+        service_id: "nightly-backup".into(),
+        service_name: "Nightly backup".into(),
+        transition: Transition {
+            at,
+            from,
+            to,
+            reason,
+        },
+        last_heartbeat: Some(last),
+        message: Some(message.into()),
+        threshold_secs: 300,
+        previous_since: Some(previous_since),
+    }
+}
+
+fn setup(kind: ChannelKind) -> (ChannelConfig, BTreeMap<String, String>) {
+    let (options, secrets): (Value, &[(&str, &str)]) = match kind {
+        ChannelKind::Discord => (
+            json!({"username": "Heartbeat"}),
+            &[(
+                "WEBHOOK_URL",
+                "https://discord.com/api/webhooks/123456789012345678/fixture-token",
+            )],
+        ),
+        ChannelKind::Slack => (
+            json!({}),
+            &[(
+                "WEBHOOK_URL",
+                "https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX",
+            )],
+        ),
+        ChannelKind::Telegram => (
+            json!({}),
+            &[
+                ("BOT_TOKEN", "123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11"),
+                ("CHAT_ID", "-1001234567890"),
+            ],
+        ),
+        ChannelKind::Email => (
+            json!({"domain": "mg.example.com", "from": "Heartbeat <alerts@mg.example.com>", "to": ["ops@example.com", "oncall@example.com"], "region": "eu"}),
+            &[("API_KEY", "key-fixture")],
+        ),
+        ChannelKind::Webhook => (
+            json!({}),
+            &[
+                ("URL", "https://hooks.example.com/heartbeat"),
+                ("HEADERS", r#"{"Authorization": "Bearer receiver-token"}"#),
+            ],
+        ),
+        ChannelKind::Pushover => (
+            json!({"priorities": {"down": 2}, "retry": 30, "expire": 3600, "sound": "siren"}),
+            &[
+                ("APP_TOKEN", "azGDORePK8gMaC0QOYAMyEEuzJnyUi"),
+                ("USER_KEY", "uQiRzpo4DXghDmr9QzzfQu27cmVRsG"),
+            ],
+        ),
+        ChannelKind::PagerDuty => (
+            json!({}),
+            &[("ROUTING_KEY", "R0123456789ABCDEFGHIJKLMNOPQRSTU")],
+        ),
+    };
+    let name = format!("{}-fixture", kind.name());
+    let channel = ChannelConfig {
+        kind,
+        name: name.clone(),
+        enabled: true,
+        options: options.as_object().cloned().unwrap_or_else(Map::new),
+        events: None,
+    };
+    let secrets = secrets
+        .iter()
+        .map(|(k, v)| (crate::config::channel_secret_name(&name, k), v.to_string()))
+        .collect();
+    (channel, secrets)
+}
+
+/// The request as the fixture files write it.
+fn as_fixture(kind: ChannelKind, event: Event) -> Value {
+    let (channel, secrets) = setup(kind);
+    let req = build(&channel, &secrets, &notification(event)).expect("builds");
+    let headers: Map<String, Value> = req
+        .headers
+        .iter()
+        .map(|(k, v)| (k.clone(), json!(v)))
+        .collect();
+    let body = if headers.get("content-type") == Some(&json!("application/x-www-form-urlencoded")) {
+        let pairs: Vec<Value> = form_urlencoded::parse(&req.body)
+            .map(|(k, v)| json!([k, v]))
+            .collect();
+        json!({ "form": pairs })
+    } else {
+        json!({ "json": serde_json::from_slice::<Value>(&req.body).expect("json body") })
+    };
+    json!({ "method": req.method, "url": req.url, "headers": headers, "body": body })
+}
+
+fn check(kind: ChannelKind) {
+    for event in Event::ALL {
+        let path = format!(
+            "{}/tests/fixtures/channels/{}/{}.json",
+            env!("CARGO_MANIFEST_DIR"),
+            kind.name(),
+            event.as_str()
+        );
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let expected: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let actual = as_fixture(kind, event);
+        assert_eq!(
+            actual,
+            expected,
+            "{} {} differs from {path}:\n{}",
+            kind.name(),
+            event.as_str(),
+            serde_json::to_string_pretty(&actual).unwrap()
+        );
+    }
+}
+
+#[test]
+fn discord_requests_match_the_vendor_fixtures() {
+    check(ChannelKind::Discord);
+}
+
+#[test]
+fn slack_requests_match_the_vendor_fixtures() {
+    check(ChannelKind::Slack);
+}
+
+#[test]
+fn telegram_requests_match_the_vendor_fixtures() {
+    check(ChannelKind::Telegram);
+}
+
+#[test]
+fn email_requests_match_the_vendor_fixtures() {
+    check(ChannelKind::Email);
+}
+
+#[test]
+fn webhook_requests_match_the_documented_fixtures() {
+    check(ChannelKind::Webhook);
+}
+
+#[test]
+fn pushover_requests_match_the_vendor_fixtures() {
+    check(ChannelKind::Pushover);
+}
+
+#[test]
+fn pagerduty_requests_match_the_vendor_fixtures() {
+    check(ChannelKind::PagerDuty);
+}

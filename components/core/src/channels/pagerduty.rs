@@ -1,0 +1,121 @@
+//! `pagerduty`: Events API v2 — `trigger` on down/degraded, `resolve` on recovery, with one
+//! `dedup_key` per service so repeats update one incident and recovery closes it.
+//!
+//! Secret: `ROUTING_KEY` (integration key). Options: `severity` (`{"down": "critical",
+//! "degraded": "warning"}` by default; critical, error, warning or info), `source` (default
+//! `heartbeat-monitor`).
+//! API: <https://developer.pagerduty.com/docs/events-api-v2/trigger-events/> (summary ≤ 1,024).
+
+use super::message::truncate;
+use super::{only_options, Channel, Context, OutboundRequest, SecretKey};
+use crate::model::Event;
+use crate::time::iso;
+use serde_json::{json, Map, Value};
+
+pub struct PagerDuty;
+
+const URL: &str = "https://events.pagerduty.com/v2/enqueue";
+const SUMMARY_MAX: usize = 1024;
+const SEVERITIES: [&str; 4] = ["critical", "error", "warning", "info"];
+
+/// Stable per service: a degraded then down updates one incident, and `resolve` finds it.
+pub fn dedup_key(service_id: &str) -> String {
+    format!("heartbeat-monitor:{service_id}")
+}
+
+fn severity(options: &Map<String, Value>, event: Event) -> String {
+    options
+        .get("severity")
+        .and_then(|s| s.get(event.as_str()))
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .unwrap_or_else(|| {
+            if event == Event::Down {
+                "critical"
+            } else {
+                "warning"
+            }
+            .into()
+        })
+}
+
+impl Channel for PagerDuty {
+    const SECRETS: &'static [SecretKey] = &[SecretKey {
+        key: "ROUTING_KEY",
+        required: true,
+    }];
+
+    fn check_options(options: &Map<String, Value>) -> Result<(), (String, String)> {
+        only_options(
+            options,
+            &["severity", "source"],
+            "pagerduty takes: severity, source",
+        )?;
+        if let Some(s) = options.get("severity") {
+            let Value::Object(s) = s else {
+                return Err((
+                    "severity".into(),
+                    "must be an object of event to severity".into(),
+                ));
+            };
+            for (event, v) in s {
+                if !matches!(event.as_str(), "down" | "degraded") {
+                    return Err((
+                        format!("severity.{event}"),
+                        "only down and degraded trigger incidents".into(),
+                    ));
+                }
+                if !v.as_str().is_some_and(|v| SEVERITIES.contains(&v)) {
+                    return Err((
+                        format!("severity.{event}"),
+                        "must be critical, error, warning or info".into(),
+                    ));
+                }
+            }
+        }
+        match options.get("source") {
+            None | Some(Value::String(_)) => Ok(()),
+            Some(_) => Err(("source".into(), "must be a string".into())),
+        }
+    }
+
+    fn build(ctx: &Context<'_>) -> Result<OutboundRequest, String> {
+        let key = ctx.require("ROUTING_KEY")?;
+        let n = ctx.notification;
+        let dedup = dedup_key(&n.service_id);
+        let body = if n.event == Event::Up {
+            json!({ "routing_key": key, "event_action": "resolve", "dedup_key": dedup })
+        } else {
+            let first_line = ctx.message.text.lines().next().unwrap_or_default();
+            let source = ctx
+                .option("source")
+                .and_then(Value::as_str)
+                .unwrap_or("heartbeat-monitor");
+            json!({
+                "routing_key": key,
+                "event_action": "trigger",
+                "dedup_key": dedup,
+                "payload": {
+                    "summary": truncate(&format!("{}: {first_line}", ctx.message.title), SUMMARY_MAX),
+                    "source": source,
+                    "severity": severity(&ctx.channel.options, n.event),
+                    "timestamp": iso(n.transition.at),
+                    "component": n.service_id,
+                    "custom_details": {
+                        "service": n.service_name,
+                        "status": n.transition.to.as_str(),
+                        "previousStatus": n.transition.from.as_str(),
+                        "reason": n.transition.reason.as_str(),
+                        "lastHeartbeat": n.last_heartbeat.map(iso),
+                        "message": n.message,
+                    },
+                },
+            })
+        };
+        Ok(OutboundRequest::json(URL.into(), &body))
+    }
+
+    // 202 accepted; 400 invalid event (permanent); 429 and 5xx retry with backoff:
+    // <https://developer.pagerduty.com/docs/events-api-v2/overview/#response-codes--retry-logic>.
+    // The common rule fits.
+}

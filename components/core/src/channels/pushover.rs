@@ -1,0 +1,139 @@
+//! `pushover`: a push notification through Pushover's Message API.
+//!
+//! Secrets: `APP_TOKEN`, `USER_KEY`. Options: `priorities` (`{"down": 1, "up": 0,
+//! "degraded": 0}` by default; each -2..2), `retry` (seconds, ≥ 30, default 60) and `expire`
+//! (seconds, ≤ 10,800, default 3,600) for priority 2, `sound`.
+//! API: <https://pushover.net/api> (title ≤ 250, message ≤ 1,024 characters; emergency
+//! priority requires `retry` ≥ 30 and `expire` ≤ 10,800).
+
+use super::message::truncate;
+use super::{
+    classify_http, only_options, Channel, Context, OutboundRequest, OutboundResponse, SecretKey,
+    Verdict,
+};
+use crate::model::Event;
+use serde_json::{Map, Value};
+
+pub struct Pushover;
+
+const TITLE_MAX: usize = 250;
+const MESSAGE_MAX: usize = 1024;
+const DEFAULT_RETRY: u64 = 60;
+const DEFAULT_EXPIRE: u64 = 3600;
+
+fn default_priority(event: Event) -> i64 {
+    match event {
+        Event::Down => 1,
+        Event::Up | Event::Degraded => 0,
+    }
+}
+
+fn priority(options: &Map<String, Value>, event: Event) -> i64 {
+    options
+        .get("priorities")
+        .and_then(|p| p.get(event.as_str()))
+        .and_then(Value::as_i64)
+        .unwrap_or(default_priority(event))
+}
+
+impl Channel for Pushover {
+    const SECRETS: &'static [SecretKey] = &[
+        SecretKey {
+            key: "APP_TOKEN",
+            required: true,
+        },
+        SecretKey {
+            key: "USER_KEY",
+            required: true,
+        },
+    ];
+
+    fn check_options(options: &Map<String, Value>) -> Result<(), (String, String)> {
+        only_options(
+            options,
+            &["priorities", "retry", "expire", "sound"],
+            "pushover takes: priorities, retry, expire, sound",
+        )?;
+        if let Some(p) = options.get("priorities") {
+            let Value::Object(p) = p else {
+                return Err((
+                    "priorities".into(),
+                    "must be an object of event to priority".into(),
+                ));
+            };
+            for (event, v) in p {
+                if Event::parse(event).is_none() {
+                    return Err((format!("priorities.{event}"), "unknown event".into()));
+                }
+                if !v.as_i64().is_some_and(|n| (-2..=2).contains(&n)) {
+                    return Err((
+                        format!("priorities.{event}"),
+                        "must be an integer from -2 to 2".into(),
+                    ));
+                }
+            }
+        }
+        if let Some(v) = options.get("retry") {
+            if v.as_u64().is_none_or(|n| n < 30) {
+                return Err(("retry".into(), "must be at least 30 seconds".into()));
+            }
+        }
+        if let Some(v) = options.get("expire") {
+            if !v.as_u64().is_some_and(|n| (1..=10_800).contains(&n)) {
+                return Err(("expire".into(), "must be 1 to 10800 seconds".into()));
+            }
+        }
+        match options.get("sound") {
+            None | Some(Value::String(_)) => Ok(()),
+            Some(_) => Err(("sound".into(), "must be a string".into())),
+        }
+    }
+
+    fn build(ctx: &Context<'_>) -> Result<OutboundRequest, String> {
+        let token = ctx.require("APP_TOKEN")?;
+        let user = ctx.require("USER_KEY")?;
+        let opts = &ctx.channel.options;
+        let n = ctx.notification;
+        let priority = priority(opts, n.event);
+        let mut fields = vec![
+            ("token", token),
+            ("user", user),
+            ("title", truncate(&ctx.message.title, TITLE_MAX)),
+            ("message", truncate(&ctx.message.text, MESSAGE_MAX)),
+            ("priority", priority.to_string()),
+            ("timestamp", (n.transition.at / 1000).to_string()),
+        ];
+        if priority == 2 {
+            // Clamped even if options were edited after validation: Pushover rejects others.
+            let retry = opts
+                .get("retry")
+                .and_then(Value::as_u64)
+                .unwrap_or(DEFAULT_RETRY)
+                .max(30);
+            let expire = opts
+                .get("expire")
+                .and_then(Value::as_u64)
+                .unwrap_or(DEFAULT_EXPIRE)
+                .min(10_800);
+            fields.push(("retry", retry.to_string()));
+            fields.push(("expire", expire.to_string()));
+        }
+        if let Some(Value::String(sound)) = opts.get("sound") {
+            fields.push(("sound", sound.clone()));
+        }
+        Ok(OutboundRequest::form(
+            "https://api.pushover.net/1/messages.json".into(),
+            &fields,
+        ))
+    }
+
+    /// 4xx (invalid token or user) is permanent; 429 means the application's monthly quota is
+    /// spent, which no retry within seconds can fix (<https://pushover.net/api#limits>); 5xx is
+    /// transient.
+    fn classify(r: &OutboundResponse) -> Verdict {
+        if r.status == 429 {
+            return Verdict::Permanent("HTTP 429 (monthly message limit reached)".into());
+        }
+        classify_http(r)
+    }
+}
