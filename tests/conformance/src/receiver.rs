@@ -30,10 +30,45 @@ impl Received {
     }
 }
 
+/// A scripted answer.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+    /// Wait this long before answering (a hanging vendor).
+    pub delay: Duration,
+}
+
+impl Reply {
+    pub fn status(status: u16) -> Reply {
+        Reply {
+            status,
+            headers: Vec::new(),
+            body: "{\"ok\":true}".into(),
+            delay: Duration::ZERO,
+        }
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Reply {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    pub fn after(mut self, delay: Duration) -> Reply {
+        self.delay = delay;
+        self
+    }
+}
+
+/// Scripted answers by path prefix, used in order; then the default status.
+type Script = Arc<Mutex<Vec<(String, std::collections::VecDeque<Reply>)>>>;
+
 pub struct Receiver {
     pub addr: SocketAddr,
     received: Arc<Mutex<Vec<Received>>>,
     status: Arc<AtomicU16>,
+    script: Script,
     stop: Arc<AtomicBool>,
 }
 
@@ -46,7 +81,13 @@ impl Receiver {
         let received = Arc::new(Mutex::new(Vec::new()));
         let status = Arc::new(AtomicU16::new(200));
         let stop = Arc::new(AtomicBool::new(false));
-        let (r, s, st) = (received.clone(), status.clone(), stop.clone());
+        let script: Script = Arc::default();
+        let (r, s, st, sc) = (
+            received.clone(),
+            status.clone(),
+            stop.clone(),
+            script.clone(),
+        );
         std::thread::spawn(move || {
             let started = Instant::now();
             for stream in listener.incoming() {
@@ -54,9 +95,9 @@ impl Receiver {
                     break;
                 }
                 if let Ok(stream) = stream {
-                    let (r, s) = (r.clone(), s.clone());
+                    let (r, s, sc) = (r.clone(), s.clone(), sc.clone());
                     std::thread::spawn(move || {
-                        let _ = serve(stream, &r, s.load(Ordering::SeqCst));
+                        let _ = serve(stream, &r, &sc, s.load(Ordering::SeqCst));
                     });
                 }
             }
@@ -65,8 +106,25 @@ impl Receiver {
             addr,
             received,
             status,
+            script,
             stop,
         })
+    }
+
+    /// Answer the next requests whose path starts with `prefix` with `replies`, in order.
+    pub fn script(&self, prefix: &str, replies: Vec<Reply>) {
+        self.script
+            .lock()
+            .unwrap()
+            .push((prefix.to_string(), replies.into_iter().collect()));
+    }
+
+    /// Requests whose path starts with `prefix`.
+    pub fn received_at(&self, prefix: &str) -> Vec<Received> {
+        self.received()
+            .into_iter()
+            .filter(|r| r.path.starts_with(prefix))
+            .collect()
     }
 
     /// Answer future requests with this HTTP status.
@@ -95,7 +153,12 @@ impl Drop for Receiver {
     }
 }
 
-fn serve(stream: TcpStream, out: &Mutex<Vec<Received>>, status: u16) -> std::io::Result<()> {
+fn serve(
+    stream: TcpStream,
+    out: &Mutex<Vec<Received>>,
+    script: &Script,
+    status: u16,
+) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut line = String::new();
@@ -128,17 +191,30 @@ fn serve(stream: TcpStream, out: &Mutex<Vec<Received>>, status: u16) -> std::io:
         reader.read_exact(&mut body)?;
         body
     };
+    let reply = script
+        .lock()
+        .unwrap()
+        .iter_mut()
+        .find(|(prefix, queue)| path.starts_with(prefix.as_str()) && !queue.is_empty())
+        .and_then(|(_, queue)| queue.pop_front())
+        .unwrap_or_else(|| Reply::status(status));
     out.lock().unwrap().push(Received {
         method,
         path,
         headers,
         body,
     });
+    std::thread::sleep(reply.delay.min(LIFETIME));
     let mut stream = stream;
-    write!(
-        stream,
-        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: 11\r\nconnection: close\r\n\r\n{{\"ok\":true}}"
-    )?;
+    let mut head = format!(
+        "HTTP/1.1 {} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
+        reply.status,
+        reply.body.len()
+    );
+    for (k, v) in &reply.headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    write!(stream, "{head}\r\n{}", reply.body)?;
     stream.flush()
 }
 

@@ -49,14 +49,16 @@ pub fn check(rt: &Runtime) -> Result<Vec<String>> {
         for channel in config.notifications.channels.iter().filter(|c| c.enabled) {
             for (secret, required) in secret_names(channel) {
                 let var = secret.to_ascii_lowercase();
-                if !profile.variables.contains_key(&var) {
+                // An optional credential may be left undeclared: it is simply never set.
+                if !profile.variables.contains_key(&var) && required {
                     bail!(
                         "channel \"{}\" ({}) needs the variable {var}: declare it in spin.toml under [variables] and [component.{name}.variables] (Spin serves only declared variables)",
                         channel.name,
                         channel.kind.name()
                     );
                 }
-                if required && profile.variables[&var].trim().is_empty() {
+                let value = profile.variables.get(&var).map(|v| v.trim());
+                if required && value.is_none_or(str::is_empty) {
                     let w = format!(
                         "channel \"{}\": {secret} is empty; set SPIN_VARIABLE_{} or its deliveries will fail",
                         channel.name,

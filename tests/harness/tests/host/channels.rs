@@ -1,0 +1,351 @@
+//! Every channel type through the real components: vendor calls go to the loopback receiver,
+//! which can answer slowly, with errors or with rate limits. The app is the repository's
+//! spin.toml plus variables for the test channels (Spin serves only declared variables).
+
+use super::support::{options, root, TestHost};
+use heartbeat_conformance::receiver::{Receiver, Reply};
+use heartbeat_conformance::{fixture_key, Client};
+use heartbeat_host::kv::AbsentCas;
+use heartbeat_host::start;
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// (channel name, type, options, secrets, receiver path prefix)
+type Spec = (
+    &'static str,
+    &'static str,
+    Value,
+    Vec<(&'static str, &'static str)>,
+    &'static str,
+);
+
+fn channels() -> Vec<Spec> {
+    vec![
+        (
+            "team-discord",
+            "discord",
+            json!({}),
+            vec![(
+                "WEBHOOK_URL",
+                "https://discord.com/api/webhooks/111/discord-secret-token",
+            )],
+            "/api/webhooks/111/",
+        ),
+        (
+            "team-slack",
+            "slack",
+            json!({}),
+            vec![(
+                "WEBHOOK_URL",
+                "https://hooks.slack.com/services/T1/B1/slack-secret-token",
+            )],
+            "/services/T1/",
+        ),
+        (
+            "team-telegram",
+            "telegram",
+            json!({}),
+            vec![
+                ("BOT_TOKEN", "999:telegram-secret-token"),
+                ("CHAT_ID", "-10042"),
+            ],
+            "/bot999:",
+        ),
+        (
+            "team-email",
+            "email",
+            json!({"domain": "mg.example.com", "from": "alerts@mg.example.com", "to": ["ops@example.com"]}),
+            vec![("API_KEY", "mailgun-secret-key")],
+            "/v3/mg.example.com/",
+        ),
+        (
+            "team-pushover",
+            "pushover",
+            json!({}),
+            vec![
+                ("APP_TOKEN", "pushover-app-secret"),
+                ("USER_KEY", "pushover-user-secret"),
+            ],
+            "/1/messages.json",
+        ),
+        (
+            "team-pagerduty",
+            "pagerduty",
+            json!({}),
+            vec![("ROUTING_KEY", "pagerduty-routing-secret")],
+            "/v2/enqueue",
+        ),
+        (
+            "team-hook",
+            "webhook",
+            json!({}),
+            vec![("URL", "https://hooks.example.invalid/team-hook-secret")],
+            "/team-hook-secret",
+        ),
+    ]
+}
+
+fn secret_values() -> Vec<&'static str> {
+    channels()
+        .into_iter()
+        .flat_map(|(_, _, _, secrets, _)| secrets.into_iter().map(|(_, v)| v))
+        .filter(|v| v.contains("secret"))
+        .collect()
+}
+
+fn var(channel: &str, key: &str) -> String {
+    format!(
+        "notification_{}_{}",
+        channel.replace('-', "_"),
+        key.to_ascii_lowercase()
+    )
+}
+
+/// spin.toml with every test channel's variables declared, and a config dir using them.
+fn app(tag: &str) -> (PathBuf, PathBuf) {
+    let dir = std::env::temp_dir().join(format!("hb-channels-{tag}-{}", std::process::id()));
+    let config = dir.join("config");
+    std::fs::create_dir_all(&config).unwrap();
+    let mut manifest: toml::Table =
+        toml::from_str(&std::fs::read_to_string(root().join("spin.toml")).unwrap()).unwrap();
+    let specs = channels();
+    for (name, _, _, secrets, _) in &specs {
+        for (key, _) in secrets {
+            let v = var(name, key);
+            manifest["variables"].as_table_mut().unwrap().insert(
+                v.clone(),
+                toml::Value::Table(toml::toml! { default = "" secret = true }),
+            );
+            for component in ["ingest", "sweep", "dashboard"] {
+                manifest["component"][component]["variables"]
+                    .as_table_mut()
+                    .unwrap()
+                    .insert(v.clone(), toml::Value::String(format!("{{{{ {v} }}}}")));
+            }
+        }
+    }
+    std::fs::write(dir.join("spin.toml"), toml::to_string(&manifest).unwrap()).unwrap();
+    std::fs::copy(
+        root().join("tests/fixtures/config/services.json"),
+        config.join("services.json"),
+    )
+    .unwrap();
+    let list: Vec<Value> = specs
+        .iter()
+        .map(|(name, kind, opts, _, _)| json!({"type": kind, "name": name, "config": opts}))
+        .collect();
+    std::fs::write(
+        config.join("notifications.json"),
+        json!({"channels": list, "settings": {"cooldownMinutes": 0}}).to_string(),
+    )
+    .unwrap();
+    (dir.join("spin.toml"), config)
+}
+
+fn host(tag: &str, timeout_ms: u64) -> TestHost {
+    let receiver = Receiver::start().unwrap();
+    let (manifest, config) = app(tag);
+    let mut o = options(AbsentCas::Exact, &receiver);
+    o.manifest = manifest;
+    o.config_dir = Some(config);
+    o.variables
+        .insert("request_timeout".into(), timeout_ms.to_string());
+    for (name, _, _, secrets, _) in channels() {
+        for (key, value) in secrets {
+            o.variables.insert(var(name, key), value.into());
+        }
+    }
+    let running = start(o).unwrap();
+    let client = Client::new(&running.url());
+    TestHost {
+        running,
+        receiver,
+        client,
+    }
+}
+
+fn go_down(h: &TestHost) -> Value {
+    h.beat("alpha", "up");
+    h.advance(61);
+    h.sweep()
+}
+
+fn deliveries(h: &TestHost) -> Vec<Value> {
+    let r = h.client.get("/api/deliveries?serviceId=alpha").unwrap();
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.json()["entries"].as_array().cloned().unwrap()
+}
+
+fn delivery<'a>(log: &'a [Value], channel: &str) -> &'a Value {
+    log.iter()
+        .find(|d| d["channel"] == channel)
+        .unwrap_or_else(|| panic!("no delivery for {channel} in {log:?}"))
+}
+
+fn assert_no_secrets(h: &TestHost) {
+    for body in h.client.bodies() {
+        for s in secret_values() {
+            assert!(!body.contains(s), "a response contains the secret {s:?}");
+        }
+    }
+}
+
+#[test]
+fn a_transition_reaches_every_channel_once_and_recovery_resolves_pagerduty() {
+    let h = host("all", 5000);
+    go_down(&h);
+    for (name, kind, _, _, prefix) in channels() {
+        let got = h.receiver.received_at(prefix);
+        assert_eq!(
+            got.len(),
+            1,
+            "{name} ({kind}) received {} requests",
+            got.len()
+        );
+    }
+    assert_eq!(h.receiver.received().len(), 7);
+    let log = deliveries(&h);
+    assert_eq!(log.len(), 7, "{log:?}");
+    assert!(
+        log.iter()
+            .all(|d| d["ok"] == true && d["attempts"] == 1 && d["event"] == "down"),
+        "{log:?}"
+    );
+
+    let trigger = h.receiver.received_at("/v2/enqueue")[0].json();
+    assert_eq!(trigger["event_action"], "trigger");
+    assert_eq!(trigger["payload"]["severity"], "critical");
+    let email = &h.receiver.received_at("/v3/")[0];
+    assert!(email.header("authorization").unwrap().starts_with("Basic "));
+
+    h.beat("alpha", "up");
+    let pd = h.receiver.received_at("/v2/enqueue");
+    assert_eq!(pd.len(), 2);
+    assert_eq!(pd[1].json()["event_action"], "resolve");
+    assert_eq!(
+        pd[1].json()["dedup_key"],
+        trigger["dedup_key"],
+        "resolve closes the same incident"
+    );
+    assert_eq!(
+        h.receiver.received().len(),
+        14,
+        "the recovery reaches every channel once too"
+    );
+    assert_no_secrets(&h);
+}
+
+#[test]
+fn a_5xx_is_retried_once_and_then_delivered() {
+    let h = host("retry", 5000);
+    h.receiver.script(
+        "/team-hook-secret",
+        vec![Reply::status(500), Reply::status(200)],
+    );
+    go_down(&h);
+    assert_eq!(h.receiver.received_at("/team-hook-secret").len(), 2);
+    let log = deliveries(&h);
+    let d = delivery(&log, "team-hook");
+    assert_eq!(
+        (d["ok"].clone(), d["attempts"].clone()),
+        (json!(true), json!(2)),
+        "{d}"
+    );
+}
+
+#[test]
+fn a_429_waits_for_retry_after_then_delivers() {
+    let h = host("ratelimit", 5000);
+    h.receiver.script(
+        "/services/T1/",
+        vec![
+            Reply::status(429).header("Retry-After", "1"),
+            Reply::status(200),
+        ],
+    );
+    go_down(&h);
+    let log = deliveries(&h);
+    let d = delivery(&log, "team-slack");
+    assert_eq!(d["ok"], true, "{d}");
+    assert_eq!(d["attempts"], 2);
+    assert!(
+        d["latencyMs"].as_u64().unwrap() >= 1000,
+        "Retry-After honoured: {d}"
+    );
+}
+
+#[test]
+fn a_hanging_channel_times_out_while_the_others_deliver_in_time() {
+    let h = host("hang", 1000);
+    h.receiver.script(
+        "/api/webhooks/111/",
+        vec![Reply::status(200).after(Duration::from_secs(4)); 3],
+    );
+    let started = Instant::now();
+    go_down(&h);
+    let elapsed = started.elapsed();
+    let log = deliveries(&h);
+    let d = delivery(&log, "team-discord");
+    assert_eq!(d["ok"], false);
+    assert!(
+        d["error"]
+            .as_str()
+            .unwrap()
+            .contains("no answer within 1000 ms"),
+        "{d}"
+    );
+    for other in [
+        "team-slack",
+        "team-telegram",
+        "team-email",
+        "team-pushover",
+        "team-pagerduty",
+        "team-hook",
+    ] {
+        let o = delivery(&log, other);
+        assert_eq!(o["ok"], true, "{o}");
+        assert!(
+            o["latencyMs"].as_u64().unwrap() < 1000,
+            "{other} waited for the hanging channel: {o}"
+        );
+    }
+    assert!(
+        elapsed < Duration::from_secs(12),
+        "the timeout budget bounds the sweep: {elapsed:?}"
+    );
+}
+
+#[test]
+fn a_404_is_permanent_and_not_retried() {
+    let h = host("gone", 5000);
+    h.receiver.script("/bot999:", vec![Reply::status(404)]);
+    go_down(&h);
+    assert_eq!(h.receiver.received_at("/bot999:").len(), 1);
+    let log = deliveries(&h);
+    let d = delivery(&log, "team-telegram");
+    assert_eq!(
+        (
+            d["ok"].clone(),
+            d["attempts"].clone(),
+            d["httpStatus"].clone()
+        ),
+        (json!(false), json!(1), json!(404))
+    );
+    assert!(d["error"].as_str().unwrap().contains("permanent"), "{d}");
+    assert_no_secrets(&h);
+}
+
+#[test]
+fn heartbeat_keys_never_reach_a_channel() {
+    let h = host("keys", 5000);
+    go_down(&h);
+    for r in h.receiver.received() {
+        let text = String::from_utf8_lossy(&r.body);
+        assert!(
+            !text.contains(&fixture_key("alpha")),
+            "a heartbeat key reached {}",
+            r.path
+        );
+    }
+}
