@@ -379,7 +379,20 @@ fn parse_notifications(text: &str) -> Result<NotificationsConfig, ConfigError> {
         } else {
             Map::new()
         };
-        kind.check_options(&options)
+        let mut own = options.clone();
+        for key in crate::channels::TEMPLATE_OPTIONS {
+            if let Some(v) = own.remove(key) {
+                let field = options_field.key(key);
+                let source = v
+                    .as_str()
+                    .ok_or_else(|| field.error("must be a template string"))?;
+                #[cfg(feature = "templates")]
+                crate::templates::check(source).map_err(|e| field.error(e))?;
+                #[cfg(not(feature = "templates"))]
+                let _ = source;
+            }
+        }
+        kind.check_options(&own)
             .map_err(|(key, problem)| options_field.key(&key).error(problem))?;
         channels.push(ChannelConfig {
             kind,
@@ -439,10 +452,13 @@ fn parse_services(
             let mut names = Vec::new();
             for c in channels_field.array()? {
                 let name = c.string()?;
-                if !notifications.channels.iter().any(|ch| ch.name == name) {
-                    return Err(
-                        c.error(format!("no channel named \"{name}\" in notifications.json"))
-                    );
+                // An entry names a channel, or a channel type (every channel of that type).
+                let known = notifications.channels.iter().any(|ch| ch.name == name)
+                    || ChannelKind::parse(name).is_some();
+                if !known {
+                    return Err(c.error(format!(
+                        "no channel named \"{name}\" in notifications.json (and not a channel type)"
+                    )));
                 }
                 names.push(name.to_string());
             }
@@ -511,7 +527,7 @@ mod tests {
             .contains("services[1].id: duplicate service id"));
         assert_eq!(
             error(r#"{"services": [{"id": "a", "notifications": {"channels": ["nope"]}}]}"#),
-            "services.json: services[0].notifications.channels[0]: no channel named \"nope\" in notifications.json"
+            "services.json: services[0].notifications.channels[0]: no channel named \"nope\" in notifications.json (and not a channel type)"
         );
         assert!(error(r#"{"services": [{"id": "a b"}]}"#).contains("services[0].id: must be"));
     }
@@ -530,6 +546,30 @@ mod tests {
         .to_string();
         assert!(
             e.starts_with("notifications.json: channels[0].type: unknown channel type"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_template_with_an_unknown_variable_fails_start_up() {
+        let e = Config::parse(
+            r#"{"services": []}"#,
+            r#"{"channels": [{"type": "slack", "name": "s", "config": {"title": "{{ service.nme }} down"}}]}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("notifications.json: channels[0].config.title: unknown template variable \"service.nme\""),
+            "{e}"
+        );
+        let e = Config::parse(
+            r#"{"services": []}"#,
+            r#"{"channels": [{"type": "webhook", "name": "w", "config": {"body": "{\"t\": {{ evnt | tojson }}}"}}]}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("channels[0].config.body: unknown template variable \"evnt\""),
             "{e}"
         );
     }

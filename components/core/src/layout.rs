@@ -211,6 +211,7 @@ impl Layout {
             at: entry.at,
             status: entry.status,
             message: entry.message.clone(),
+            metadata: entry.metadata.clone(),
         };
         self.append_log(store, clock, id, entry)?;
 

@@ -20,5 +20,7 @@ pub mod notify;
 pub mod state;
 pub mod store;
 pub mod sweep;
+#[cfg(feature = "templates")]
+pub mod templates;
 pub mod time;
 pub mod uptime;

@@ -160,6 +160,9 @@ pub struct ServiceState {
     pub last_heartbeat: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_message: Option<String>,
+    /// The newest heartbeat's metadata (≤ 4 KiB), for notification templates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_metadata: Option<Map<String, Value>>,
     #[serde(default)]
     pub notified: Notified,
 }

@@ -17,6 +17,8 @@ pub struct Notification {
     pub transition: Transition,
     pub last_heartbeat: Option<i64>,
     pub message: Option<String>,
+    /// The newest heartbeat's metadata.
+    pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
     /// The service's silence threshold.
     pub threshold_secs: u64,
     /// When the status the transition left began, if known.
@@ -60,7 +62,7 @@ pub fn channels_for<'a>(
         .filter(|c| {
             s.channels
                 .as_ref()
-                .is_none_or(|names| names.contains(&c.name))
+                .is_none_or(|names| names.iter().any(|n| *n == c.name || n == c.kind.name()))
         })
         .collect()
 }
@@ -160,6 +162,13 @@ mod tests {
         let cfg = config(r#"{"services": [{"id": "s", "notifications": {"channels": ["b"]}}]}"#);
         assert_eq!(names(&cfg, Event::Down), ["b"]);
         assert!(names(&cfg, Event::Up).is_empty());
+        let cfg =
+            config(r#"{"services": [{"id": "s", "notifications": {"channels": ["webhook"]}}]}"#);
+        assert_eq!(
+            names(&cfg, Event::Down),
+            ["a", "b"],
+            "a type selects every channel of it"
+        );
         let cfg = config(r#"{"services": [{"id": "s", "notifications": {"events": ["up"]}}]}"#);
         assert!(names(&cfg, Event::Down).is_empty());
         let cfg = config(r#"{"services": [{"id": "s", "notifications": {"enabled": false}}]}"#);

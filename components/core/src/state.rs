@@ -14,6 +14,7 @@ pub struct Beat {
     pub at: i64,
     pub status: Status,
     pub message: Option<String>,
+    pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// What to tell people about, decided when the change is claimed.
@@ -123,6 +124,7 @@ pub fn apply_heartbeat(
             seq: beat.seq,
             last_heartbeat: beat.at,
             last_message: beat.message.clone(),
+            last_metadata: beat.metadata.clone(),
             notified,
         },
         transitions,
@@ -183,6 +185,7 @@ mod tests {
             at,
             status,
             message: None,
+            metadata: None,
         }
     }
 

@@ -52,6 +52,7 @@ pub fn run<S: Store>(ctx: &Context<'_, S>, now: i64) -> Result<Report, StoreErro
                     transition: transition.clone(),
                     last_heartbeat: Some(change.state.last_heartbeat),
                     message: change.state.last_message.clone(),
+                    metadata: change.state.last_metadata.clone(),
                     threshold_secs: service.staleness_threshold_secs,
                     previous_since: change.previous_since,
                 },

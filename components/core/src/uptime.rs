@@ -104,6 +104,7 @@ mod tests {
             seq: 1,
             last_heartbeat: 0,
             last_message: None,
+            last_metadata: None,
             notified: Default::default(),
         };
         // Silent after 1 h; at 4 h: 1 h up, 3 h down.

@@ -39,6 +39,10 @@ impl Notifier for NotifierImport {
             },
             last_heartbeat_ms: n.last_heartbeat,
             message: n.message.clone(),
+            metadata_json: n
+                .metadata
+                .as_ref()
+                .map(|m| serde_json::to_string(m).unwrap_or_default()),
             threshold_secs: n.threshold_secs,
             previous_since_ms: n.previous_since,
         };

@@ -71,6 +71,7 @@ fn notification(n: Notification) -> notify::Notification {
         },
         last_heartbeat: n.last_heartbeat_ms,
         message: n.message,
+        metadata: n.metadata_json.and_then(|m| serde_json::from_str(&m).ok()),
         threshold_secs: n.threshold_secs,
         previous_since: n.previous_since_ms,
     }

@@ -316,6 +316,7 @@ impl Runtime {
             transition: n.transition,
             last_heartbeat_ms: n.last_heartbeat_ms,
             message: n.message,
+            metadata_json: n.metadata_json,
             threshold_secs: n.threshold_secs,
             previous_since_ms: n.previous_since_ms,
         };

@@ -129,7 +129,7 @@ fn heartbeat<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
         at: now,
         status: body.status,
         message: body.message.clone(),
-        metadata: body.metadata,
+        metadata: body.metadata.clone(),
     };
     let wanted = |event| !channels_for(ctx.config, service, event).is_empty();
     let rules = Rules {
@@ -155,6 +155,7 @@ fn heartbeat<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
                     transition: transition.clone(),
                     last_heartbeat: Some(now),
                     message: body.message,
+                    metadata: body.metadata,
                     threshold_secs: service.staleness_threshold_secs,
                     previous_since: change.previous_since,
                 },

@@ -57,6 +57,7 @@ pub fn notification(event: Event) -> Notification {
         },
         last_heartbeat: Some(last),
         message: Some(message.into()),
+        metadata: Some(json!({"host": "db-1"}).as_object().cloned().unwrap()),
         threshold_secs: 300,
         previous_since: Some(previous_since),
     }

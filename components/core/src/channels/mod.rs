@@ -20,6 +20,9 @@ use crate::notify::Notification;
 pub use message::Message;
 use serde_json::{Map, Value};
 
+/// Template options every channel accepts (see [`crate::templates`]).
+pub const TEMPLATE_OPTIONS: [&str; 2] = ["title", "message"];
+
 /// The channel types notifications.json may name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChannelKind {
@@ -287,13 +290,43 @@ pub trait Outbound {
     fn send(&self, request: &OutboundRequest, timeout_ms: u64) -> Result<OutboundResponse, String>;
 }
 
-/// Build the request `channel` sends for `notification`, with the default wording.
+/// The words `channel` uses for `notification`: its `title`/`message` templates, or the
+/// defaults.
+pub fn message_for(
+    channel: &ChannelConfig,
+    notification: &Notification,
+) -> Result<Message, String> {
+    #[cfg_attr(
+        not(feature = "templates"),
+        expect(unused_mut, reason = "set only by templates")
+    )]
+    let mut message = message::default_message(notification);
+    let title = channel.options.get("title").and_then(Value::as_str);
+    let text = channel.options.get("message").and_then(Value::as_str);
+    #[cfg(not(feature = "templates"))]
+    if title.is_some() || text.is_some() {
+        return Err("this build cannot render templates (feature \"templates\")".into());
+    }
+    #[cfg(feature = "templates")]
+    if title.is_some() || text.is_some() {
+        let vars = crate::templates::variables(notification, &message);
+        if let Some(t) = title {
+            message.title = crate::templates::render(t, &vars)?;
+        }
+        if let Some(t) = text {
+            message.text = crate::templates::render(t, &vars)?;
+        }
+    }
+    Ok(message)
+}
+
+/// Build the request `channel` sends for `notification`.
 pub fn build(
     channel: &ChannelConfig,
     secrets: &dyn Secrets,
     notification: &Notification,
 ) -> Result<OutboundRequest, String> {
-    let message = message::default_message(notification);
+    let message = message_for(channel, notification)?;
     channel.kind.build(&Context {
         channel,
         secrets,

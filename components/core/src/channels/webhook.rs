@@ -44,9 +44,19 @@ impl Channel for Webhook {
     fn check_options(options: &Map<String, Value>) -> Result<(), (String, String)> {
         only_options(
             options,
-            &[],
-            "webhook settings are secrets: URL, METHOD, HEADERS",
-        )
+            &["body"],
+            "webhook takes: body (a template); URL, METHOD and HEADERS are secrets",
+        )?;
+        match options.get("body") {
+            None => Ok(()),
+            #[cfg(feature = "templates")]
+            Some(Value::String(t)) => {
+                crate::templates::check(t).map_err(|e| ("body".to_string(), e))
+            }
+            #[cfg(not(feature = "templates"))]
+            Some(Value::String(_)) => Ok(()),
+            Some(_) => Err(("body".into(), "must be a template string".into())),
+        }
     }
 
     fn build(ctx: &Context<'_>) -> Result<OutboundRequest, String> {
@@ -62,6 +72,18 @@ impl Channel for Webhook {
             return Err("METHOD must be POST, PUT or PATCH".into());
         }
         let mut req = OutboundRequest::json(url, &body(ctx.notification));
+        if let Some(template) = ctx.option("body").and_then(Value::as_str) {
+            #[cfg(feature = "templates")]
+            {
+                let vars = crate::templates::variables(ctx.notification, ctx.message);
+                req.body = crate::templates::render(template, &vars)?.into_bytes();
+            }
+            #[cfg(not(feature = "templates"))]
+            return Err(format!(
+                "this build cannot render the body template ({} bytes)",
+                template.len()
+            ));
+        }
         req.method = method;
         if let Some(raw) = ctx.secret("HEADERS") {
             let Ok(Value::Object(extra)) = serde_json::from_str::<Value>(&raw) else {
@@ -109,6 +131,7 @@ mod tests {
             },
             last_heartbeat: Some(0),
             message: Some("ok".into()),
+            metadata: None,
             threshold_secs: 60,
             previous_since: Some(0),
         }
@@ -143,6 +166,23 @@ mod tests {
                 "message": "ok"
             })
         );
+    }
+
+    #[test]
+    fn a_body_template_replaces_the_default_body() {
+        let mut secrets = BTreeMap::new();
+        secrets.insert(
+            "NOTIFICATION_OPS_HOOK_URL".to_string(),
+            "https://h/x".to_string(),
+        );
+        let mut ch = channel();
+        ch.options.insert(
+            "body".into(),
+            json!(r#"{"text": {{ (default_title ~ " – " ~ message) | tojson }}}"#),
+        );
+        let req = build_for(&ch, &secrets, &notification()).unwrap();
+        let body: Value = serde_json::from_slice(&req.body).unwrap();
+        assert_eq!(body, json!({"text": "Nightly backup is down – ok"}));
     }
 
     #[test]
