@@ -72,6 +72,16 @@ fn main() -> anyhow::Result<()> {
         })
     };
     let n = 2000;
+    let instantiate = tokio.block_on(async {
+        for _ in 0..50 {
+            rt.instantiate("dashboard").await?;
+        }
+        let started = Instant::now();
+        for _ in 0..n {
+            rt.instantiate("dashboard").await?;
+        }
+        anyhow::Ok(started.elapsed() / n)
+    })?;
     let root_cost = run("GET", "/", None, "", n)?;
     let services = run("GET", "/api/services", None, "", n)?;
     let heartbeat = run("POST", "/api/heartbeat", Some(&auth), beat, n)?;
@@ -80,6 +90,10 @@ fn main() -> anyhow::Result<()> {
 
     println!("heartbeat-host per-request cost (instantiate + handle, in-process, {n} sequential requests each)");
     println!("  compile + pre-instantiate 4 components: {compile:?}");
+    println!(
+        "  instantiate only (store + WASI context + instance)  {:>8.1} µs",
+        instantiate.as_secs_f64() * 1e6
+    );
     for (name, d) in [
         ("GET /  (pointer; ~instantiate cost)", root_cost),
         ("GET /api/services", services),
