@@ -115,6 +115,23 @@ pub fn plans(
         .collect()
 }
 
+/// A plan for the channel named `channel` alone, ignoring filters (a test notification).
+pub fn plan_for(
+    config: &Config,
+    secrets: &dyn Secrets,
+    timeout_ms: u64,
+    channel: &str,
+    notification: &Notification,
+) -> Option<Plan> {
+    let channel = config
+        .notifications
+        .channels
+        .iter()
+        .find(|c| c.name == channel)?;
+    let request = channels::build(channel, secrets, notification);
+    Some(Plan::new(channel, request, timeout_ms))
+}
+
 /// Send `notification` to every channel that wants it, one after another. One failing
 /// channel never stops the others; errors never contain credentials.
 pub fn deliver(

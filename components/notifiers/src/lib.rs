@@ -77,17 +77,34 @@ fn notification(n: Notification) -> notify::Notification {
     }
 }
 
+fn setup() -> Result<(heartbeat_core::config::Config, Settings), Vec<Delivery>> {
+    let config = heartbeat_guest::files::load_config().map_err(failed)?;
+    let settings = Settings::from_secrets(&Variables).map_err(|e| failed(e.to_string()))?;
+    Ok((config, settings))
+}
+
+fn wit(deliveries: Vec<notify::Delivery>) -> Vec<Delivery> {
+    deliveries
+        .into_iter()
+        .map(|d| Delivery {
+            channel: d.channel,
+            channel_type: d.channel_type,
+            ok: d.ok,
+            http_status: d.http_status,
+            latency_ms: d.latency_ms,
+            error: d.error,
+            attempts: d.attempts,
+        })
+        .collect()
+}
+
 struct Notifiers;
 
 impl Guest for Notifiers {
     fn deliver(n: Notification) -> Vec<Delivery> {
-        let config = match heartbeat_guest::files::load_config() {
-            Ok(c) => c,
-            Err(e) => return failed(e),
-        };
-        let settings = match Settings::from_secrets(&Variables) {
+        let (config, settings) = match setup() {
             Ok(s) => s,
-            Err(e) => return failed(e.to_string()),
+            Err(d) => return d,
         };
         let plans = notify::plans(
             &config,
@@ -95,18 +112,22 @@ impl Guest for Notifiers {
             settings.request_timeout_ms,
             &notification(n),
         );
-        outbound::drive_all(plans)
-            .into_iter()
-            .map(|d| Delivery {
-                channel: d.channel,
-                channel_type: d.channel_type,
-                ok: d.ok,
-                http_status: d.http_status,
-                latency_ms: d.latency_ms,
-                error: d.error,
-                attempts: d.attempts,
-            })
-            .collect()
+        wit(outbound::drive_all(plans))
+    }
+
+    fn deliver_to(channel: String, n: Notification) -> Vec<Delivery> {
+        let (config, settings) = match setup() {
+            Ok(s) => s,
+            Err(d) => return d,
+        };
+        let plan = notify::plan_for(
+            &config,
+            &Variables,
+            settings.request_timeout_ms,
+            &channel,
+            &notification(n),
+        );
+        wit(outbound::drive_all(plan.into_iter().collect()))
     }
 }
 

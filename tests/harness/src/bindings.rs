@@ -5,6 +5,7 @@ wasmtime::component::bindgen!({
     world: "heartbeat:monitor/http-component",
     imports: {
         "heartbeat:monitor/notifier.deliver": async,
+        "heartbeat:monitor/notifier.deliver-to": async,
         // Async so every store operation is a point where other requests run, as with a
         // networked store; without it requests barely interleave and races stay hidden.
         "wasi:keyvalue": async | trappable,

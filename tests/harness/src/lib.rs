@@ -13,6 +13,7 @@ pub mod check;
 pub mod clock;
 pub mod kv;
 pub mod manifest;
+pub mod notify_test;
 pub mod outbound;
 pub mod runtime;
 pub mod server;

@@ -3,7 +3,7 @@
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use heartbeat_host::kv::AbsentCas;
-use heartbeat_host::{prepare, server, HostOptions, StoreChoice};
+use heartbeat_host::{notify_test, prepare, server, HostOptions, StoreChoice};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -61,6 +61,17 @@ enum Command {
         #[command(flatten)]
         app: AppArgs,
     },
+    /// Send a test notification to one channel through the real notifiers component.
+    NotifyTest {
+        #[command(flatten)]
+        app: AppArgs,
+        /// The channel's `name` in notifications.json.
+        #[arg(long)]
+        channel: String,
+        /// Which event to simulate: down, up or degraded.
+        #[arg(long, default_value = "down")]
+        event: String,
+    },
 }
 
 fn options(app: &AppArgs) -> HostOptions {
@@ -83,6 +94,24 @@ fn run(cli: Cli) -> Result<()> {
             }
             println!("configuration is valid");
             Ok(())
+        }
+        Command::NotifyTest {
+            app,
+            channel,
+            event,
+        } => {
+            let prepared = prepare(&options(&app))?;
+            let tokio = tokio::runtime::Runtime::new()?;
+            let outcomes =
+                tokio.block_on(notify_test::send(&prepared.runtime, &channel, &event))?;
+            for o in &outcomes {
+                println!("{o}");
+            }
+            if outcomes.iter().all(|o| o.ok) {
+                Ok(())
+            } else {
+                anyhow::bail!("the test notification was not delivered")
+            }
         }
         Command::Up {
             app,

@@ -292,11 +292,12 @@ impl Runtime {
         }
     }
 
-    async fn try_deliver(
+    /// A notifiers instance for `caller`, with the caller's configuration if the dependency
+    /// inherits it (Spin's `dependencies_inherit_configuration`).
+    async fn notifier_for(
         self: &Arc<Self>,
         caller: &Profile,
-        n: notifier::Notification,
-    ) -> Result<Vec<types::Delivery>> {
+    ) -> Result<(Store<HostState>, crate::bindings::notifiers::Notifiers)> {
         let caller_manifest = self
             .manifest
             .component
@@ -326,20 +327,59 @@ impl Runtime {
         };
         let mut store = self.store(&profile)?;
         let instance = pre.instantiate_async(&mut store).await?;
-        let wit = export::Notification {
-            event: n.event,
-            service_name: n.service_name,
-            transition: n.transition,
-            last_heartbeat_ms: n.last_heartbeat_ms,
-            message: n.message,
-            metadata_json: n.metadata_json,
-            threshold_secs: n.threshold_secs,
-            previous_since_ms: n.previous_since_ms,
-        };
+        Ok((store, instance))
+    }
+
+    async fn try_deliver(
+        self: &Arc<Self>,
+        caller: &Profile,
+        n: notifier::Notification,
+    ) -> Result<Vec<types::Delivery>> {
+        let (mut store, instance) = self.notifier_for(caller).await?;
         instance
             .heartbeat_monitor_notifier()
-            .call_deliver(&mut store, &wit)
+            .call_deliver(&mut store, &export_notification(n))
             .await
             .map_err(anyhow::Error::from)
+    }
+
+    /// Send `n` to one channel, ignoring filters, through the notifiers component as `caller`
+    /// would — by default the first component that depends on it (`heartbeat-host notify-test`).
+    pub async fn deliver_to(
+        self: &Arc<Self>,
+        caller: Option<&Profile>,
+        channel: &str,
+        n: notifier::Notification,
+    ) -> Result<Vec<types::Delivery>> {
+        let caller = match caller {
+            Some(c) => c.clone(),
+            None => self
+                .manifest
+                .component
+                .iter()
+                .find(|(_, c)| c.dependencies.contains_key(NOTIFIER_IMPORT))
+                .and_then(|(name, _)| self.profiles.get(name))
+                .ok_or_else(|| anyhow!("no component depends on {NOTIFIER_IMPORT}"))?
+                .clone(),
+        };
+        let (mut store, instance) = self.notifier_for(&caller).await?;
+        instance
+            .heartbeat_monitor_notifier()
+            .call_deliver_to(&mut store, channel, &export_notification(n))
+            .await
+            .map_err(anyhow::Error::from)
+    }
+}
+
+fn export_notification(n: notifier::Notification) -> export::Notification {
+    export::Notification {
+        event: n.event,
+        service_name: n.service_name,
+        transition: n.transition,
+        last_heartbeat_ms: n.last_heartbeat_ms,
+        message: n.message,
+        metadata_json: n.metadata_json,
+        threshold_secs: n.threshold_secs,
+        previous_since_ms: n.previous_since_ms,
     }
 }

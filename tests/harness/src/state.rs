@@ -294,4 +294,20 @@ impl notifier::Host for HostState {
         let profile = self.profile.clone();
         runtime.deliver(&profile, n).await
     }
+
+    async fn deliver_to(
+        &mut self,
+        channel: String,
+        n: notifier::Notification,
+    ) -> Vec<types::Delivery> {
+        let runtime = self.runtime.clone();
+        let profile = self.profile.clone();
+        runtime
+            .deliver_to(Some(&profile), &channel, n)
+            .await
+            .unwrap_or_else(|e| {
+                tracing::error!(component = %profile.component, "notifier failed: {e:#}");
+                Vec::new()
+            })
+    }
 }

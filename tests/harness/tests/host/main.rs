@@ -2,6 +2,7 @@
 //! with vendor calls redirected to a loopback receiver. One binary, a module per area.
 
 mod channels;
+mod cli;
 mod config;
 mod conformance;
 mod durability;

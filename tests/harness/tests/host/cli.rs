@@ -1,0 +1,49 @@
+//! `heartbeat-host notify-test`: a synthetic event to one channel through the real notifiers
+//! component, with the channel's real credentials (here: a loopback receiver's URL).
+
+use super::support::root;
+use heartbeat_conformance::receiver::{Receiver, Reply};
+use heartbeat_conformance::FIXTURE_CONFIG_DIR;
+use std::process::{Command, Output};
+
+fn notify_test(channel: &str, url: &str) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_heartbeat-host"))
+        .current_dir(root())
+        .args(["notify-test", "--channel", channel, "--config", FIXTURE_CONFIG_DIR])
+        .env("SPIN_VARIABLE_NOTIFICATION_OPS_WEBHOOK_URL", url)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn notify_test_sends_one_notification_through_the_real_path() {
+    let receiver = Receiver::start().unwrap();
+    let out = notify_test("ops-webhook", &format!("http://{}/notify-test-hook", receiver.addr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("ops-webhook (webhook): delivered (HTTP 200, 1 attempt(s)"), "{stdout}");
+    let got = receiver.received();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].path, "/notify-test-hook");
+    assert_eq!(got[0].json()["event"], "down");
+    assert_eq!(got[0].json()["service"]["id"], "notify-test");
+}
+
+#[test]
+fn notify_test_reports_a_failing_channel_and_exits_non_zero() {
+    let receiver = Receiver::start().unwrap();
+    receiver.script("/", vec![Reply::status(404)]);
+    let out = notify_test("ops-webhook", &format!("http://{}/gone", receiver.addr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success());
+    assert!(stdout.contains("FAILED: HTTP 404 (permanent, not retried)"), "{stdout}");
+    assert!(!stdout.contains("/gone"), "the URL (a secret) is not printed");
+}
+
+#[test]
+fn notify_test_names_an_unknown_channel() {
+    let out = notify_test("nope", "http://127.0.0.1:9/unused");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("no channel named \"nope\""), "{stderr}");
+}
