@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value};
 
 pub struct Webhook;
 
-/// The default JSON body, documented in docs/notifications.md.
+/// The default JSON body, documented in docs/NOTIFICATIONS.md.
 pub fn body(n: &Notification) -> Value {
     json!({
         "event": n.event.as_str(),
