@@ -200,3 +200,88 @@ fn pushover_requests_match_the_vendor_fixtures() {
 fn pagerduty_requests_match_the_vendor_fixtures() {
     check(ChannelKind::PagerDuty);
 }
+
+/// A notification whose user text is far over every vendor's limit.
+fn oversized(event: Event) -> Notification {
+    let mut n = notification(event);
+    n.message = Some("x<&".repeat(4000));
+    n.service_name = "S".repeat(400);
+    n
+}
+
+fn body_of(kind: ChannelKind, n: &Notification) -> Value {
+    let (channel, secrets) = setup(kind);
+    let req = build(&channel, &secrets, n).expect("oversized input still builds");
+    match serde_json::from_slice(&req.body) {
+        Ok(v) => v,
+        Err(_) => {
+            let form: Map<String, Value> = form_urlencoded::parse(&req.body)
+                .map(|(k, v)| (k.into_owned(), json!(v)))
+                .collect();
+            Value::Object(form)
+        }
+    }
+}
+
+fn chars(v: &Value) -> usize {
+    v.as_str().unwrap_or_default().chars().count()
+}
+
+#[test]
+fn discord_truncates_to_its_limits_instead_of_failing() {
+    let b = body_of(ChannelKind::Discord, &oversized(Event::Down));
+    let e = &b["embeds"][0];
+    assert!(chars(&e["title"]) <= 256 && e["title"].as_str().unwrap().ends_with('…'));
+    assert!(chars(&e["description"]) <= 4096);
+    let fields = e["fields"].as_array().unwrap();
+    assert!(fields.iter().all(|f| chars(&f["value"]) <= 1024));
+    let total = chars(&e["title"])
+        + chars(&e["description"])
+        + chars(&e["footer"]["text"])
+        + fields
+            .iter()
+            .map(|f| chars(&f["name"]) + chars(&f["value"]))
+            .sum::<usize>();
+    assert!(total <= 6000, "embed total {total}");
+}
+
+#[test]
+fn slack_telegram_pushover_and_pagerduty_stay_within_their_limits() {
+    let n = oversized(Event::Down);
+    let slack = body_of(ChannelKind::Slack, &n);
+    assert!(chars(&slack["attachments"][0]["blocks"][0]["text"]["text"]) <= 3000);
+    let telegram = body_of(ChannelKind::Telegram, &n);
+    // Telegram counts characters after entity parsing.
+    let visible = telegram["text"]
+        .as_str()
+        .unwrap()
+        .replace("<b>", "")
+        .replace("</b>", "")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+        .replace("&quot;", "\"");
+    assert!(
+        visible.chars().count() <= 4096,
+        "{}",
+        visible.chars().count()
+    );
+    let pushover = body_of(ChannelKind::Pushover, &n);
+    assert!(chars(&pushover["title"]) <= 250 && chars(&pushover["message"]) <= 1024);
+    let pd = body_of(ChannelKind::PagerDuty, &n);
+    assert!(chars(&pd["payload"]["summary"]) <= 1024);
+}
+
+#[test]
+fn pushover_emergency_priority_always_carries_retry_and_expire() {
+    let (mut channel, secrets) = setup(ChannelKind::Pushover);
+    channel.options = json!({"priorities": {"degraded": 2}})
+        .as_object()
+        .cloned()
+        .unwrap();
+    let req = build(&channel, &secrets, &notification(Event::Degraded)).unwrap();
+    let form: BTreeMap<String, String> = form_urlencoded::parse(&req.body).into_owned().collect();
+    assert_eq!(form["priority"], "2");
+    assert!(form["retry"].parse::<u64>().unwrap() >= 30);
+    assert!(form["expire"].parse::<u64>().unwrap() <= 10_800);
+}

@@ -103,7 +103,7 @@ fn var(channel: &str, key: &str) -> String {
 }
 
 /// spin.toml with every test channel's variables declared, and a config dir using them.
-fn app(tag: &str) -> (PathBuf, PathBuf) {
+fn app(tag: &str, alpha_notifications: Option<Value>) -> (PathBuf, PathBuf) {
     let dir = std::env::temp_dir().join(format!("hb-channels-{tag}-{}", std::process::id()));
     let config = dir.join("config");
     std::fs::create_dir_all(&config).unwrap();
@@ -126,11 +126,14 @@ fn app(tag: &str) -> (PathBuf, PathBuf) {
         }
     }
     std::fs::write(dir.join("spin.toml"), toml::to_string(&manifest).unwrap()).unwrap();
-    std::fs::copy(
-        root().join("tests/fixtures/config/services.json"),
-        config.join("services.json"),
+    let mut services: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/fixtures/config/services.json")).unwrap(),
     )
     .unwrap();
+    if let Some(n) = alpha_notifications {
+        services["services"][0]["notifications"] = n;
+    }
+    std::fs::write(config.join("services.json"), services.to_string()).unwrap();
     let list: Vec<Value> = specs
         .iter()
         .map(|(name, kind, opts, _, _)| json!({"type": kind, "name": name, "config": opts}))
@@ -144,8 +147,12 @@ fn app(tag: &str) -> (PathBuf, PathBuf) {
 }
 
 fn host(tag: &str, timeout_ms: u64) -> TestHost {
+    host_filtered(tag, timeout_ms, None)
+}
+
+fn host_filtered(tag: &str, timeout_ms: u64, alpha_notifications: Option<Value>) -> TestHost {
     let receiver = Receiver::start().unwrap();
-    let (manifest, config) = app(tag);
+    let (manifest, config) = app(tag, alpha_notifications);
     let mut o = options(AbsentCas::Exact, &receiver);
     o.manifest = manifest;
     o.config_dir = Some(config);
@@ -348,4 +355,29 @@ fn heartbeat_keys_never_reach_a_channel() {
             r.path
         );
     }
+}
+
+#[test]
+fn service_filters_pick_channels_by_type_or_name_and_by_event() {
+    let h = host_filtered(
+        "filters",
+        5000,
+        Some(json!({"channels": ["pagerduty", "team-hook"], "events": ["down"]})),
+    );
+    go_down(&h);
+    let paths: Vec<String> = h
+        .receiver
+        .received()
+        .iter()
+        .map(|r| r.path.clone())
+        .collect();
+    assert_eq!(paths.len(), 2, "{paths:?}");
+    assert_eq!(h.receiver.received_at("/v2/enqueue").len(), 1);
+    assert_eq!(h.receiver.received_at("/team-hook-secret").len(), 1);
+    h.beat("alpha", "up");
+    assert_eq!(
+        h.receiver.received().len(),
+        2,
+        "up is filtered out for this service"
+    );
 }

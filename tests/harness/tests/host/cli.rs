@@ -9,7 +9,13 @@ use std::process::{Command, Output};
 fn notify_test(channel: &str, url: &str) -> Output {
     Command::new(env!("CARGO_BIN_EXE_heartbeat-host"))
         .current_dir(root())
-        .args(["notify-test", "--channel", channel, "--config", FIXTURE_CONFIG_DIR])
+        .args([
+            "notify-test",
+            "--channel",
+            channel,
+            "--config",
+            FIXTURE_CONFIG_DIR,
+        ])
         .env("SPIN_VARIABLE_NOTIFICATION_OPS_WEBHOOK_URL", url)
         .output()
         .unwrap()
@@ -18,10 +24,20 @@ fn notify_test(channel: &str, url: &str) -> Output {
 #[test]
 fn notify_test_sends_one_notification_through_the_real_path() {
     let receiver = Receiver::start().unwrap();
-    let out = notify_test("ops-webhook", &format!("http://{}/notify-test-hook", receiver.addr));
+    let out = notify_test(
+        "ops-webhook",
+        &format!("http://{}/notify-test-hook", receiver.addr),
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("ops-webhook (webhook): delivered (HTTP 200, 1 attempt(s)"), "{stdout}");
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("ops-webhook (webhook): delivered (HTTP 200, 1 attempt(s)"),
+        "{stdout}"
+    );
     let got = receiver.received();
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].path, "/notify-test-hook");
@@ -36,8 +52,14 @@ fn notify_test_reports_a_failing_channel_and_exits_non_zero() {
     let out = notify_test("ops-webhook", &format!("http://{}/gone", receiver.addr));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success());
-    assert!(stdout.contains("FAILED: HTTP 404 (permanent, not retried)"), "{stdout}");
-    assert!(!stdout.contains("/gone"), "the URL (a secret) is not printed");
+    assert!(
+        stdout.contains("FAILED: HTTP 404 (permanent, not retried)"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("/gone"),
+        "the URL (a secret) is not printed"
+    );
 }
 
 #[test]
