@@ -13,6 +13,9 @@ pub const MAX_ATTEMPTS: u32 = 3;
 pub const MAX_WAIT_MS: u64 = 10_000;
 /// First backoff; then tripled.
 const BACKOFF_MS: u64 = 500;
+/// A channel's whole delivery, retries included, fits in this many request timeouts: a
+/// heartbeat that announces a transition waits for its deliveries, so the wait is bounded.
+pub const BUDGET_TIMEOUTS: u64 = 2;
 
 /// What the host should do next.
 #[derive(Debug, Clone, PartialEq)]
@@ -70,11 +73,16 @@ impl Plan {
         Step::Done(self.delivery.clone())
     }
 
-    fn send(&mut self) -> Step {
+    fn deadline(&self) -> i64 {
+        self.started + (self.timeout_ms * BUDGET_TIMEOUTS) as i64
+    }
+
+    fn send(&mut self, now: i64) -> Step {
+        let remaining = (self.deadline() - now).max(0) as u64;
         match &self.request {
             Ok(r) => {
                 self.delivery.attempts += 1;
-                Step::Send(r.clone(), self.timeout_ms)
+                Step::Send(r.clone(), self.timeout_ms.min(remaining))
             }
             Err(_) => unreachable!("checked in start"),
         }
@@ -86,12 +94,12 @@ impl Plan {
             let e = e.clone();
             return self.done(now, Some(e));
         }
-        self.send()
+        self.send(now)
     }
 
     /// After a `Wait`.
-    pub fn resume(&mut self) -> Step {
-        self.send()
+    pub fn resume(&mut self, now: i64) -> Step {
+        self.send(now)
     }
 
     /// The outcome of the last `Send`.
@@ -127,6 +135,15 @@ impl Plan {
                         )),
                     );
                 }
+                // A retry needs time to wait and still get an answer.
+                if now + wait as i64 + 100 > self.deadline() {
+                    let e = format!(
+                        "{error} (gave up after {} attempts: delivery budget of {} ms spent)",
+                        self.delivery.attempts,
+                        self.timeout_ms * BUDGET_TIMEOUTS
+                    );
+                    return self.done(now, Some(e));
+                }
                 Step::Wait(wait)
             }
         }
@@ -144,7 +161,7 @@ pub fn drive(mut plan: Plan, outbound: &dyn Outbound, clock: &dyn Clock) -> Deli
             }
             Step::Wait(ms) => {
                 clock.pause(ms);
-                plan.resume()
+                plan.resume(clock.now_ms())
             }
             Step::Done(d) => return d,
         }
@@ -197,7 +214,7 @@ mod tests {
     fn run(script: Vec<Result<OutboundResponse, String>>) -> (Delivery, i64) {
         let clock = ManualClock::at(0);
         let d = drive(
-            Plan::new(&channel(), request(), 1000),
+            Plan::new(&channel(), request(), 10_000),
             &Scripted(RefCell::new(script)),
             &clock,
         );
@@ -239,6 +256,31 @@ mod tests {
         assert_eq!(d.attempts, 3);
         assert_eq!(waited, 500 + 1500);
         assert!(d.error.unwrap().contains("gave up after 3 attempts"));
+    }
+
+    #[test]
+    fn the_budget_bounds_retries_after_slow_failures() {
+        struct Slow<'a>(&'a ManualClock);
+        impl Outbound for Slow<'_> {
+            fn send(&self, _: &OutboundRequest, timeout: u64) -> Result<OutboundResponse, String> {
+                self.0.pause(timeout);
+                Err(format!("no answer within {timeout} ms"))
+            }
+        }
+        let clock = ManualClock::at(0);
+        let d = drive(
+            Plan::new(&channel(), request(), 1000),
+            &Slow(&clock),
+            &clock,
+        );
+        assert!(!d.ok);
+        assert_eq!(d.attempts, 2, "1 s + 0.5 s wait + the 0.5 s left");
+        assert!(
+            clock.now_ms() <= 2000,
+            "whole delivery within two timeouts: {}",
+            clock.now_ms()
+        );
+        assert!(d.error.unwrap().contains("budget"));
     }
 
     #[test]

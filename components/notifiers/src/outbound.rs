@@ -93,7 +93,7 @@ async fn drive(mut plan: Plan) -> Delivery {
             }
             Step::Wait(ms) => {
                 Deadline::after_ms(ms).await;
-                plan.resume()
+                plan.resume(WallClock.now_ms())
             }
             Step::Done(d) => return d,
         }

@@ -295,11 +295,9 @@ fn a_hanging_channel_times_out_while_the_others_deliver_in_time() {
     let log = deliveries(&h);
     let d = delivery(&log, "team-discord");
     assert_eq!(d["ok"], false);
+    let error = d["error"].as_str().unwrap();
     assert!(
-        d["error"]
-            .as_str()
-            .unwrap()
-            .contains("no answer within 1000 ms"),
+        error.contains("no answer within") && error.contains("budget of 2000 ms"),
         "{d}"
     );
     for other in [
@@ -318,8 +316,8 @@ fn a_hanging_channel_times_out_while_the_others_deliver_in_time() {
         );
     }
     assert!(
-        elapsed < Duration::from_secs(12),
-        "the timeout budget bounds the sweep: {elapsed:?}"
+        elapsed < Duration::from_secs(5),
+        "the delivery budget (two timeouts) bounds the sweep: {elapsed:?}"
     );
 }
 
