@@ -8,6 +8,7 @@
 //! ports — [`store::Store`], [`clock::Clock`], [`notify::Notifier`], [`channels::Outbound`],
 //! [`config::Secrets`] — and stay thin: decode the request, call core, encode the result.
 
+pub mod alert;
 pub mod api;
 pub mod auth;
 pub mod channels;
