@@ -35,6 +35,7 @@ pub struct Plan {
     kind: crate::channels::ChannelKind,
     delivery: Delivery,
     started: i64,
+    attempt_started: i64,
     timeout_ms: u64,
 }
 
@@ -56,8 +57,10 @@ impl Plan {
                 latency_ms: 0,
                 error: None,
                 attempts: 0,
+                tries: Vec::new(),
             },
             started: 0,
+            attempt_started: 0,
             timeout_ms,
         }
     }
@@ -79,6 +82,7 @@ impl Plan {
 
     fn send(&mut self, now: i64) -> Step {
         let remaining = (self.deadline() - now).max(0) as u64;
+        self.attempt_started = now;
         match &self.request {
             Ok(r) => {
                 self.delivery.attempts += 1;
@@ -104,16 +108,29 @@ impl Plan {
 
     /// The outcome of the last `Send`.
     pub fn on_result(&mut self, result: Result<OutboundResponse, String>, now: i64) -> Step {
-        let verdict = match result {
+        let latency_ms = (now - self.attempt_started).clamp(0, u32::MAX as i64) as u32;
+        let (verdict, http_status) = match result {
             Ok(response) => {
                 self.delivery.http_status = Some(response.status);
-                self.kind.classify(&response)
+                (self.kind.classify(&response), Some(response.status))
             }
-            Err(e) => Verdict::Retry {
-                after_ms: None,
-                error: e,
-            },
+            Err(e) => (
+                Verdict::Retry {
+                    after_ms: None,
+                    error: e,
+                },
+                None,
+            ),
         };
+        self.delivery.tries.push(crate::notify::Try {
+            http_status,
+            latency_ms,
+            error: match &verdict {
+                Verdict::Delivered => None,
+                Verdict::Retry { error, .. } => Some(error.clone()),
+                Verdict::Permanent(e) => Some(e.clone()),
+            },
+        });
         match verdict {
             Verdict::Delivered => self.done(now, None),
             Verdict::Permanent(e) => self.done(now, Some(format!("{e} (permanent, not retried)"))),
@@ -226,6 +243,15 @@ mod tests {
         let (d, waited) = run(vec![status(500, &[]), status(200, &[])]);
         assert!(d.ok);
         assert_eq!(d.attempts, 2);
+        let statuses: Vec<_> = d
+            .tries
+            .iter()
+            .map(|t| (t.http_status, t.error.clone()))
+            .collect();
+        assert_eq!(
+            statuses,
+            [(Some(500), Some("HTTP 500".into())), (Some(200), None)]
+        );
         assert_eq!(waited, 500);
     }
 

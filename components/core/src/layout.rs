@@ -75,6 +75,9 @@ pub struct DeliveryRecord {
     pub attempts: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Each request's outcome.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tries: Vec<crate::notify::Try>,
 }
 
 /// When the last sweep ran.

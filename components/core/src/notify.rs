@@ -36,6 +36,19 @@ pub struct Delivery {
     pub error: Option<String>,
     /// Requests sent (0 when the request could not even be built).
     pub attempts: u32,
+    /// Each request's outcome, in order.
+    pub tries: Vec<Try>,
+}
+
+/// One request of a delivery.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Try {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_status: Option<u16>,
+    pub latency_ms: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// Hands a notification to the channels (the `heartbeat:monitor/notifier` interface).
@@ -88,6 +101,7 @@ pub fn notify_and_record<S: crate::store::Store>(
             latency_ms: d.latency_ms,
             attempts: d.attempts,
             error: d.error.clone(),
+            tries: d.tries.clone(),
         })
         .collect();
     let _ =

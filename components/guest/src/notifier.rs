@@ -2,7 +2,7 @@
 
 use crate::bindings::heartbeat::monitor::{notifier, types};
 use heartbeat_core::model::{Event, Reason, Status};
-use heartbeat_core::notify::{Delivery, Notification, Notifier};
+use heartbeat_core::notify::{Delivery, Notification, Notifier, Try};
 
 /// Calls the notifiers component (linked by the host, or composed by Spin).
 #[derive(Debug, Clone, Copy)]
@@ -56,6 +56,15 @@ impl Notifier for NotifierImport {
                 latency_ms: d.latency_ms,
                 error: d.error,
                 attempts: d.attempts,
+                tries: d
+                    .tries
+                    .into_iter()
+                    .map(|t| Try {
+                        http_status: t.http_status,
+                        latency_ms: t.latency_ms,
+                        error: t.error,
+                    })
+                    .collect(),
             })
             .collect()
     }

@@ -7,7 +7,7 @@
 mod outbound;
 
 use exports::heartbeat::monitor::notifier::{Guest, Notification};
-use heartbeat::monitor::types::{Delivery, EventKind, ServiceStatus};
+use heartbeat::monitor::types::{Attempt, Delivery, EventKind, ServiceStatus};
 use heartbeat_core::config::{Secrets, Settings};
 use heartbeat_core::model::{Event, Reason, Status, Transition};
 use heartbeat_core::notify;
@@ -47,6 +47,7 @@ fn failed(error: String) -> Vec<Delivery> {
         latency_ms: 0,
         error: Some(error),
         attempts: 0,
+        tries: Vec::new(),
     }]
 }
 
@@ -94,6 +95,15 @@ fn wit(deliveries: Vec<notify::Delivery>) -> Vec<Delivery> {
             latency_ms: d.latency_ms,
             error: d.error,
             attempts: d.attempts,
+            tries: d
+                .tries
+                .into_iter()
+                .map(|t| Attempt {
+                    http_status: t.http_status,
+                    latency_ms: t.latency_ms,
+                    error: t.error,
+                })
+                .collect(),
         })
         .collect()
 }

@@ -287,6 +287,7 @@ impl Runtime {
                     latency_ms: 0,
                     error: Some("the notifiers component failed".into()),
                     attempts: 0,
+                    tries: Vec::new(),
                 }]
             }
         }

@@ -177,6 +177,7 @@ fn deliveries<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
                 "latencyMs": d.latency_ms,
                 "attempts": d.attempts,
                 "error": d.error,
+                "tries": d.tries,
             })
         })
         .collect();

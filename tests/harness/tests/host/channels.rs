@@ -259,6 +259,17 @@ fn a_5xx_is_retried_once_and_then_delivered() {
         (json!(true), json!(2)),
         "{d}"
     );
+    let tries: Vec<_> = d["tries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["httpStatus"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        tries,
+        [500, 200],
+        "every attempt is in the delivery log: {d}"
+    );
 }
 
 #[test]
