@@ -23,6 +23,42 @@ pub struct Notification {
     pub threshold_secs: u64,
     /// When the status the transition left began, if known.
     pub previous_since: Option<i64>,
+    /// Set when this notification relays an external alert rather than a service transition.
+    pub alert: Option<crate::alert::Alert>,
+}
+
+impl Notification {
+    /// The notification that relays `alert` at `now`. Channels see a firing critical or error
+    /// alert as `down`, a firing warning or info as `degraded`, a resolution as `up`, so colours,
+    /// priorities and PagerDuty actions follow without per-channel alert code.
+    pub fn for_alert(alert: &crate::alert::Alert, now: i64) -> Notification {
+        use crate::alert::{Severity, State as AlertState};
+        use crate::model::{Reason, Status, Transition};
+        let (event, from, to) = match (alert.state, alert.severity) {
+            (AlertState::Resolved, _) => (Event::Up, Status::Down, Status::Up),
+            (AlertState::Firing, Severity::Critical | Severity::Error) => {
+                (Event::Down, Status::Up, Status::Down)
+            }
+            (AlertState::Firing, _) => (Event::Degraded, Status::Up, Status::Degraded),
+        };
+        Notification {
+            event,
+            service_id: alert.source.clone(),
+            service_name: alert.source.clone(),
+            transition: Transition {
+                at: now,
+                from,
+                to,
+                reason: Reason::Heartbeat,
+            },
+            last_heartbeat: None,
+            message: None,
+            metadata: None,
+            threshold_secs: 0,
+            previous_since: None,
+            alert: Some(alert.clone()),
+        }
+    }
 }
 
 /// The outcome of one channel's attempt.

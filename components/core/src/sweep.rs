@@ -55,6 +55,7 @@ pub fn run<S: Store>(ctx: &Context<'_, S>, now: i64) -> Result<Report, StoreErro
                     metadata: change.state.last_metadata.clone(),
                     threshold_secs: service.staleness_threshold_secs,
                     previous_since: change.previous_since,
+                    alert: None,
                 },
             ),
             None => Vec::new(),

@@ -75,6 +75,8 @@ fn notification(n: Notification) -> notify::Notification {
         metadata: n.metadata_json.and_then(|m| serde_json::from_str(&m).ok()),
         threshold_secs: n.threshold_secs,
         previous_since: n.previous_since_ms,
+        // Alerts do not cross the notifier interface yet.
+        alert: None,
     }
 }
 

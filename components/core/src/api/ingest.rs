@@ -158,6 +158,7 @@ fn heartbeat<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
                     metadata: body.metadata,
                     threshold_secs: service.staleness_threshold_secs,
                     previous_since: change.previous_since,
+                    alert: None,
                 },
             );
         }

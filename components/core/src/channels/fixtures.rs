@@ -60,6 +60,7 @@ pub fn notification(event: Event) -> Notification {
         metadata: Some(json!({"host": "db-1"}).as_object().cloned().unwrap()),
         threshold_secs: 300,
         previous_since: Some(previous_since),
+        alert: None,
     }
 }
 
@@ -284,4 +285,84 @@ fn pushover_emergency_priority_always_carries_retry_and_expire() {
     assert_eq!(form["priority"], "2");
     assert!(form["retry"].parse::<u64>().unwrap() >= 30);
     assert!(form["expire"].parse::<u64>().unwrap() <= 10_800);
+}
+
+fn alert(name: &str) -> crate::alert::Alert {
+    let path = format!(
+        "{}/tests/fixtures/alerts/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let body: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    crate::alert::parse(&body, crate::alert::Grouping::Group)
+        .unwrap()
+        .remove(0)
+}
+
+#[test]
+fn relayed_alerts_render_firing_and_resolved_distinctly() {
+    let firing = Notification::for_alert(&alert("alertmanager-firing"), DOWN_AT);
+    let resolved = Notification::for_alert(&alert("alertmanager-resolved"), UP_AT);
+
+    let d = body_of(ChannelKind::Discord, &firing);
+    assert_eq!(d["embeds"][0]["title"], "[FIRING] ProbeFailure");
+    assert_eq!(d["embeds"][0]["color"], 0xE7_4C_3C);
+    let d = body_of(ChannelKind::Discord, &resolved);
+    assert_eq!(d["embeds"][0]["title"], "[RESOLVED] ProbeFailure");
+    assert_eq!(d["embeds"][0]["color"], 0x2E_CC_71);
+
+    let s = body_of(ChannelKind::Slack, &firing);
+    assert_eq!(s["attachments"][0]["color"], "#E01E5A");
+    assert_eq!(
+        body_of(ChannelKind::Slack, &resolved)["attachments"][0]["color"],
+        "#2EB67D"
+    );
+
+    let w = body_of(ChannelKind::Webhook, &firing);
+    assert_eq!(
+        (
+            w["type"].clone(),
+            w["status"].clone(),
+            w["severity"].clone(),
+            w["format"].clone()
+        ),
+        (
+            json!("alert"),
+            json!("firing"),
+            json!("critical"),
+            json!("alertmanager")
+        )
+    );
+    assert_eq!(
+        body_of(ChannelKind::Webhook, &resolved)["status"],
+        "resolved"
+    );
+}
+
+#[test]
+fn a_relayed_alert_resolves_the_pagerduty_incident_it_opened() {
+    let trigger = body_of(
+        ChannelKind::PagerDuty,
+        &Notification::for_alert(&alert("alertmanager-firing"), DOWN_AT),
+    );
+    let resolve = body_of(
+        ChannelKind::PagerDuty,
+        &Notification::for_alert(&alert("alertmanager-resolved"), UP_AT),
+    );
+    assert_eq!(trigger["event_action"], "trigger");
+    assert_eq!(
+        trigger["payload"]["severity"], "critical",
+        "the sender's severity"
+    );
+    assert_eq!(resolve["event_action"], "resolve");
+    assert_eq!(trigger["dedup_key"], resolve["dedup_key"]);
+    assert_eq!(
+        trigger["dedup_key"],
+        "heartbeat-monitor:alert:alertmanager:{}:{alertname=\"ProbeFailure\"}"
+    );
+    let warning = Notification::for_alert(&alert("grafana-firing"), DOWN_AT);
+    assert_eq!(
+        warning.event,
+        Event::Degraded,
+        "a firing warning is not a page-worthy down"
+    );
 }

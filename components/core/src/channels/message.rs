@@ -34,6 +34,9 @@ pub fn human_duration(secs: i64) -> String {
 
 /// The default wording for a notification.
 pub fn default_message(n: &Notification) -> Message {
+    if let Some(a) = &n.alert {
+        return alert_message(a);
+    }
     let name = &n.service_name;
     let t = &n.transition;
     let title = match n.event {
@@ -76,6 +79,30 @@ pub fn default_message(n: &Notification) -> Message {
     }
     Message {
         title,
+        text,
+        fields,
+    }
+}
+
+fn alert_message(a: &crate::alert::Alert) -> Message {
+    let state = match a.state {
+        crate::alert::State::Firing => "FIRING",
+        crate::alert::State::Resolved => "RESOLVED",
+    };
+    let mut text = a.text.clone();
+    if let Some(url) = &a.url {
+        text.push_str(&format!("\n{url}"));
+    }
+    let mut fields = vec![
+        ("Severity", a.severity.as_str().to_string()),
+        ("Source", format!("{} ({})", a.source, a.format.as_str())),
+    ];
+    let labels: Vec<String> = a.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    if !labels.is_empty() {
+        fields.push(("Labels", labels.join(", ")));
+    }
+    Message {
+        title: format!("[{state}] {}", a.title),
         text,
         fields,
     }

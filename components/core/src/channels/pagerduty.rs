@@ -82,7 +82,11 @@ impl Channel for PagerDuty {
     fn build(ctx: &Context<'_>) -> Result<OutboundRequest, String> {
         let key = ctx.require("ROUTING_KEY")?;
         let n = ctx.notification;
-        let dedup = dedup_key(&n.service_id);
+        // PagerDuty keeps dedup keys up to 255 characters.
+        let dedup = match &n.alert {
+            Some(a) => truncate(&format!("heartbeat-monitor:alert:{}", a.dedup_key), 255),
+            None => dedup_key(&n.service_id),
+        };
         let body = if n.event == Event::Up {
             json!({ "routing_key": key, "event_action": "resolve", "dedup_key": dedup })
         } else {
@@ -98,7 +102,11 @@ impl Channel for PagerDuty {
                 "payload": {
                     "summary": truncate(&format!("{}: {first_line}", ctx.message.title), SUMMARY_MAX),
                     "source": source,
-                    "severity": severity(&ctx.channel.options, n.event),
+                    "severity": match &n.alert {
+                        // The sender's own severity wins over the per-event mapping.
+                        Some(a) => a.severity.as_str().to_string(),
+                        None => severity(&ctx.channel.options, n.event),
+                    },
                     "timestamp": iso(n.transition.at),
                     "component": n.service_id,
                     "custom_details": {

@@ -13,6 +13,24 @@ pub struct Webhook;
 
 /// The default JSON body, documented in docs/NOTIFICATIONS.md.
 pub fn body(n: &Notification) -> Value {
+    if let Some(a) = &n.alert {
+        return json!({
+            "type": "alert",
+            "format": a.format.as_str(),
+            "status": match a.state {
+                crate::alert::State::Firing => "firing",
+                crate::alert::State::Resolved => "resolved",
+            },
+            "severity": a.severity.as_str(),
+            "title": a.title,
+            "message": a.text,
+            "source": a.source,
+            "labels": a.labels,
+            "url": a.url,
+            "dedupKey": a.dedup_key,
+            "at": iso(n.transition.at),
+        });
+    }
     json!({
         "event": n.event.as_str(),
         "service": { "id": n.service_id, "name": n.service_name },
@@ -134,6 +152,7 @@ mod tests {
             metadata: None,
             threshold_secs: 60,
             previous_since: Some(0),
+            alert: None,
         }
     }
 
