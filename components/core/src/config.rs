@@ -72,6 +72,30 @@ pub struct NotificationsConfig {
     pub enabled: bool,
     pub channels: Vec<ChannelConfig>,
     pub cooldown_minutes: u64,
+    pub alerts: AlertsConfig,
+}
+
+/// How external alerts (`POST /api/alert`) are relayed: the `alerts` object of
+/// notifications.json.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertsConfig {
+    pub enabled: bool,
+    /// Channel names or types; `None` means every enabled channel.
+    pub channels: Option<Vec<String>>,
+    /// Alerts below this severity are not relayed.
+    pub min_severity: crate::alert::Severity,
+    pub grouping: crate::alert::Grouping,
+}
+
+impl Default for AlertsConfig {
+    fn default() -> Self {
+        AlertsConfig {
+            enabled: true,
+            channels: None,
+            min_severity: crate::alert::Severity::Info,
+            grouping: crate::alert::Grouping::Group,
+        }
+    }
 }
 
 /// Both files, cross-checked.
@@ -406,13 +430,56 @@ fn parse_notifications(text: &str) -> Result<NotificationsConfig, ConfigError> {
     if settings.present() {
         settings.object()?;
     }
+    let alerts = parse_alerts(&root.key("alerts"), &channels)?;
     Ok(NotificationsConfig {
         enabled: root.key("enabled").bool_or(true)?,
+        alerts,
         channels,
         cooldown_minutes: settings
             .key("cooldownMinutes")
             .non_negative_or(DEFAULT_COOLDOWN_MINUTES)?,
     })
+}
+
+fn parse_alerts(
+    field: &Field<'_>,
+    channels: &[ChannelConfig],
+) -> Result<AlertsConfig, ConfigError> {
+    let mut cfg = AlertsConfig::default();
+    if !field.present() {
+        return Ok(cfg);
+    }
+    field.object()?;
+    cfg.enabled = field.key("enabled").bool_or(true)?;
+    let list = field.key("channels");
+    if list.present() {
+        let mut names = Vec::new();
+        for c in list.array()? {
+            let name = c.string()?;
+            if !channels.iter().any(|ch| ch.name == name) && ChannelKind::parse(name).is_none() {
+                return Err(c.error(format!(
+                    "no channel named \"{name}\" (and not a channel type)"
+                )));
+            }
+            names.push(name.to_string());
+        }
+        cfg.channels = Some(names);
+    }
+    let min = field.key("minSeverity");
+    if min.present() {
+        let s = min.string()?;
+        cfg.min_severity = crate::alert::Severity::parse(s)
+            .ok_or_else(|| min.error("must be critical, error, warning or info"))?;
+    }
+    let grouping = field.key("grouping");
+    if grouping.present() {
+        cfg.grouping = match grouping.string()? {
+            "group" => crate::alert::Grouping::Group,
+            "alert" => crate::alert::Grouping::Alert,
+            _ => return Err(grouping.error("must be \"group\" or \"alert\"")),
+        };
+    }
+    Ok(cfg)
 }
 
 fn parse_services(

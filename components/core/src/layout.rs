@@ -99,6 +99,16 @@ pub fn log_key(id: &str, slot: i64) -> String {
     format!("svc/{id}/log/{slot}")
 }
 pub const SWEEP_KEY: &str = "sweep/last";
+/// Recently fired external alerts, for their cooldown.
+pub const ALERTS_KEY: &str = "alerts/recent";
+/// Alerts remembered for cooldown at most.
+const MAX_RECENT_ALERTS: usize = 1000;
+
+/// When each recently fired alert (by dedup key) was last relayed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RecentAlerts {
+    pub fired: std::collections::BTreeMap<String, i64>,
+}
 
 /// Entries per log chunk: `LOG_SLOTS - 1` chunks always cover the newest `max` entries.
 pub fn chunk_size(max_log_entries: usize) -> i64 {
@@ -450,6 +460,56 @@ impl Layout {
             }
         }
         store.swap(cas, &encode(&SweepMark { at: now }))
+    }
+
+    /// Decide whether to relay an external alert: a firing alert seen within `cooldown_ms` is
+    /// held back; a resolution always goes out and clears the entry. Alerts are not on the
+    /// heartbeat path, so one shared key is fine; on Spin's store two very first alerts may
+    /// both create it, which at worst lets one repeat through.
+    pub fn claim_alert<S: Store>(
+        &self,
+        store: &S,
+        clock: &dyn Clock,
+        dedup_key: &str,
+        firing: bool,
+        now: i64,
+        cooldown_ms: i64,
+    ) -> Result<bool, StoreError> {
+        if firing && cooldown_ms <= 0 {
+            return Ok(true);
+        }
+        update(
+            store,
+            clock,
+            ALERTS_KEY,
+            Absent::Create,
+            |cur: Option<RecentAlerts>| {
+                let mut recent = cur.unwrap_or_default();
+                recent.fired.retain(|_, at| now - *at < cooldown_ms);
+                if !firing {
+                    let had = recent.fired.remove(dedup_key).is_some();
+                    return if had {
+                        Step::Write(recent, true)
+                    } else {
+                        Step::Done(true)
+                    };
+                }
+                if recent.fired.contains_key(dedup_key) {
+                    return Step::Done(false);
+                }
+                recent.fired.insert(dedup_key.to_string(), now);
+                while recent.fired.len() > MAX_RECENT_ALERTS {
+                    let oldest = recent
+                        .fired
+                        .iter()
+                        .min_by_key(|(_, at)| **at)
+                        .map(|(k, _)| k.clone())
+                        .expect("non-empty");
+                    recent.fired.remove(&oldest);
+                }
+                Step::Write(recent, true)
+            },
+        )
     }
 
     /// Note that a sweep ran (an explicit `POST /api/sweep`).

@@ -146,6 +146,29 @@ pub fn notify_and_record<S: crate::store::Store>(
     deliveries
 }
 
+/// Channels that relay `alert`: the global switch, the `alerts` switch, severity (resolutions
+/// pass whenever their firing would have), then the `alerts.channels` names or types and each
+/// channel's own `enabled`.
+pub fn alert_channels<'a>(
+    config: &'a Config,
+    alert: &crate::alert::Alert,
+) -> Vec<&'a ChannelConfig> {
+    let n = &config.notifications;
+    let a = &n.alerts;
+    if !n.enabled || !a.enabled || alert.severity < a.min_severity {
+        return Vec::new();
+    }
+    n.channels
+        .iter()
+        .filter(|c| c.enabled)
+        .filter(|c| {
+            a.channels
+                .as_ref()
+                .is_none_or(|names| names.iter().any(|x| *x == c.name || x == c.kind.name()))
+        })
+        .collect()
+}
+
 /// One delivery plan per channel that wants `notification`.
 pub fn plans(
     config: &Config,
@@ -153,10 +176,14 @@ pub fn plans(
     timeout_ms: u64,
     notification: &Notification,
 ) -> Vec<Plan> {
-    let Some(service) = config.service(&notification.service_id) else {
-        return Vec::new();
+    let selected = match &notification.alert {
+        Some(alert) => alert_channels(config, alert),
+        None => match config.service(&notification.service_id) {
+            Some(service) => channels_for(config, service, notification.event),
+            None => Vec::new(),
+        },
     };
-    channels_for(config, service, notification.event)
+    selected
         .into_iter()
         .map(|channel| {
             let request = channels::build(channel, secrets, notification);

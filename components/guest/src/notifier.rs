@@ -45,6 +45,17 @@ impl Notifier for NotifierImport {
                 .map(|m| serde_json::to_string(m).unwrap_or_default()),
             threshold_secs: n.threshold_secs,
             previous_since_ms: n.previous_since,
+            alert: n.alert.as_ref().map(|a| notifier::AlertInfo {
+                format: a.format.as_str().into(),
+                severity: a.severity.as_str().into(),
+                firing: a.state == heartbeat_core::alert::State::Firing,
+                title: a.title.clone(),
+                text: a.text.clone(),
+                source: a.source.clone(),
+                dedup_key: a.dedup_key.clone(),
+                url: a.url.clone(),
+                labels: a.labels.clone().into_iter().collect(),
+            }),
         };
         notifier::deliver(&wit)
             .into_iter()

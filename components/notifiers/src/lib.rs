@@ -75,8 +75,25 @@ fn notification(n: Notification) -> notify::Notification {
         metadata: n.metadata_json.and_then(|m| serde_json::from_str(&m).ok()),
         threshold_secs: n.threshold_secs,
         previous_since: n.previous_since_ms,
-        // Alerts do not cross the notifier interface yet.
-        alert: None,
+        alert: n.alert.map(|a| heartbeat_core::alert::Alert {
+            format: heartbeat_core::alert::Format::parse(&a.format)
+                .unwrap_or(heartbeat_core::alert::Format::Generic),
+            state: if a.firing {
+                heartbeat_core::alert::State::Firing
+            } else {
+                heartbeat_core::alert::State::Resolved
+            },
+            severity: heartbeat_core::alert::Severity::parse(&a.severity)
+                .unwrap_or(heartbeat_core::alert::Severity::Warning),
+            title: a.title,
+            text: a.text,
+            source: a.source,
+            dedup_key: a.dedup_key,
+            url: a.url,
+            labels: a.labels.into_iter().collect(),
+            items: Vec::new(),
+            not_listed: 0,
+        }),
     }
 }
 

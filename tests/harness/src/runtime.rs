@@ -382,5 +382,16 @@ fn export_notification(n: notifier::Notification) -> export::Notification {
         metadata_json: n.metadata_json,
         threshold_secs: n.threshold_secs,
         previous_since_ms: n.previous_since_ms,
+        alert: n.alert.map(|a| export::AlertInfo {
+            format: a.format,
+            severity: a.severity,
+            firing: a.firing,
+            title: a.title,
+            text: a.text,
+            source: a.source,
+            dedup_key: a.dedup_key,
+            url: a.url,
+            labels: a.labels,
+        }),
     }
 }

@@ -189,3 +189,16 @@ pub(crate) fn listing(items: &[Item], not_listed: u64) -> String {
 
 #[cfg(test)]
 mod tests;
+
+impl Format {
+    pub fn parse(s: &str) -> Option<Format> {
+        [
+            Format::Alertmanager,
+            Format::Grafana,
+            Format::GrafanaLegacy,
+            Format::Generic,
+        ]
+        .into_iter()
+        .find(|f| f.as_str() == s)
+    }
+}

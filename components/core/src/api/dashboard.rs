@@ -22,7 +22,7 @@ pub fn handle<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
         "/api/status" | "/api/services" | "/api/logs" | "/api/deliveries" | "/" => {
             Response::method_not_allowed("GET")
         }
-        "/api/heartbeat" => Response::method_not_allowed("POST"),
+        "/api/heartbeat" | "/api/alert" => Response::method_not_allowed("POST"),
         "/api/sweep" => Response::method_not_allowed("POST"),
         other => Response::not_found(other),
     }

@@ -20,6 +20,8 @@ pub fn handle<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
     let response = match req.path.as_str() {
         "/api/heartbeat" if req.method == "POST" => heartbeat(ctx, req),
         "/api/heartbeat" => Response::method_not_allowed("POST"),
+        "/api/alert" if req.method == "POST" => super::alert::alert(ctx, req),
+        "/api/alert" => Response::method_not_allowed("POST"),
         other => Response::not_found(other),
     };
     crate::sweep::run_if_overdue(ctx);

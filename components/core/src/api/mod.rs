@@ -2,6 +2,7 @@
 //! ports in a [`Context`]. Every host routes to the same three entry points: [`ingest`],
 //! [`sweep`] and [`dashboard`].
 
+mod alert;
 pub mod dashboard;
 pub mod ingest;
 pub mod sweep;

@@ -390,3 +390,61 @@ fn service_filters_pick_channels_by_type_or_name_and_by_event() {
         "up is filtered out for this service"
     );
 }
+
+fn post_alert(h: &TestHost, fixture: &str) -> Value {
+    let body = std::fs::read(root().join(format!(
+        "components/core/tests/fixtures/alerts/{fixture}.json"
+    )))
+    .unwrap();
+    let r = h
+        .client
+        .request(
+            "POST",
+            "/api/alert",
+            &[("content-type", "application/json")],
+            &body,
+        )
+        .unwrap();
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.json()
+}
+
+#[test]
+fn an_alertmanager_group_fires_then_resolves_on_every_channel() {
+    let h = host("alerts", 5000);
+    let fired = post_alert(&h, "alertmanager-firing");
+    assert_eq!(fired["format"], "alertmanager");
+    assert_eq!(
+        fired["alerts"][0]["deliveries"].as_array().unwrap().len(),
+        7,
+        "{fired}"
+    );
+    assert_eq!(h.receiver.received().len(), 7);
+    let trigger = h.receiver.received_at("/v2/enqueue")[0].json();
+    assert_eq!(
+        (
+            trigger["event_action"].clone(),
+            trigger["payload"]["severity"].clone()
+        ),
+        (json!("trigger"), json!("critical"))
+    );
+    let discord = h.receiver.received_at("/api/webhooks/111/")[0].json();
+    assert_eq!(discord["embeds"][0]["title"], "[FIRING] ProbeFailure");
+
+    post_alert(&h, "alertmanager-resolved");
+    assert_eq!(h.receiver.received().len(), 14);
+    let resolve = h.receiver.received_at("/v2/enqueue")[1].json();
+    assert_eq!(resolve["event_action"], "resolve");
+    assert_eq!(
+        resolve["dedup_key"], trigger["dedup_key"],
+        "the incident closes itself"
+    );
+    let discord = h.receiver.received_at("/api/webhooks/111/")[1].json();
+    assert_eq!(discord["embeds"][0]["title"], "[RESOLVED] ProbeFailure");
+    assert_ne!(
+        discord["embeds"][0]["color"],
+        json!(0xE7_4C_3C),
+        "resolved is not red"
+    );
+    assert_no_secrets(&h);
+}

@@ -1,0 +1,82 @@
+//! `POST /api/alert`: relay Alertmanager, Grafana and generic alerts to the channels.
+
+use super::{storage_failure, Context, Request, Response, MAX_BODY_BYTES};
+use crate::alert::{self, State};
+use crate::auth::{bearer, constant_time_eq};
+use crate::notify::Notification;
+use crate::store::Store;
+use serde_json::{json, Value};
+
+pub(crate) fn alert<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
+    if req.body.len() > MAX_BODY_BYTES {
+        return Response::error(
+            413,
+            format!("request body is larger than {MAX_BODY_BYTES} bytes"),
+        );
+    }
+    if let Some(key) = ctx.secrets.get("ALERT_API_KEY").filter(|k| !k.is_empty()) {
+        let ok = bearer(req.header("authorization"))
+            .is_some_and(|t| constant_time_eq(t.as_bytes(), key.as_bytes()));
+        if !ok {
+            return Response::error(
+                401,
+                "missing or invalid Authorization: Bearer <ALERT_API_KEY>",
+            );
+        }
+    }
+    let Ok(text) = std::str::from_utf8(&req.body) else {
+        return Response::error(400, "request body must be UTF-8 JSON");
+    };
+    let body: Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) => return Response::error(400, format!("request body is not valid JSON: {e}")),
+    };
+    let alerts = match alert::parse(&body, ctx.config.notifications.alerts.grouping) {
+        Ok(a) => a,
+        Err(e) => return Response::error(400, e),
+    };
+    let now = ctx.clock.now_ms();
+    let cooldown_ms = ctx.config.notifications.cooldown_minutes as i64 * 60_000;
+    let mut results = Vec::new();
+    for a in &alerts {
+        let firing = a.state == State::Firing;
+        let send = match ctx.layout().claim_alert(
+            ctx.store,
+            ctx.clock,
+            &a.dedup_key,
+            firing,
+            now,
+            cooldown_ms,
+        ) {
+            Ok(send) => send,
+            Err(_) => return storage_failure(),
+        };
+        let deliveries = if send {
+            ctx.notifier.deliver(&Notification::for_alert(a, now))
+        } else {
+            Vec::new()
+        };
+        results.push(json!({
+            "title": a.title,
+            "status": if firing { "firing" } else { "resolved" },
+            "severity": a.severity.as_str(),
+            "dedupKey": a.dedup_key,
+            "suppressed": !send,
+            "deliveries": deliveries.iter().map(|d| json!({
+                "channel": d.channel,
+                "ok": d.ok,
+                "httpStatus": d.http_status,
+                "attempts": d.attempts,
+                "error": d.error,
+            })).collect::<Vec<_>>(),
+        }));
+    }
+    Response::json(
+        200,
+        &json!({
+            "ok": true,
+            "format": alerts.first().map(|a| a.format.as_str()),
+            "alerts": results,
+        }),
+    )
+}
