@@ -1,6 +1,7 @@
 //! Component-level tests: the real `.wasm` files in heartbeat-host, driven over loopback HTTP,
 //! with vendor calls redirected to a loopback receiver. One binary, a module per area.
 
+mod alertmanager;
 mod alerts;
 mod channels;
 mod cli;
