@@ -104,6 +104,32 @@ pub const ALERTS_KEY: &str = "alerts/recent";
 /// Alerts remembered for cooldown at most.
 const MAX_RECENT_ALERTS: usize = 1000;
 
+/// Received external alerts, newest last.
+pub const ALERT_LOG_KEY: &str = "alerts/log";
+/// Alert log entries kept.
+pub const MAX_ALERT_RECORDS: usize = 200;
+
+/// One received external alert and what was done with it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AlertRecord {
+    pub at: i64,
+    pub format: String,
+    pub title: String,
+    pub status: String,
+    pub severity: String,
+    pub dedup_key: String,
+    pub suppressed: bool,
+    #[serde(default)]
+    pub deliveries: Vec<DeliveryRecord>,
+}
+
+/// The alert log.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AlertLog {
+    pub entries: Vec<AlertRecord>,
+}
+
 /// When each recently fired alert (by dedup key) was last relayed.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RecentAlerts {
@@ -510,6 +536,37 @@ impl Layout {
                 Step::Write(recent, true)
             },
         )
+    }
+
+    /// Keep a received alert and its deliveries in the alert log (newest kept).
+    pub fn record_alert<S: Store>(
+        &self,
+        store: &S,
+        clock: &dyn Clock,
+        record: AlertRecord,
+    ) -> Result<(), StoreError> {
+        update(
+            store,
+            clock,
+            ALERT_LOG_KEY,
+            Absent::Create,
+            |cur: Option<AlertLog>| {
+                let mut log = cur.unwrap_or_default();
+                log.entries.push(record.clone());
+                let excess = log.entries.len().saturating_sub(MAX_ALERT_RECORDS);
+                log.entries.drain(..excess);
+                Step::Write(log, ())
+            },
+        )
+    }
+
+    /// The alert log, newest first.
+    pub fn alert_log<S: Store>(&self, store: &S) -> Result<Vec<AlertRecord>, StoreError> {
+        let mut entries = decode::<AlertLog>(store.get(ALERT_LOG_KEY)?)
+            .unwrap_or_default()
+            .entries;
+        entries.reverse();
+        Ok(entries)
     }
 
     /// Note that a sweep ran (an explicit `POST /api/sweep`).

@@ -126,19 +126,7 @@ pub fn notify_and_record<S: crate::store::Store>(
     let now = ctx.clock.now_ms();
     let records: Vec<_> = deliveries
         .iter()
-        .map(|d| crate::layout::DeliveryRecord {
-            at: now,
-            event: notification.event,
-            transition_at: notification.transition.at,
-            channel: d.channel.clone(),
-            channel_type: d.channel_type.clone(),
-            ok: d.ok,
-            http_status: d.http_status,
-            latency_ms: d.latency_ms,
-            attempts: d.attempts,
-            error: d.error.clone(),
-            tries: d.tries.clone(),
-        })
+        .map(|d| record_of(d, notification, now))
         .collect();
     let _ =
         ctx.layout()
@@ -167,6 +155,27 @@ pub fn alert_channels<'a>(
                 .is_none_or(|names| names.iter().any(|x| *x == c.name || x == c.kind.name()))
         })
         .collect()
+}
+
+/// The delivery-log form of `d`.
+pub fn record_of(
+    d: &Delivery,
+    notification: &Notification,
+    at: i64,
+) -> crate::layout::DeliveryRecord {
+    crate::layout::DeliveryRecord {
+        at,
+        event: notification.event,
+        transition_at: notification.transition.at,
+        channel: d.channel.clone(),
+        channel_type: d.channel_type.clone(),
+        ok: d.ok,
+        http_status: d.http_status,
+        latency_ms: d.latency_ms,
+        attempts: d.attempts,
+        error: d.error.clone(),
+        tries: d.tries.clone(),
+    }
 }
 
 /// One delivery plan per channel that wants `notification`.
@@ -246,6 +255,53 @@ mod tests {
             .iter()
             .map(|c| c.name.clone())
             .collect()
+    }
+
+    #[test]
+    fn alerts_route_by_severity_and_channel_name_or_type() {
+        let cfg = Config::parse(
+            r#"{"services": []}"#,
+            r#"{"channels": [
+                {"type": "webhook", "name": "a"},
+                {"type": "pagerduty", "name": "pd"},
+                {"type": "webhook", "name": "off", "enabled": false}
+            ], "alerts": {"channels": ["pagerduty", "a"], "minSeverity": "error"}}"#,
+        )
+        .unwrap();
+        let alert = |severity| crate::alert::Alert {
+            format: crate::alert::Format::Generic,
+            state: crate::alert::State::Firing,
+            severity,
+            title: "t".into(),
+            text: String::new(),
+            source: "s".into(),
+            dedup_key: "k".into(),
+            url: None,
+            labels: Default::default(),
+            items: Vec::new(),
+            not_listed: 0,
+        };
+        let names = |s| -> Vec<String> {
+            alert_channels(&cfg, &alert(s))
+                .iter()
+                .map(|c| c.name.clone())
+                .collect()
+        };
+        assert_eq!(names(crate::alert::Severity::Critical), ["a", "pd"]);
+        assert!(
+            names(crate::alert::Severity::Warning).is_empty(),
+            "below minSeverity"
+        );
+        let err = Config::parse(
+            r#"{"services": []}"#,
+            r#"{"channels": [], "alerts": {"minSeverity": "loud"}}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            err,
+            "notifications.json: alerts.minSeverity: must be critical, error, warning or info"
+        );
     }
 
     #[test]

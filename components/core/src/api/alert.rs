@@ -51,11 +51,28 @@ pub(crate) fn alert<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
             Ok(send) => send,
             Err(_) => return storage_failure(),
         };
+        let notification = Notification::for_alert(a, now);
         let deliveries = if send {
-            ctx.notifier.deliver(&Notification::for_alert(a, now))
+            ctx.notifier.deliver(&notification)
         } else {
             Vec::new()
         };
+        let done = ctx.clock.now_ms();
+        let record = crate::layout::AlertRecord {
+            at: now,
+            format: a.format.as_str().into(),
+            title: a.title.clone(),
+            status: if firing { "firing" } else { "resolved" }.into(),
+            severity: a.severity.as_str().into(),
+            dedup_key: a.dedup_key.clone(),
+            suppressed: !send,
+            deliveries: deliveries
+                .iter()
+                .map(|d| crate::notify::record_of(d, &notification, done))
+                .collect(),
+        };
+        // The alert was handled; a failure to log it is not the sender's problem.
+        let _ = ctx.layout().record_alert(ctx.store, ctx.clock, record);
         results.push(json!({
             "title": a.title,
             "status": if firing { "firing" } else { "resolved" },

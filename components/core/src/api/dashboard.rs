@@ -18,8 +18,9 @@ pub fn handle<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
         "/api/services" if get => services(ctx),
         "/api/logs" if get => logs(ctx, req),
         "/api/deliveries" if get => deliveries(ctx, req),
+        "/api/alerts" if get => alert_log(ctx),
         "/" if get => root(),
-        "/api/status" | "/api/services" | "/api/logs" | "/api/deliveries" | "/" => {
+        "/api/status" | "/api/services" | "/api/logs" | "/api/deliveries" | "/api/alerts" | "/" => {
             Response::method_not_allowed("GET")
         }
         "/api/heartbeat" | "/api/alert" => Response::method_not_allowed("POST"),
@@ -39,6 +40,8 @@ fn root() -> Response {
                 "services": "GET /api/services",
                 "logs": "GET /api/logs?serviceId=ID",
                 "deliveries": "GET /api/deliveries?serviceId=ID",
+                "alert": "POST /api/alert",
+                "alerts": "GET /api/alerts",
                 "sweep": "POST /api/sweep",
             },
         }),
@@ -185,4 +188,35 @@ fn deliveries<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
         200,
         &json!({ "serviceId": service.id, "count": entries.len(), "entries": entries }),
     )
+}
+
+fn alert_log<S: Store>(ctx: &Context<'_, S>) -> Response {
+    let Ok(entries) = ctx.layout().alert_log(ctx.store) else {
+        return storage_failure();
+    };
+    let entries: Vec<_> = entries
+        .iter()
+        .map(|a| {
+            json!({
+                "at": iso(a.at),
+                "format": a.format,
+                "title": a.title,
+                "status": a.status,
+                "severity": a.severity,
+                "dedupKey": a.dedup_key,
+                "suppressed": a.suppressed,
+                "deliveries": a.deliveries.iter().map(|d| json!({
+                    "channel": d.channel,
+                    "channelType": d.channel_type,
+                    "ok": d.ok,
+                    "httpStatus": d.http_status,
+                    "latencyMs": d.latency_ms,
+                    "attempts": d.attempts,
+                    "error": d.error,
+                    "tries": d.tries,
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    Response::json(200, &json!({ "count": entries.len(), "entries": entries }))
 }

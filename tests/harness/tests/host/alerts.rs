@@ -44,6 +44,25 @@ fn a_repeated_firing_alert_is_held_back_but_its_resolution_is_not() {
     assert_eq!(got.len(), 2, "resolution is never suppressed");
     assert_eq!(got[1].json()["status"], "resolved");
     assert_eq!(got[1].json()["type"], "alert");
+
+    let log = h.client.get("/api/alerts").unwrap().json();
+    let entries = log["entries"].as_array().unwrap();
+    let seen: Vec<_> = entries
+        .iter()
+        .map(|e| {
+            (
+                e["status"].as_str().unwrap(),
+                e["suppressed"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [("resolved", false), ("firing", true), ("firing", false)],
+        "every alert received is logged, newest first"
+    );
+    assert_eq!(entries[2]["deliveries"][0]["ok"], true);
+    assert_eq!(entries[2]["deliveries"][0]["channel"], "ops-webhook");
 }
 
 #[test]
