@@ -446,5 +446,16 @@ fn an_alertmanager_group_fires_then_resolves_on_every_channel() {
         json!(0xE7_4C_3C),
         "resolved is not red"
     );
+    let slack = h.receiver.received_at("/services/T1/");
+    assert_eq!(slack[0].json()["attachments"][0]["color"], "#E01E5A");
+    assert_eq!(
+        slack[1].json()["attachments"][0]["color"],
+        "#2EB67D",
+        "Slack shows the resolution green"
+    );
+    assert!(slack[1].json()["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("[RESOLVED]"));
     assert_no_secrets(&h);
 }
