@@ -28,6 +28,32 @@ pub struct Notification {
 }
 
 impl Notification {
+    /// The notification for `event`, which `change` (a claimed transition of `service`)
+    /// decided to send. Everything comes from the new state, so ingest and sweep agree.
+    pub fn for_change(
+        service: &ServiceConfig,
+        change: &crate::state::Change,
+        event: Event,
+    ) -> Notification {
+        let state = &change.state;
+        Notification {
+            event,
+            service_id: service.id.clone(),
+            service_name: service.name.clone(),
+            transition: change
+                .transitions
+                .last()
+                .cloned()
+                .expect("a notified change has a transition"),
+            last_heartbeat: Some(state.last_heartbeat),
+            message: state.last_message.clone(),
+            metadata: state.last_metadata.clone(),
+            threshold_secs: service.staleness_threshold_secs,
+            previous_since: change.previous_since,
+            alert: None,
+        }
+    }
+
     /// The notification that relays `alert` at `now`. Channels see a firing critical or error
     /// alert as `down`, a firing warning or info as `degraded`, a resolution as `up`, so colours,
     /// priorities and PagerDuty actions follow without per-channel alert code.

@@ -45,18 +45,7 @@ pub fn run<S: Store>(ctx: &Context<'_, S>, now: i64) -> Result<Report, StoreErro
         let deliveries = match change.notify {
             Some(event) => crate::notify::notify_and_record(
                 ctx,
-                &Notification {
-                    event,
-                    service_id: service.id.clone(),
-                    service_name: service.name.clone(),
-                    transition: transition.clone(),
-                    last_heartbeat: Some(change.state.last_heartbeat),
-                    message: change.state.last_message.clone(),
-                    metadata: change.state.last_metadata.clone(),
-                    threshold_secs: service.staleness_threshold_secs,
-                    previous_since: change.previous_since,
-                    alert: None,
-                },
+                &Notification::for_change(service, &change, event),
             ),
             None => Vec::new(),
         };

@@ -129,12 +129,43 @@ fn services<S: Store>(ctx: &Context<'_, S>) -> Response {
     Response::json(200, &json!({ "services": list }))
 }
 
-fn logs<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
+/// The service named by `?serviceId=`, or the 400/404 that says why not.
+fn requested_service<'a, S: Store>(
+    ctx: &Context<'a, S>,
+    req: &Request,
+) -> Result<&'a crate::config::ServiceConfig, Response> {
     let Some(id) = req.query_param("serviceId").filter(|s| !s.is_empty()) else {
-        return Response::error(400, "serviceId query parameter is required");
+        return Err(Response::error(
+            400,
+            "serviceId query parameter is required",
+        ));
     };
-    let Some(service) = ctx.config.service(&id) else {
-        return Response::error(404, format!("unknown service \"{}\"", clip(&id)));
+    ctx.config
+        .service(&id)
+        .ok_or_else(|| Response::error(404, format!("unknown service \"{}\"", clip(&id))))
+}
+
+/// A delivery record as the API shows it.
+fn delivery_json(d: &crate::layout::DeliveryRecord) -> Value {
+    json!({
+        "at": iso(d.at),
+        "event": d.event.as_str(),
+        "transitionAt": iso(d.transition_at),
+        "channel": d.channel,
+        "channelType": d.channel_type,
+        "ok": d.ok,
+        "httpStatus": d.http_status,
+        "latencyMs": d.latency_ms,
+        "attempts": d.attempts,
+        "error": d.error,
+        "tries": d.tries,
+    })
+}
+
+fn logs<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
+    let service = match requested_service(ctx, req) {
+        Ok(s) => s,
+        Err(r) => return r,
     };
     let Ok(entries) = ctx.layout().log(ctx.store, &service.id) else {
         return storage_failure();
@@ -157,33 +188,14 @@ fn logs<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
 }
 
 fn deliveries<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
-    let Some(id) = req.query_param("serviceId").filter(|s| !s.is_empty()) else {
-        return Response::error(400, "serviceId query parameter is required");
-    };
-    let Some(service) = ctx.config.service(&id) else {
-        return Response::error(404, format!("unknown service \"{}\"", clip(&id)));
+    let service = match requested_service(ctx, req) {
+        Ok(s) => s,
+        Err(r) => return r,
     };
     let Ok(records) = ctx.layout().deliveries(ctx.store, &service.id) else {
         return storage_failure();
     };
-    let entries: Vec<_> = records
-        .iter()
-        .map(|d| {
-            json!({
-                "at": iso(d.at),
-                "event": d.event.as_str(),
-                "transitionAt": iso(d.transition_at),
-                "channel": d.channel,
-                "channelType": d.channel_type,
-                "ok": d.ok,
-                "httpStatus": d.http_status,
-                "latencyMs": d.latency_ms,
-                "attempts": d.attempts,
-                "error": d.error,
-                "tries": d.tries,
-            })
-        })
-        .collect();
+    let entries: Vec<_> = records.iter().map(delivery_json).collect();
     Response::json(
         200,
         &json!({ "serviceId": service.id, "count": entries.len(), "entries": entries }),
@@ -205,16 +217,7 @@ fn alert_log<S: Store>(ctx: &Context<'_, S>) -> Response {
                 "severity": a.severity,
                 "dedupKey": a.dedup_key,
                 "suppressed": a.suppressed,
-                "deliveries": a.deliveries.iter().map(|d| json!({
-                    "channel": d.channel,
-                    "channelType": d.channel_type,
-                    "ok": d.ok,
-                    "httpStatus": d.http_status,
-                    "latencyMs": d.latency_ms,
-                    "attempts": d.attempts,
-                    "error": d.error,
-                    "tries": d.tries,
-                })).collect::<Vec<_>>(),
+                "deliveries": a.deliveries.iter().map(delivery_json).collect::<Vec<_>>(),
             })
         })
         .collect();

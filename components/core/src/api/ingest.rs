@@ -147,22 +147,9 @@ fn heartbeat<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
         Err(_) => return storage_failure(),
     };
     if let Some(change) = recorded.change {
-        if let (Some(event), Some(transition)) = (change.notify, change.transitions.last()) {
-            crate::notify::notify_and_record(
-                ctx,
-                &Notification {
-                    event,
-                    service_id: service.id.clone(),
-                    service_name: service.name.clone(),
-                    transition: transition.clone(),
-                    last_heartbeat: Some(now),
-                    message: body.message,
-                    metadata: body.metadata,
-                    threshold_secs: service.staleness_threshold_secs,
-                    previous_since: change.previous_since,
-                    alert: None,
-                },
-            );
+        if let Some(event) = change.notify {
+            let notification = Notification::for_change(service, &change, event);
+            crate::notify::notify_and_record(ctx, &notification);
         }
     }
     Response::json(

@@ -2,11 +2,10 @@
 //! which can answer slowly, with errors or with rate limits. The app is the repository's
 //! spin.toml plus variables for the test channels (Spin serves only declared variables).
 
-use super::support::{options, root, TestHost};
-use heartbeat_conformance::receiver::{Receiver, Reply};
-use heartbeat_conformance::{fixture_key, Client};
+use super::support::{host_with, root, TestHost};
+use heartbeat_conformance::fixture_key;
+use heartbeat_conformance::receiver::Reply;
 use heartbeat_host::kv::AbsentCas;
-use heartbeat_host::start;
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -151,25 +150,18 @@ fn host(tag: &str, timeout_ms: u64) -> TestHost {
 }
 
 fn host_filtered(tag: &str, timeout_ms: u64, alpha_notifications: Option<Value>) -> TestHost {
-    let receiver = Receiver::start().unwrap();
     let (manifest, config) = app(tag, alpha_notifications);
-    let mut o = options(AbsentCas::Exact, &receiver);
-    o.manifest = manifest;
-    o.config_dir = Some(config);
-    o.variables
-        .insert("request_timeout".into(), timeout_ms.to_string());
-    for (name, _, _, secrets, _) in channels() {
-        for (key, value) in secrets {
-            o.variables.insert(var(name, key), value.into());
+    host_with(AbsentCas::Exact, |o| {
+        o.manifest = manifest;
+        o.config_dir = Some(config);
+        o.variables
+            .insert("request_timeout".into(), timeout_ms.to_string());
+        for (name, _, _, secrets, _) in channels() {
+            for (key, value) in secrets {
+                o.variables.insert(var(name, key), value.into());
+            }
         }
-    }
-    let running = start(o).unwrap();
-    let client = Client::new(&running.url());
-    TestHost {
-        running,
-        receiver,
-        client,
-    }
+    })
 }
 
 fn go_down(h: &TestHost) -> Value {
