@@ -5,6 +5,7 @@ mod alertmanager;
 mod alerts;
 mod channels;
 mod cli;
+mod clients;
 mod config;
 mod conformance;
 mod durability;
