@@ -41,6 +41,7 @@ json_string() {
   local s=$1 out="" c i
   for ((i = 0; i < ${#s}; i++)); do
     c=${s:i:1}
+    # shellcheck disable=SC1003 # '\' is a lone backslash, quoted on purpose
     case "$c" in
       '\') out+='\\' ;;
       '"') out+='\"' ;;
