@@ -2,10 +2,9 @@
 //! Cooldown is decided earlier, when the transition is claimed (see [`crate::state`]), because
 //! that is where the per-service record is written atomically.
 
-use crate::channels::{self, Outbound};
-use crate::clock::Clock;
+use crate::channels;
 use crate::config::{ChannelConfig, Config, Secrets, ServiceConfig};
-use crate::delivery::{drive, Plan};
+use crate::delivery::Plan;
 use crate::model::{Event, Transition};
 
 /// Everything a channel needs to describe one event.
@@ -242,22 +241,6 @@ pub fn plan_for(
         .find(|c| c.name == channel)?;
     let request = channels::build(channel, secrets, notification);
     Some(Plan::new(channel, request, timeout_ms))
-}
-
-/// Send `notification` to every channel that wants it, one after another. One failing
-/// channel never stops the others; errors never contain credentials.
-pub fn deliver(
-    config: &Config,
-    secrets: &dyn Secrets,
-    outbound: &dyn Outbound,
-    clock: &dyn Clock,
-    timeout_ms: u64,
-    notification: &Notification,
-) -> Vec<Delivery> {
-    plans(config, secrets, timeout_ms, notification)
-        .into_iter()
-        .map(|plan| drive(plan, outbound, clock))
-        .collect()
 }
 
 #[cfg(test)]

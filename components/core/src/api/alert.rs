@@ -1,35 +1,21 @@
 //! `POST /api/alert`: relay Alertmanager, Grafana and generic alerts to the channels.
 
-use super::{storage_failure, Context, Request, Response, MAX_BODY_BYTES};
+use super::{storage_failure, Context, Request, Response};
 use crate::alert::{self, State};
-use crate::auth::{bearer, constant_time_eq};
 use crate::notify::Notification;
 use crate::store::Store;
-use serde_json::{json, Value};
+use serde_json::json;
 
 pub(crate) fn alert<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
-    if req.body.len() > MAX_BODY_BYTES {
-        return Response::error(
-            413,
-            format!("request body is larger than {MAX_BODY_BYTES} bytes"),
-        );
+    if let Some(r) = super::too_large(req) {
+        return r;
     }
-    if let Some(key) = ctx.secrets.get("ALERT_API_KEY").filter(|k| !k.is_empty()) {
-        let ok = bearer(req.header("authorization"))
-            .is_some_and(|t| constant_time_eq(t.as_bytes(), key.as_bytes()));
-        if !ok {
-            return Response::error(
-                401,
-                "missing or invalid Authorization: Bearer <ALERT_API_KEY>",
-            );
-        }
+    if let Err(r) = super::require_optional_key(ctx.secrets, req, "ALERT_API_KEY") {
+        return r;
     }
-    let Ok(text) = std::str::from_utf8(&req.body) else {
-        return Response::error(400, "request body must be UTF-8 JSON");
-    };
-    let body: Value = match serde_json::from_str(text) {
+    let body = match super::json_body(req) {
         Ok(v) => v,
-        Err(e) => return Response::error(400, format!("request body is not valid JSON: {e}")),
+        Err(r) => return r,
     };
     let alerts = match alert::parse(&body, ctx.config.notifications.alerts.grouping) {
         Ok(a) => a,

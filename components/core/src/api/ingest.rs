@@ -1,6 +1,6 @@
 //! `POST /api/heartbeat`.
 
-use super::{clip, storage_failure, Context, Request, Response, MAX_BODY_BYTES};
+use super::{clip, storage_failure, Context, Request, Response};
 use crate::auth::{bearer, constant_time_eq};
 use crate::config::api_keys;
 use crate::layout::Rules;
@@ -38,11 +38,7 @@ struct Body {
 
 fn parse(req: &Request) -> Result<Body, Response> {
     let bad = |m: &str| Response::error(400, m);
-    let text =
-        std::str::from_utf8(&req.body).map_err(|_| bad("request body must be UTF-8 JSON"))?;
-    let value: Value = serde_json::from_str(text)
-        .map_err(|e| bad(&format!("request body is not valid JSON: {e}")))?;
-    let Value::Object(mut obj) = value else {
+    let Value::Object(mut obj) = super::json_body(req)? else {
         return Err(bad("request body must be a JSON object"));
     };
     let service_id = match obj.remove("serviceId") {
@@ -90,11 +86,8 @@ fn parse(req: &Request) -> Result<Body, Response> {
 }
 
 fn heartbeat<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
-    if req.body.len() > MAX_BODY_BYTES {
-        return Response::error(
-            413,
-            format!("request body is larger than {MAX_BODY_BYTES} bytes"),
-        );
+    if let Some(r) = super::too_large(req) {
+        return r;
     }
     let Some(token) = bearer(req.header("authorization")) else {
         return Response::error(401, "missing Authorization: Bearer <API key> header");

@@ -33,10 +33,7 @@ pub struct Request {
 
 impl Request {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        find_header(&self.headers, name)
     }
 
     /// A query parameter, percent-decoded.
@@ -109,10 +106,55 @@ impl Response {
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        find_header(&self.headers, name)
+    }
+}
+
+/// A header's value by case-insensitive name.
+fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+/// 413 for a body over [`MAX_BODY_BYTES`], before any parsing.
+pub(crate) fn too_large(req: &Request) -> Option<Response> {
+    (req.body.len() > MAX_BODY_BYTES).then(|| {
+        Response::error(
+            413,
+            format!("request body is larger than {MAX_BODY_BYTES} bytes"),
+        )
+    })
+}
+
+/// The body as JSON, or the 400 that says why it is not.
+pub(crate) fn json_body(req: &Request) -> Result<serde_json::Value, Response> {
+    let text = std::str::from_utf8(&req.body)
+        .map_err(|_| Response::error(400, "request body must be UTF-8 JSON"))?;
+    serde_json::from_str(text)
+        .map_err(|e| Response::error(400, format!("request body is not valid JSON: {e}")))
+}
+
+/// When the secret `name` is set, require `Authorization: Bearer <it>` (constant-time);
+/// when it is not, the endpoint is public.
+pub(crate) fn require_optional_key(
+    secrets: &dyn Secrets,
+    req: &Request,
+    name: &str,
+) -> Result<(), Response> {
+    let Some(key) = secrets.get(name).filter(|k| !k.is_empty()) else {
+        return Ok(());
+    };
+    let ok = crate::auth::bearer(req.header("authorization"))
+        .is_some_and(|t| crate::auth::constant_time_eq(t.as_bytes(), key.as_bytes()));
+    if ok {
+        Ok(())
+    } else {
+        Err(Response::error(
+            401,
+            format!("missing or invalid Authorization: Bearer <{name}>"),
+        ))
     }
 }
 

@@ -1,7 +1,6 @@
 //! `POST /api/sweep`.
 
 use super::{storage_failure, Context, Request, Response};
-use crate::auth::{bearer, constant_time_eq};
 use crate::store::Store;
 use crate::time::iso;
 use serde_json::json;
@@ -16,15 +15,8 @@ pub fn handle<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
 }
 
 fn sweep<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
-    if let Some(key) = ctx.secrets.get("SWEEP_API_KEY").filter(|k| !k.is_empty()) {
-        let ok = bearer(req.header("authorization"))
-            .is_some_and(|t| constant_time_eq(t.as_bytes(), key.as_bytes()));
-        if !ok {
-            return Response::error(
-                401,
-                "missing or invalid Authorization: Bearer <SWEEP_API_KEY>",
-            );
-        }
+    if let Err(r) = super::require_optional_key(ctx.secrets, req, "SWEEP_API_KEY") {
+        return r;
     }
     let now = ctx.clock.now_ms();
     let report = match crate::sweep::run(ctx, now) {

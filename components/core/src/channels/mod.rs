@@ -335,10 +335,5 @@ pub fn build(
     })
 }
 
-/// Whether the vendor accepted the request.
-pub fn classify(channel: &ChannelConfig, response: &OutboundResponse) -> Verdict {
-    channel.kind.classify(response)
-}
-
 #[cfg(test)]
 pub(crate) mod fixtures;
