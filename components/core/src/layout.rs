@@ -26,6 +26,7 @@ use crate::state::{self, Beat, Change, Policy};
 use crate::store::{Store, StoreError};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// Log slots per service; each holds a chunk of `chunk_size` consecutive entries.
 pub const LOG_SLOTS: i64 = 5;
@@ -52,6 +53,17 @@ pub struct FlipLog {
     pub flips: Vec<Transition>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub deliveries: Vec<DeliveryRecord>,
+    /// Every delivery ever recorded, per channel name: `/metrics` serves these as counters, so
+    /// they must only grow, unlike the capped log above.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub delivered: BTreeMap<String, DeliveryCount>,
+}
+
+/// Deliveries to one channel, by outcome.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryCount {
+    pub ok: u64,
+    pub failed: u64,
 }
 
 /// Delivery records kept per service.
@@ -412,6 +424,14 @@ impl Layout {
             Absent::Wait,
             |cur: Option<FlipLog>| {
                 let mut log = cur.unwrap_or_default();
+                for r in records {
+                    let count = log.delivered.entry(r.channel.clone()).or_default();
+                    if r.ok {
+                        count.ok += 1;
+                    } else {
+                        count.failed += 1;
+                    }
+                }
                 log.deliveries.extend(records.iter().cloned());
                 let excess = log.deliveries.len().saturating_sub(MAX_DELIVERY_RECORDS);
                 log.deliveries.drain(..excess);
@@ -449,11 +469,20 @@ impl Layout {
         store: &S,
         ids: &[&str],
     ) -> Result<Vec<Vec<Transition>>, StoreError> {
+        Ok(self
+            .flip_logs(store, ids)?
+            .into_iter()
+            .map(|log| log.flips)
+            .collect())
+    }
+
+    /// Transitions and delivery records of many services in one batch read, in the order given.
+    pub fn flip_logs<S: Store>(&self, store: &S, ids: &[&str]) -> Result<Vec<FlipLog>, StoreError> {
         let keys: Vec<String> = ids.iter().map(|id| flips_key(id)).collect();
         Ok(store
             .get_many(&keys)?
             .into_iter()
-            .map(|b| decode::<FlipLog>(b).unwrap_or_default().flips)
+            .map(|b| decode::<FlipLog>(b).unwrap_or_default())
             .collect())
     }
 
@@ -668,6 +697,47 @@ mod tests {
         assert_eq!(second, None);
         let flips = layout.histories(&store, &["svc"]).unwrap();
         assert_eq!(flips[0].len(), 2);
+    }
+
+    #[test]
+    fn delivery_counters_keep_growing_after_the_log_is_capped() {
+        let layout = Layout {
+            max_log_entries: 10,
+        };
+        let store = MemoryStore::default();
+        let clock = ManualClock::at(0);
+        beat(&layout, &store, &clock, 0, Status::Up);
+        let record = |ok: bool| DeliveryRecord {
+            at: 1,
+            event: Event::Down,
+            transition_at: 1,
+            channel: "ops".into(),
+            channel_type: "webhook".into(),
+            ok,
+            http_status: None,
+            latency_ms: 1,
+            attempts: 1,
+            error: None,
+            tries: Vec::new(),
+        };
+        let batch: Vec<DeliveryRecord> = (0..MAX_DELIVERY_RECORDS)
+            .map(|i| record(i % 4 != 0))
+            .collect();
+        layout
+            .record_deliveries(&store, &clock, "svc", &batch)
+            .unwrap();
+        layout
+            .record_deliveries(&store, &clock, "svc", &batch)
+            .unwrap();
+        let log = &layout.flip_logs(&store, &["svc"]).unwrap()[0];
+        assert_eq!(log.deliveries.len(), MAX_DELIVERY_RECORDS);
+        assert_eq!(
+            log.delivered["ops"],
+            DeliveryCount {
+                ok: 150,
+                failed: 50
+            }
+        );
     }
 
     #[test]

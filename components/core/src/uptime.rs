@@ -1,21 +1,154 @@
 //! Uptime from transitions, not samples: the share of known time in a window that the service
 //! was `up` or `degraded` (degraded is still serving). Time before the first heartbeat is not
-//! counted either way.
+//! counted either way. The same [`Timeline`] gives the windows of `/api/status` and the per-day
+//! segments of the dashboard's 90-day bar, so the two can never disagree.
 
 use crate::model::{ServiceState, Status, Transition};
 use crate::state;
 
+/// One day in milliseconds.
+pub const DAY_MS: i64 = 24 * 3600 * 1000;
+
 /// The windows the API reports, as (label, milliseconds).
 pub const WINDOWS: [(&str, i64); 4] = [
-    ("24h", 24 * 3600 * 1000),
-    ("7d", 7 * 24 * 3600 * 1000),
-    ("30d", 30 * 24 * 3600 * 1000),
-    ("90d", 90 * 24 * 3600 * 1000),
+    ("24h", DAY_MS),
+    ("7d", 7 * DAY_MS),
+    ("30d", 30 * DAY_MS),
+    ("90d", 90 * DAY_MS),
 ];
 
+/// Time spent in each known status inside some interval, in milliseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub up: i64,
+    pub degraded: i64,
+    pub down: i64,
+}
+
+impl Tally {
+    fn add(&mut self, status: Status, span: i64) {
+        match status {
+            Status::Up => self.up += span,
+            Status::Degraded => self.degraded += span,
+            Status::Down => self.down += span,
+            Status::Unknown => {}
+        }
+    }
+
+    pub fn known(&self) -> i64 {
+        self.up + self.degraded + self.down
+    }
+
+    /// Percentage (0–100, three decimals) of known time the service was available, or `None`
+    /// when nothing is known.
+    pub fn percent(&self) -> Option<f64> {
+        let known = self.known();
+        (known > 0)
+            .then(|| ((self.up + self.degraded) as f64 * 100_000.0 / known as f64).round() / 1000.0)
+    }
+
+    /// The worst status seen: any down time makes the interval `down`, then `degraded`, then
+    /// `up`; `unknown` when nothing is known.
+    pub fn worst(&self) -> Status {
+        if self.down > 0 {
+            Status::Down
+        } else if self.degraded > 0 {
+            Status::Degraded
+        } else if self.up > 0 {
+            Status::Up
+        } else {
+            Status::Unknown
+        }
+    }
+}
+
+/// A service's statuses over time up to `now`: each entry is the moment a status began.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Timeline {
+    changes: Vec<(i64, Status)>,
+    now: i64,
+}
+
+impl Timeline {
+    /// Silence not yet recorded by a sweep counts as down from the moment it crossed the
+    /// threshold, as the API's status does.
+    pub fn new(
+        flips: &[Transition],
+        current: Option<&ServiceState>,
+        threshold_secs: u64,
+        now: i64,
+    ) -> Timeline {
+        let mut changes: Vec<(i64, Status)> = flips.iter().map(|t| (t.at, t.to)).collect();
+        if let Some(s) = current {
+            if s.status != Status::Down && state::is_silent(s, threshold_secs, now) {
+                changes.push((
+                    s.last_heartbeat + threshold_secs as i64 * 1000,
+                    Status::Down,
+                ));
+            }
+        }
+        changes.sort_by_key(|(at, _)| *at);
+        Timeline { changes, now }
+    }
+
+    pub fn now(&self) -> i64 {
+        self.now
+    }
+
+    /// Time in each status within `[from, to)`, clipped to `now`.
+    pub fn tally(&self, from: i64, to: i64) -> Tally {
+        let to = to.min(self.now);
+        let mut tally = Tally::default();
+        if to <= from {
+            return tally;
+        }
+        let mut status = Status::Unknown;
+        let mut since = from;
+        for &(at, next) in &self.changes {
+            if at >= to {
+                break;
+            }
+            if at > since {
+                tally.add(status, at - since);
+                since = at;
+            }
+            status = next;
+        }
+        tally.add(status, to - since);
+        tally
+    }
+
+    /// Availability over the `window_ms` before `now`; `None` if nothing is known there.
+    pub fn percent(&self, window_ms: i64) -> Option<f64> {
+        self.tally(self.now - window_ms, self.now).percent()
+    }
+
+    /// The last `count` UTC calendar days, oldest first, today (so far) last.
+    pub fn days(&self, count: usize) -> Vec<Day> {
+        let today = self.now.div_euclid(DAY_MS) * DAY_MS;
+        (0..count as i64)
+            .rev()
+            .map(|back| {
+                let start = today - back * DAY_MS;
+                Day {
+                    start,
+                    tally: self.tally(start, start + DAY_MS),
+                }
+            })
+            .collect()
+    }
+}
+
+/// One UTC calendar day of a [`Timeline`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Day {
+    /// Midnight UTC, in milliseconds.
+    pub start: i64,
+    pub tally: Tally,
+}
+
 /// Percentage (0–100, three decimals) of `[now - window, now]` the service was available, or
-/// `None` if nothing is known about that window. Silence not yet recorded by a sweep counts as
-/// down from the moment it crossed the threshold.
+/// `None` if nothing is known about that window.
 pub fn percent(
     flips: &[Transition],
     current: Option<&ServiceState>,
@@ -23,40 +156,7 @@ pub fn percent(
     now: i64,
     window_ms: i64,
 ) -> Option<f64> {
-    let start = now - window_ms;
-    let mut timeline: Vec<(i64, Status)> = flips.iter().map(|t| (t.at, t.to)).collect();
-    if let Some(s) = current {
-        if s.status != Status::Down && state::is_silent(s, threshold_secs, now) {
-            timeline.push((
-                s.last_heartbeat + threshold_secs as i64 * 1000,
-                Status::Down,
-            ));
-        }
-    }
-    timeline.sort_by_key(|(at, _)| *at);
-
-    let (mut up, mut down) = (0i64, 0i64);
-    let mut status = Status::Unknown;
-    let mut since = start;
-    for (at, next) in timeline {
-        if at > start {
-            let span = at.min(now) - since;
-            match status {
-                Status::Up | Status::Degraded => up += span,
-                Status::Down => down += span,
-                Status::Unknown => {}
-            }
-            since = at.min(now);
-        }
-        status = next;
-    }
-    match status {
-        Status::Up | Status::Degraded => up += now - since,
-        Status::Down => down += now - since,
-        Status::Unknown => {}
-    }
-    let known = up + down;
-    (known > 0).then(|| (up as f64 * 100_000.0 / known as f64).round() / 1000.0)
+    Timeline::new(flips, current, threshold_secs, now).percent(window_ms)
 }
 
 #[cfg(test)]
@@ -112,5 +212,86 @@ mod tests {
             percent(&flips, Some(&state), 3600, 4 * H, 24 * H),
             Some(25.0)
         );
+    }
+
+    #[test]
+    fn splits_an_outage_across_midnight_into_both_days() {
+        // Day 10 starts at 10 * DAY_MS. Down from 23:00 on day 9 to 01:00 on day 10.
+        let day10 = 10 * DAY_MS;
+        let flips = [
+            flip(0, Status::Unknown, Status::Up),
+            flip(day10 - H, Status::Up, Status::Down),
+            flip(day10 + H, Status::Down, Status::Up),
+        ];
+        let timeline = Timeline::new(&flips, None, 60, day10 + 12 * H);
+        let days = timeline.days(3);
+        assert_eq!(
+            days.iter().map(|d| d.start).collect::<Vec<_>>(),
+            [8 * DAY_MS, 9 * DAY_MS, day10]
+        );
+        assert_eq!(days[0].tally.worst(), Status::Up);
+        assert_eq!(days[0].tally.percent(), Some(100.0));
+        assert_eq!(days[1].tally.down, H);
+        assert_eq!(days[1].tally.worst(), Status::Down);
+        assert_eq!(days[1].tally.percent(), Some(95.833));
+        // Today counts only up to now: 1 h down out of 12 h.
+        assert_eq!(days[2].tally.down, H);
+        assert_eq!(days[2].tally.known(), 12 * H);
+        assert_eq!(days[2].tally.percent(), Some(91.667));
+    }
+
+    #[test]
+    fn a_transition_exactly_at_midnight_belongs_to_the_new_day() {
+        let day1 = DAY_MS;
+        let flips = [
+            flip(0, Status::Unknown, Status::Up),
+            flip(day1, Status::Up, Status::Degraded),
+        ];
+        let days = Timeline::new(&flips, None, 60, day1 + H).days(2);
+        assert_eq!(
+            days[0].tally,
+            Tally {
+                up: DAY_MS,
+                degraded: 0,
+                down: 0
+            }
+        );
+        assert_eq!(
+            days[1].tally,
+            Tally {
+                up: 0,
+                degraded: H,
+                down: 0
+            }
+        );
+        assert_eq!(days[1].tally.worst(), Status::Degraded);
+    }
+
+    #[test]
+    fn days_before_the_first_heartbeat_have_no_data() {
+        let flips = [flip(5 * DAY_MS + H, Status::Unknown, Status::Up)];
+        let days = Timeline::new(&flips, None, 60, 6 * DAY_MS).days(90);
+        assert_eq!(days.len(), 90);
+        assert!(days[..88]
+            .iter()
+            .all(|d| d.tally.worst() == Status::Unknown));
+        assert_eq!(days[88].tally.percent(), Some(100.0));
+        assert_eq!(days[88].tally.known(), 23 * H);
+        // Today has just begun: nothing elapsed yet.
+        assert_eq!(days[89].tally.known(), 0);
+    }
+
+    #[test]
+    fn windows_and_days_agree() {
+        let flips = [
+            flip(0, Status::Unknown, Status::Up),
+            flip(30 * H, Status::Up, Status::Down),
+            flip(33 * H, Status::Down, Status::Up),
+        ];
+        let timeline = Timeline::new(&flips, None, 60, 48 * H);
+        let days = timeline.days(2);
+        let sum = days[0].tally.down + days[1].tally.down;
+        assert_eq!(sum, timeline.tally(0, 48 * H).down);
+        assert_eq!(timeline.percent(48 * H), Some(93.75));
     }
 }
