@@ -14,6 +14,7 @@ pub mod auth;
 pub mod channels;
 pub mod clock;
 pub mod config;
+pub mod dashboard;
 pub mod delivery;
 pub mod layout;
 pub mod model;

@@ -1,35 +1,88 @@
-//! `GET /api/status`, `/api/services`, `/api/logs` and `/`. Read-only apart from the
-//! overdue-sweep safety net.
+//! Every route of the dashboard component: the read API (`/api/status`, `/api/services`,
+//! `/api/logs`, ...), the pages, badges and `/metrics`, and the 404/405 answers for everything
+//! else. Read-only apart from the overdue-sweep safety net.
 
-use super::{clip, storage_failure, Context, Request, Response};
-use crate::model::Status;
-use crate::state::effective_status;
+use super::{clip, storage_failure, web, Context, Request, Response};
+use crate::dashboard::Board;
 use crate::store::Store;
 use crate::time::iso;
 use crate::uptime;
 use serde_json::{json, Map, Value};
 
-/// Route a request addressed to the dashboard component (which also owns unknown routes).
-pub fn handle<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
-    crate::sweep::run_if_overdue(ctx);
-    let get = req.method == "GET" || req.method == "HEAD";
-    match req.path.as_str() {
-        "/api/status" if get => status(ctx),
-        "/api/services" if get => services(ctx),
-        "/api/logs" if get => logs(ctx, req),
-        "/api/deliveries" if get => deliveries(ctx, req),
-        "/api/alerts" if get => alert_log(ctx),
-        "/" if get => root(),
-        "/api/status" | "/api/services" | "/api/logs" | "/api/deliveries" | "/api/alerts" | "/" => {
-            Response::method_not_allowed("GET")
-        }
-        "/api/heartbeat" | "/api/alert" => Response::method_not_allowed("POST"),
-        "/api/sweep" => Response::method_not_allowed("POST"),
-        other => Response::not_found(other),
+/// What a path addresses; `None` is a 404.
+#[derive(Debug, Clone, Copy)]
+enum Route<'p> {
+    Status,
+    Services,
+    Logs,
+    Deliveries,
+    Alerts,
+    ApiIndex,
+    Overview,
+    Service(&'p str),
+    Badge(&'p str),
+    Metrics,
+    Asset(&'static web::Asset),
+    /// Served by ingest or sweep; reaching here means a wrong method.
+    PostOnly,
+}
+
+impl<'p> Route<'p> {
+    fn of(path: &'p str) -> Option<Route<'p>> {
+        Some(match path {
+            "/api/status" => Route::Status,
+            "/api/services" => Route::Services,
+            "/api/logs" => Route::Logs,
+            "/api/deliveries" => Route::Deliveries,
+            "/api/alerts" => Route::Alerts,
+            "/api" => Route::ApiIndex,
+            "/" => Route::Overview,
+            "/metrics" => Route::Metrics,
+            "/api/heartbeat" | "/api/alert" | "/api/sweep" => Route::PostOnly,
+            _ => {
+                if let Some(id) = path.strip_prefix("/services/").filter(|id| !id.is_empty()) {
+                    Route::Service(id)
+                } else if let Some(file) = path.strip_prefix("/badge/") {
+                    Route::Badge(file)
+                } else {
+                    Route::Asset(web::ASSETS.iter().find(|a| a.path == path)?)
+                }
+            }
+        })
     }
 }
 
-fn root() -> Response {
+/// Route a request addressed to the dashboard component (which also owns unknown routes).
+pub fn handle<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
+    let Some(route) = Route::of(&req.path) else {
+        return Response::not_found(&req.path);
+    };
+    if matches!(route, Route::PostOnly) {
+        return Response::method_not_allowed("POST");
+    }
+    if req.method != "GET" && req.method != "HEAD" {
+        return Response::method_not_allowed("GET");
+    }
+    if let Route::Asset(a) = route {
+        return web::asset(a);
+    }
+    crate::sweep::run_if_overdue(ctx);
+    match route {
+        Route::Status => status(ctx),
+        Route::Services => services(ctx),
+        Route::Logs => logs(ctx, req),
+        Route::Deliveries => deliveries(ctx, req),
+        Route::Alerts => alert_log(ctx),
+        Route::ApiIndex => api_index(),
+        Route::Overview => web::overview(ctx, req),
+        Route::Service(id) => web::service(ctx, id),
+        Route::Badge(file) => web::badge(ctx, req, file),
+        Route::Metrics => web::metrics(ctx),
+        Route::Asset(_) | Route::PostOnly => unreachable!("answered above"),
+    }
+}
+
+fn api_index() -> Response {
     Response::json(
         200,
         &json!({
@@ -44,66 +97,62 @@ fn root() -> Response {
                 "alerts": "GET /api/alerts",
                 "sweep": "POST /api/sweep",
             },
+            "pages": {
+                "dashboard": "GET /",
+                "service": "GET /services/ID",
+                "badge": "GET /badge/ID.svg (or .json; ?metric=uptime30d, ?label=)",
+                "metrics": "GET /metrics",
+            },
         }),
     )
 }
 
 fn status<S: Store>(ctx: &Context<'_, S>) -> Response {
-    let now = ctx.clock.now_ms();
-    let layout = ctx.layout();
-    let ids: Vec<&str> = ctx.config.services.iter().map(|s| s.id.as_str()).collect();
-    let (Ok(states), Ok(histories)) = (
-        layout.states(ctx.store, &ids),
-        layout.histories(ctx.store, &ids),
+    let Ok(board) = Board::read(
+        ctx.store,
+        &ctx.layout(),
+        &ctx.config.services,
+        ctx.clock.now_ms(),
     ) else {
         return storage_failure();
     };
-    let mut counts: Map<String, Value> = Map::new();
-    for key in ["total", "up", "down", "degraded", "unknown"] {
-        counts.insert(key.into(), json!(0));
-    }
-    let mut bump = |key: &str| {
-        let n = counts[key].as_u64().unwrap_or(0) + 1;
-        counts.insert(key.into(), json!(n));
-    };
-    let mut services = Vec::new();
-    for ((service, state), flips) in ctx.config.services.iter().zip(&states).zip(&histories) {
-        let threshold = service.staleness_threshold_secs;
-        let current = effective_status(state.as_ref(), threshold, now);
-        if service.enabled {
-            bump("total");
-            bump(current.as_str());
-        }
-        let since = state.as_ref().map(|s| {
-            if current == Status::Down && s.status != Status::Down {
-                s.last_heartbeat + threshold as i64 * 1000
-            } else {
-                s.since
-            }
-        });
-        let mut windows = Map::new();
-        for (label, ms) in uptime::WINDOWS {
-            windows.insert(
-                label.into(),
-                json!(uptime::percent(flips, state.as_ref(), threshold, now, ms)),
-            );
-        }
-        services.push(json!({
-            "id": service.id,
-            "name": service.name,
-            "enabled": service.enabled,
-            "status": current.as_str(),
-            "statusSince": since.map(iso),
-            "lastHeartbeat": state.as_ref().map(|s| iso(s.last_heartbeat)),
-            "secondsSinceLastHeartbeat": state.as_ref().map(|s| (now - s.last_heartbeat).max(0) / 1000),
-            "stalenessThreshold": threshold,
-            "lastMessage": state.as_ref().and_then(|s| s.last_message.clone()),
-            "uptime": windows,
-        }));
-    }
+    let now = board.now;
+    let c = board.counts;
+    let services: Vec<Value> = board
+        .rows
+        .iter()
+        .map(|r| {
+            let windows: Map<String, Value> = uptime::WINDOWS
+                .iter()
+                .zip(r.uptime)
+                .map(|((label, _), p)| (label.to_string(), json!(p)))
+                .collect();
+            json!({
+                "id": r.service.id,
+                "name": r.service.name,
+                "enabled": r.service.enabled,
+                "status": r.status.as_str(),
+                "statusSince": r.since.map(iso),
+                "lastHeartbeat": r.last_heartbeat().map(iso),
+                "secondsSinceLastHeartbeat": r.last_heartbeat().map(|at| (now - at).max(0) / 1000),
+                "stalenessThreshold": r.service.staleness_threshold_secs,
+                "lastMessage": r.last_message(),
+                "uptime": windows,
+            })
+        })
+        .collect();
     Response::json(
         200,
-        &json!({ "generatedAt": iso(now), "counts": counts, "services": services }),
+        &json!({
+            "generatedAt": iso(now),
+            "overall": c.overall().as_str(),
+            "headline": c.headline(),
+            "counts": {
+                "total": c.total, "up": c.up, "down": c.down,
+                "degraded": c.degraded, "unknown": c.unknown,
+            },
+            "services": services,
+        }),
     )
 }
 

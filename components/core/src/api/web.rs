@@ -1,0 +1,141 @@
+//! The routes people and scrapers look at: the HTML pages, badges, `/metrics` and the page's
+//! own static files. Each reads a [`Board`] and hands it to a pure renderer in
+//! [`crate::dashboard`].
+
+use super::{storage_failure, Context, Request, Response};
+use crate::dashboard::{badge, metrics, pages, Board};
+use crate::store::Store;
+
+/// A file the pages load, compiled in: the dashboard needs no CDN, font or network access.
+#[derive(Debug)]
+pub struct Asset {
+    pub path: &'static str,
+    pub content_type: &'static str,
+    pub body: &'static str,
+}
+
+pub const ASSETS: [Asset; 4] = [
+    Asset {
+        path: "/assets/app.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_str!("../../assets/app.css"),
+    },
+    Asset {
+        path: "/assets/app.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../assets/app.js"),
+    },
+    Asset {
+        path: "/assets/theme.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../assets/theme.js"),
+    },
+    Asset {
+        path: "/favicon.svg",
+        content_type: "image/svg+xml",
+        body: include_str!("../../assets/favicon.svg"),
+    },
+];
+
+pub fn asset(a: &Asset) -> Response {
+    Response::body(a.content_type, "public, max-age=300", a.body)
+}
+
+fn board<'a, S: Store>(ctx: &Context<'a, S>) -> Result<Board<'a>, Response> {
+    Board::read(
+        ctx.store,
+        &ctx.layout(),
+        &ctx.config.services,
+        ctx.clock.now_ms(),
+    )
+    .map_err(|_| storage_failure())
+}
+
+pub fn overview<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
+    match board(ctx) {
+        Ok(b) => Response::html(pages::overview(
+            &b,
+            &req.query_param("q").unwrap_or_default(),
+        )),
+        Err(r) => r,
+    }
+}
+
+fn unknown_service(id: &str) -> Response {
+    Response::error(404, format!("unknown service \"{}\"", super::clip(id)))
+}
+
+pub fn service<S: Store>(ctx: &Context<'_, S>, id: &str) -> Response {
+    let Some(service) = ctx.config.service(id) else {
+        return unknown_service(id);
+    };
+    let layout = ctx.layout();
+    let now = ctx.clock.now_ms();
+    let read = || -> Result<String, crate::store::StoreError> {
+        let board = Board::read(ctx.store, &layout, std::slice::from_ref(service), now)?;
+        let beats = layout.log(ctx.store, id)?;
+        let log = layout
+            .flip_logs(ctx.store, &[id])?
+            .pop()
+            .unwrap_or_default();
+        let mut deliveries = log.deliveries;
+        deliveries.reverse();
+        Ok(pages::detail(
+            &board.rows[0],
+            now,
+            &beats,
+            &log.flips,
+            &deliveries,
+        ))
+    };
+    match read() {
+        Ok(page) => Response::html(page),
+        Err(_) => storage_failure(),
+    }
+}
+
+/// `/badge/{id}.svg` or `/badge/{id}.json`; `file` is the part after `/badge/`.
+pub fn badge<S: Store>(ctx: &Context<'_, S>, req: &Request, file: &str) -> Response {
+    let (id, json) = match (file.strip_suffix(".svg"), file.strip_suffix(".json")) {
+        (Some(id), _) => (id, false),
+        (_, Some(id)) => (id, true),
+        _ => {
+            return Response::error(404, "badges are /badge/{id}.svg or /badge/{id}.json");
+        }
+    };
+    let Some(service) = ctx.config.service(id) else {
+        return unknown_service(id);
+    };
+    let metric = match badge::Metric::parse(req.query_param("metric").as_deref()) {
+        Ok(m) => m,
+        Err(e) => return Response::error(400, e),
+    };
+    let Ok(board) = Board::read(
+        ctx.store,
+        &ctx.layout(),
+        std::slice::from_ref(service),
+        ctx.clock.now_ms(),
+    ) else {
+        return storage_failure();
+    };
+    let b = badge::badge(&board.rows[0], metric, req.query_param("label").as_deref());
+    let cache = format!("public, max-age={0}, s-maxage={0}", badge::CACHE_SECONDS);
+    if json {
+        let mut r = Response::json(200, &badge::shields(&b));
+        r.headers.retain(|(n, _)| n != "cache-control");
+        r.headers.push(("cache-control".into(), cache));
+        // shields.io fetches endpoint badges from its servers; browsers may use them too.
+        r.headers
+            .push(("access-control-allow-origin".into(), "*".into()));
+        r
+    } else {
+        Response::body("image/svg+xml", &cache, badge::svg(&b))
+    }
+}
+
+pub fn metrics<S: Store>(ctx: &Context<'_, S>) -> Response {
+    match board(ctx) {
+        Ok(b) => Response::body(metrics::CONTENT_TYPE, "no-store", metrics::render(&b)),
+        Err(r) => r,
+    }
+}

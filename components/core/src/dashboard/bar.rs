@@ -1,0 +1,196 @@
+//! The 90-day uptime bar: one segment per UTC day, coloured by the worst status of that day.
+//! Runs of perfect days (or of days with no data) merge into one segment, so a healthy service
+//! costs one SVG rectangle instead of ninety — that keeps a 1,000-service page small — while every
+//! day with trouble keeps its own segment and tooltip.
+
+use super::format::{date, duration, percent};
+use crate::model::Status;
+use crate::uptime::{Day, Timeline};
+
+/// Days the bar covers.
+pub const DAYS: usize = 90;
+
+/// One rectangle of the bar, in day units.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Segment {
+    pub x: usize,
+    pub width: usize,
+    /// CSS class: `b-up`, `b-degraded`, `b-down` or `b-none`.
+    pub class: &'static str,
+    /// Tooltip: the date (or date range) and the uptime.
+    pub title: String,
+}
+
+impl Segment {
+    /// Both CSS classes: the colour and the span (`s1` to `s90`, defined in `app.css`).
+    pub fn css(&self) -> String {
+        format!("{} s{}", self.class, self.width)
+    }
+}
+
+/// A service's bar.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bar {
+    pub days: usize,
+    pub segments: Vec<Segment>,
+    /// What a screen reader says for the whole bar.
+    pub label: String,
+}
+
+fn class(status: Status) -> &'static str {
+    match status {
+        Status::Up => "b-up",
+        Status::Degraded => "b-degraded",
+        Status::Down => "b-down",
+        Status::Unknown => "b-none",
+    }
+}
+
+/// Days that read the same as their neighbours and can share a segment.
+fn mergeable(day: &Day) -> bool {
+    matches!(day.tally.worst(), Status::Up | Status::Unknown)
+}
+
+fn describe(day: &Day) -> String {
+    let t = day.tally;
+    match t.worst() {
+        Status::Unknown => "no data".into(),
+        Status::Up => "100% up".into(),
+        Status::Degraded => format!("100% up, degraded for {}", duration(t.degraded)),
+        Status::Down => {
+            let mut s = format!("{} up, down for {}", percent(t.percent()), duration(t.down));
+            if t.degraded > 0 {
+                s.push_str(&format!(", degraded for {}", duration(t.degraded)));
+            }
+            s
+        }
+    }
+}
+
+pub fn bar(timeline: &Timeline, days: usize) -> Bar {
+    let list = timeline.days(days);
+    let today = list.last().map(|d| d.start);
+    let mut segments: Vec<Segment> = Vec::new();
+    let mut i = 0;
+    while i < list.len() {
+        let first = &list[i];
+        let mut end = i + 1;
+        if mergeable(first) {
+            while end < list.len() && list[end].tally.worst() == first.tally.worst() {
+                end += 1;
+            }
+        }
+        let last = &list[end - 1];
+        let mut when = date(first.start);
+        if end - i > 1 {
+            when = format!("{when} – {}", date(last.start));
+        }
+        if Some(last.start) == today {
+            when.push_str(" (today)");
+        }
+        segments.push(Segment {
+            x: i,
+            width: end - i,
+            class: class(first.tally.worst()),
+            title: format!("{when}: {}", describe(first)),
+        });
+        i = end;
+    }
+    let troubled = list
+        .iter()
+        .filter(|d| matches!(d.tally.worst(), Status::Down | Status::Degraded))
+        .count();
+    let whole = list
+        .first()
+        .map(|d| timeline.tally(d.start, timeline.now()).percent());
+    let label = match whole.flatten() {
+        None => format!("{days} days: no data"),
+        Some(p) => format!(
+            "{days} days: {} up, {troubled} with trouble",
+            percent(Some(p))
+        ),
+    };
+    Bar {
+        days,
+        segments,
+        label,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Reason, Transition};
+    use crate::uptime::DAY_MS;
+
+    const H: i64 = 3600 * 1000;
+
+    fn flip(at: i64, from: Status, to: Status) -> Transition {
+        Transition {
+            at,
+            from,
+            to,
+            reason: Reason::Heartbeat,
+        }
+    }
+
+    #[test]
+    fn a_healthy_service_is_one_segment_after_its_first_day() {
+        // First heartbeat at noon on day 50 (of the 90 shown); now is noon on day 99.
+        let now = 99 * DAY_MS + 12 * H;
+        let flips = [flip(60 * DAY_MS + 12 * H, Status::Unknown, Status::Up)];
+        let b = bar(&Timeline::new(&flips, None, 60, now), DAYS);
+        let widths: Vec<(usize, usize, &str)> =
+            b.segments.iter().map(|s| (s.x, s.width, s.class)).collect();
+        // Days 10..=59 no data (50), day 60 onwards up (40) — including today.
+        assert_eq!(widths, [(0, 50, "b-none"), (50, 40, "b-up")]);
+        assert_eq!(b.segments[0].title, "1970-01-11 – 1970-03-01: no data");
+        assert_eq!(
+            b.segments[1].title,
+            "1970-03-02 – 1970-04-10 (today): 100% up"
+        );
+        assert_eq!(b.label, "90 days: 100% up, 0 with trouble");
+    }
+
+    #[test]
+    fn each_day_with_trouble_keeps_its_own_segment() {
+        let now = 10 * DAY_MS + 12 * H;
+        let flips = [
+            flip(0, Status::Unknown, Status::Up),
+            flip(8 * DAY_MS + 23 * H, Status::Up, Status::Down),
+            flip(9 * DAY_MS + H, Status::Down, Status::Degraded),
+            flip(9 * DAY_MS + 3 * H, Status::Degraded, Status::Up),
+        ];
+        let b = bar(&Timeline::new(&flips, None, 60, now), 5);
+        let shape: Vec<(usize, usize, &str)> =
+            b.segments.iter().map(|s| (s.x, s.width, s.class)).collect();
+        assert_eq!(
+            shape,
+            [
+                (0, 2, "b-up"),
+                (2, 1, "b-down"),
+                (3, 1, "b-down"),
+                (4, 1, "b-up")
+            ]
+        );
+        assert_eq!(b.segments[1].title, "1970-01-09: 95.83% up, down for 1 h");
+        assert_eq!(
+            b.segments[2].title,
+            "1970-01-10: 95.83% up, down for 1 h, degraded for 2 h"
+        );
+        assert_eq!(b.label, "5 days: 98.14% up, 2 with trouble");
+    }
+
+    #[test]
+    fn a_degraded_day_is_available_but_marked() {
+        let now = 2 * DAY_MS;
+        let flips = [
+            flip(0, Status::Unknown, Status::Up),
+            flip(DAY_MS + H, Status::Up, Status::Degraded),
+            flip(DAY_MS + 2 * H, Status::Degraded, Status::Up),
+        ];
+        let b = bar(&Timeline::new(&flips, None, 60, now), 3);
+        assert_eq!(b.segments[1].class, "b-degraded");
+        assert_eq!(b.segments[1].title, "1970-01-02: 100% up, degraded for 1 h");
+    }
+}

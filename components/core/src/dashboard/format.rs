@@ -1,0 +1,105 @@
+//! How times, durations and percentages read on the page. `app.js` mirrors [`ago`] so the live
+//! page says the same thing the server rendered.
+
+use chrono::DateTime;
+
+/// `"just now"`, `"42 s ago"`, `"2 min ago"`, `"3 h ago"`, `"4 d ago"`.
+pub fn ago(now: i64, at: i64) -> String {
+    let secs = (now - at).max(0) / 1000;
+    match secs {
+        0..=4 => "just now".into(),
+        5..=59 => format!("{secs} s ago"),
+        60..=3599 => format!("{} min ago", secs / 60),
+        3600..=86_399 => format!("{} h ago", secs / 3600),
+        _ => format!("{} d ago", secs / 86_400),
+    }
+}
+
+/// A span in its two largest units: `"45 s"`, `"5 min"`, `"2 h 5 min"`, `"3 d 4 h"`.
+pub fn duration(ms: i64) -> String {
+    let secs = ms.max(0) / 1000;
+    let (d, h, m, s) = (secs / 86_400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
+    match (d, h, m) {
+        (0, 0, 0) => format!("{s} s"),
+        (0, 0, _) => format!("{m} min"),
+        (0, _, 0) => format!("{h} h"),
+        (0, _, _) => format!("{h} h {m} min"),
+        (_, 0, _) => format!("{d} d"),
+        _ => format!("{d} d {h} h"),
+    }
+}
+
+/// `"2026-11-25 19:00:03 UTC"`.
+pub fn timestamp(ms: i64) -> String {
+    DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .format("%Y-%m-%d %H:%M:%S UTC")
+        .to_string()
+}
+
+/// `"2026-11-25"`.
+pub fn date(ms: i64) -> String {
+    DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+/// `"100%"`, `"99.95%"`, `"—"` when nothing is known. Never rounds a loss up to 100 %.
+pub fn percent(p: Option<f64>) -> String {
+    match p {
+        None => "—".into(),
+        Some(p) if p >= 100.0 => "100%".into(),
+        Some(p) => {
+            let floored = (p * 100.0).floor() / 100.0;
+            format!("{floored:.2}%")
+        }
+    }
+}
+
+/// At most `max` characters, with an ellipsis when cut.
+pub fn clip(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        None => s.to_string(),
+        Some((i, _)) => format!("{}…", &s[..i]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_times_read_like_a_person_says_them() {
+        assert_eq!(ago(10_000, 9_000), "just now");
+        assert_eq!(ago(60_000, 18_000), "42 s ago");
+        assert_eq!(ago(200_000, 60_000), "2 min ago");
+        assert_eq!(ago(4 * 3_600_000, 0), "4 h ago");
+        assert_eq!(ago(5 * 86_400_000, 0), "5 d ago");
+        assert_eq!(ago(0, 5_000), "just now");
+    }
+
+    #[test]
+    fn durations_keep_two_units() {
+        assert_eq!(duration(45_000), "45 s");
+        assert_eq!(duration(300_000), "5 min");
+        assert_eq!(duration(3_600_000), "1 h");
+        assert_eq!(duration(7_500_000), "2 h 5 min");
+        assert_eq!(duration(86_400_000 * 3 + 3_600_000 * 4 + 60_000), "3 d 4 h");
+        assert_eq!(duration(86_400_000), "1 d");
+    }
+
+    #[test]
+    fn percentages_never_round_a_loss_up_to_a_hundred() {
+        assert_eq!(percent(Some(100.0)), "100%");
+        assert_eq!(percent(Some(99.999)), "99.99%");
+        assert_eq!(percent(Some(97.5)), "97.50%");
+        assert_eq!(percent(None), "—");
+    }
+
+    #[test]
+    fn clipping_counts_characters_not_bytes() {
+        assert_eq!(clip("héllo", 3), "hél…");
+        assert_eq!(clip("abc", 3), "abc");
+    }
+}

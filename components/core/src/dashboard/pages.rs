@@ -1,0 +1,277 @@
+//! The HTML pages: `/` (every service, most urgent first) and `/services/{id}` (one service's
+//! history). Askama checks the templates (`components/core/templates`) at compile time and
+//! escapes every value, so a service name or heartbeat message can never become markup. Times
+//! are rendered server-side ("2 min ago") so the page is complete without JavaScript;
+//! `assets/app.js` keeps them live and refreshes the data from `/api/status`.
+
+use super::bar::{bar, Bar, DAYS};
+use super::format::{ago, clip, date, duration, percent, timestamp};
+use super::{Board, Counts, Row};
+use crate::layout::DeliveryRecord;
+use crate::model::{LogEntry, Transition};
+use crate::uptime::WINDOWS;
+use askama::Template;
+use chrono::{DateTime, SecondsFormat};
+
+/// Longest last message shown on the overview; the detail page shows it whole.
+const MESSAGE_CHARS: usize = 120;
+
+/// A moment as the pages show it: machine-readable for `<time datetime>`, absolute for the
+/// tooltip, relative for the eye.
+#[derive(Debug, Clone)]
+struct Moment {
+    iso: String,
+    abs: String,
+    ago: String,
+}
+
+impl Moment {
+    fn new(at: i64, now: i64) -> Moment {
+        Moment {
+            iso: DateTime::from_timestamp_millis(at)
+                .unwrap_or_default()
+                .to_rfc3339_opts(SecondsFormat::Secs, true),
+            abs: timestamp(at),
+            ago: ago(now, at),
+        }
+    }
+}
+
+struct OverviewRow {
+    id: String,
+    name: String,
+    status: &'static str,
+    last: Option<Moment>,
+    threshold: String,
+    message: String,
+    bar: Bar,
+    uptime: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "index.html", whitespace = "minimize")]
+struct Overview<'q> {
+    title: String,
+    generated: Moment,
+    overall: &'static str,
+    headline: String,
+    counts: Counts,
+    query: &'q str,
+    rows: Vec<OverviewRow>,
+    hidden: usize,
+    windows: Vec<&'static str>,
+}
+
+/// Whether a row matches the filter box: name, id or status contain every word.
+fn matches(row: &Row<'_>, query: &str) -> bool {
+    let haystack = format!(
+        "{} {} {}",
+        row.service.name.to_lowercase(),
+        row.service.id.to_lowercase(),
+        row.shown_status()
+    );
+    query
+        .to_lowercase()
+        .split_whitespace()
+        .all(|word| haystack.contains(word))
+}
+
+/// `GET /`, with `?q=` filtering server-side for browsers without JavaScript.
+pub fn overview(board: &Board<'_>, query: &str) -> String {
+    let now = board.now;
+    let ordered = board.by_urgency();
+    let total = ordered.len();
+    let rows: Vec<OverviewRow> = ordered
+        .into_iter()
+        .filter(|r| matches(r, query))
+        .map(|r| OverviewRow {
+            id: r.service.id.clone(),
+            name: r.service.name.clone(),
+            status: r.shown_status(),
+            last: r.last_heartbeat().map(|at| Moment::new(at, now)),
+            threshold: duration(r.service.staleness_threshold_secs as i64 * 1000),
+            message: r
+                .last_message()
+                .map(|m| clip(m, MESSAGE_CHARS))
+                .unwrap_or_default(),
+            bar: bar(&r.timeline, DAYS),
+            uptime: r.uptime.iter().map(|p| percent(*p)).collect(),
+        })
+        .collect();
+    let headline = board.counts.headline();
+    Overview {
+        title: format!("{headline} · Heartbeat monitor"),
+        generated: Moment::new(now, now),
+        overall: board.counts.overall().as_str(),
+        headline,
+        counts: board.counts,
+        query,
+        hidden: total - rows.len(),
+        rows,
+        windows: WINDOWS.iter().map(|(label, _)| *label).collect(),
+    }
+    .render()
+    .expect("rendering into a String cannot fail")
+}
+
+struct DayRow {
+    date: String,
+    status: &'static str,
+    uptime: String,
+    down: String,
+    degraded: String,
+}
+
+struct TransitionRow {
+    at: Moment,
+    from: &'static str,
+    to: &'static str,
+    reason: &'static str,
+    lasted: String,
+}
+
+struct BeatRow {
+    at: Moment,
+    status: &'static str,
+    message: String,
+    metadata: Option<String>,
+}
+
+struct DeliveryRow {
+    at: Moment,
+    event: &'static str,
+    channel: String,
+    channel_type: String,
+    ok: bool,
+    http_status: String,
+    latency: String,
+    attempts: u32,
+    error: String,
+}
+
+#[derive(Template)]
+#[template(path = "service.html", whitespace = "minimize")]
+struct Detail {
+    title: String,
+    generated: Moment,
+    id: String,
+    name: String,
+    status: &'static str,
+    since: Option<Moment>,
+    last: Option<Moment>,
+    threshold: String,
+    message: Option<String>,
+    metadata: Option<String>,
+    windows: Vec<(&'static str, String)>,
+    bar: Bar,
+    days: Vec<DayRow>,
+    transitions: Vec<TransitionRow>,
+    beats: Vec<BeatRow>,
+    deliveries: Vec<DeliveryRow>,
+}
+
+fn pretty(metadata: &serde_json::Map<String, serde_json::Value>) -> String {
+    serde_json::to_string_pretty(metadata).unwrap_or_default()
+}
+
+/// `GET /services/{id}`: `row` from a board read at `now`, with the service's heartbeat log
+/// (newest first), transitions (oldest first, as stored) and delivery log (newest first).
+pub fn detail(
+    row: &Row<'_>,
+    now: i64,
+    beats: &[LogEntry],
+    transitions: &[Transition],
+    deliveries: &[DeliveryRecord],
+) -> String {
+    let mut days: Vec<DayRow> = row
+        .timeline
+        .days(DAYS)
+        .into_iter()
+        .filter(|d| d.tally.known() > 0)
+        .map(|d| DayRow {
+            date: date(d.start),
+            status: d.tally.worst().as_str(),
+            uptime: percent(d.tally.percent()),
+            down: if d.tally.down > 0 {
+                duration(d.tally.down)
+            } else {
+                String::new()
+            },
+            degraded: if d.tally.degraded > 0 {
+                duration(d.tally.degraded)
+            } else {
+                String::new()
+            },
+        })
+        .collect();
+    days.reverse();
+    let transitions: Vec<TransitionRow> = transitions
+        .iter()
+        .enumerate()
+        .rev()
+        .map(|(i, t)| {
+            let end = transitions.get(i + 1).map(|next| next.at);
+            TransitionRow {
+                at: Moment::new(t.at, now),
+                from: t.from.as_str(),
+                to: t.to.as_str(),
+                reason: t.reason.as_str(),
+                lasted: match end {
+                    Some(end) => duration(end - t.at),
+                    None => format!("{} so far", duration(now - t.at)),
+                },
+            }
+        })
+        .collect();
+    let beats = beats
+        .iter()
+        .map(|b| BeatRow {
+            at: Moment::new(b.at, now),
+            status: b.status.as_str(),
+            message: b.message.clone().unwrap_or_default(),
+            metadata: b.metadata.as_ref().filter(|m| !m.is_empty()).map(pretty),
+        })
+        .collect();
+    let deliveries = deliveries
+        .iter()
+        .map(|d| DeliveryRow {
+            at: Moment::new(d.at, now),
+            event: d.event.as_str(),
+            channel: d.channel.clone(),
+            channel_type: d.channel_type.clone(),
+            ok: d.ok,
+            http_status: d.http_status.map(|s| s.to_string()).unwrap_or_default(),
+            latency: format!("{} ms", d.latency_ms),
+            attempts: d.attempts,
+            error: d.error.clone().unwrap_or_default(),
+        })
+        .collect();
+    let state = row.state.as_ref();
+    Detail {
+        title: format!("{} · Heartbeat monitor", row.service.name),
+        generated: Moment::new(now, now),
+        id: row.service.id.clone(),
+        name: row.service.name.clone(),
+        status: row.shown_status(),
+        since: row.since.map(|at| Moment::new(at, now)),
+        last: row.last_heartbeat().map(|at| Moment::new(at, now)),
+        threshold: duration(row.service.staleness_threshold_secs as i64 * 1000),
+        message: row.last_message().map(str::to_string),
+        metadata: state
+            .and_then(|s| s.last_metadata.as_ref())
+            .filter(|m| !m.is_empty())
+            .map(pretty),
+        windows: WINDOWS
+            .iter()
+            .zip(&row.uptime)
+            .map(|((label, _), p)| (*label, percent(*p)))
+            .collect(),
+        bar: bar(&row.timeline, DAYS),
+        days,
+        transitions,
+        beats,
+        deliveries,
+    }
+    .render()
+    .expect("rendering into a String cannot fail")
+}
