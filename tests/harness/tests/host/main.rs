@@ -3,6 +3,7 @@
 
 mod alertmanager;
 mod alerts;
+mod browser;
 mod channels;
 mod cli;
 mod clients;
