@@ -35,6 +35,10 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "read_endpoints_answer_the_documented_shapes",
         run: read_endpoints_answer_the_documented_shapes,
     },
+    Scenario {
+        name: "dashboard_pages_badges_and_metrics_answer",
+        run: dashboard_pages_badges_and_metrics_answer,
+    },
 ];
 
 fn expect_status(reply: &crate::Reply, status: u16, what: &str) -> Result<()> {
@@ -517,5 +521,149 @@ pub fn read_endpoints_answer_the_documented_shapes(c: &Client) -> Result<()> {
 
     let root = c.get("/")?;
     ensure!(root.status == 200, "GET / answered {}", root.status);
+    Ok(())
+}
+
+/// The human- and scraper-facing routes: the HTML pages, badges, `/metrics` and the page's own
+/// assets, with their content types, caching and security headers.
+pub fn dashboard_pages_badges_and_metrics_answer(c: &Client) -> Result<()> {
+    let reply = c.beat(&fixture_key("alpha"), &json!({"serviceId": "alpha"}))?;
+    expect_status(&reply, 200, "heartbeat for alpha")?;
+
+    let page = c.get("/")?;
+    expect_status(&page, 200, "GET /")?;
+    ensure!(
+        page.header("content-type")
+            .is_some_and(|t| t.starts_with("text/html")),
+        "GET / is not HTML: {:?}",
+        page.header("content-type")
+    );
+    let csp = page.header("content-security-policy").unwrap_or("");
+    ensure!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+        "GET / lacks a strict Content-Security-Policy: {csp:?}"
+    );
+    ensure!(
+        page.body.contains(r#"<tr id="s-alpha" data-status="up">"#),
+        "GET / does not show alpha as up"
+    );
+    for id in FIXTURE_SERVICES {
+        ensure!(
+            page.body.contains(&format!("/services/{id}\"")),
+            "GET / does not link {id}"
+        );
+    }
+    let filtered = c.get("/?q=bravo")?;
+    ensure!(
+        filtered.body.contains("s-bravo") && !filtered.body.contains("s-alpha"),
+        "GET /?q=bravo does not filter server-side"
+    );
+
+    let detail = c.get("/services/alpha")?;
+    expect_status(&detail, 200, "GET /services/alpha")?;
+    ensure!(
+        detail.body.contains("Alpha service"),
+        "the detail page misses the name"
+    );
+    let missing = c.get("/services/no-such-service")?;
+    expect_status(&missing, 404, "GET /services/no-such-service")?;
+    ensure!(
+        missing.error().contains("no-such-service"),
+        "404 does not name the service"
+    );
+
+    let svg = c.get("/badge/alpha.svg")?;
+    expect_status(&svg, 200, "GET /badge/alpha.svg")?;
+    ensure!(
+        svg.header("content-type") == Some("image/svg+xml"),
+        "badge content type {:?}",
+        svg.header("content-type")
+    );
+    ensure!(
+        svg.header("cache-control")
+            .is_some_and(|c| c.contains("max-age=")),
+        "badge without a cache lifetime"
+    );
+    ensure!(
+        svg.body.starts_with("<svg")
+            && svg.body.contains(">Alpha service</text>")
+            && svg.body.contains(">up</text>"),
+        "badge does not say \"Alpha service: up\": {}",
+        svg.body
+    );
+    let uptime = c.get("/badge/alpha.svg?metric=uptime30d&label=uptime")?;
+    expect_status(&uptime, 200, "uptime badge")?;
+    ensure!(
+        uptime.body.contains(">uptime</text>") && uptime.body.contains("%</text>"),
+        "uptime badge: {}",
+        uptime.body
+    );
+    let shields = c.get("/badge/alpha.json")?;
+    expect_status(&shields, 200, "GET /badge/alpha.json")?;
+    let j = shields.json();
+    ensure!(
+        j["schemaVersion"] == 1
+            && j["label"] == "Alpha service"
+            && j["message"] == "up"
+            && j["color"].is_string(),
+        "shields endpoint JSON: {j}"
+    );
+    let bad = c.get("/badge/alpha.svg?metric=uptime1y")?;
+    expect_status(&bad, 400, "badge with an unknown metric")?;
+    ensure!(
+        bad.error().contains("uptime30d"),
+        "the 400 does not list the metrics"
+    );
+    expect_status(
+        &c.get("/badge/nope.svg")?,
+        404,
+        "badge of an unknown service",
+    )?;
+
+    let metrics = c.get("/metrics")?;
+    expect_status(&metrics, 200, "GET /metrics")?;
+    ensure!(
+        metrics
+            .header("content-type")
+            .is_some_and(|t| t.starts_with("text/plain; version=0.0.4")),
+        "metrics content type {:?}",
+        metrics.header("content-type")
+    );
+    for line in [
+        "# TYPE heartbeat_up gauge",
+        "heartbeat_up{service=\"alpha\"} 1",
+        "heartbeat_status{service=\"alpha\",status=\"up\"} 1",
+        "heartbeat_staleness_threshold_seconds{service=\"alpha\"} ",
+        "heartbeat_last_seen_timestamp_seconds{service=\"alpha\"} ",
+    ] {
+        ensure!(metrics.body.contains(line), "/metrics lacks {line:?}");
+    }
+
+    for (path, kind) in [
+        ("/assets/app.css", "text/css"),
+        ("/assets/app.js", "text/javascript"),
+        ("/favicon.svg", "image/svg+xml"),
+    ] {
+        let r = c.get(path)?;
+        expect_status(&r, 200, path)?;
+        ensure!(
+            r.header("content-type")
+                .is_some_and(|t| t.starts_with(kind)),
+            "{path} content type {:?}",
+            r.header("content-type")
+        );
+    }
+    let post = c.request("POST", "/", &[], b"{}")?;
+    expect_status(&post, 405, "POST /")?;
+    ensure!(
+        post.header("allow") == Some("GET"),
+        "405 without Allow: GET"
+    );
+    let index = c.get("/api")?;
+    expect_status(&index, 200, "GET /api")?;
+    ensure!(
+        index.json()["api"]["status"].is_string(),
+        "GET /api does not list the API"
+    );
     Ok(())
 }

@@ -12,7 +12,10 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const CHROMIUM: &str = "/usr/bin/chromium";
+/// Debian's Chromium, or the browser named by `CHROMIUM`.
+fn chromium() -> String {
+    std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())
+}
 const HOSTILE: &str =
     r#"<img src=x onerror="window.__xss=true"></script><script>window.__xss=true</script>"#;
 
@@ -20,7 +23,7 @@ const HOSTILE: &str =
 fn prerequisites() -> bool {
     let driver = root().join("tests/browser/node_modules/playwright-core");
     let missing: Vec<&str> = [
-        (!Path::new(CHROMIUM).exists()).then_some("chromium (apt-get install chromium)"),
+        (!Path::new(&chromium()).exists()).then_some("chromium (apt-get install chromium)"),
         (!driver.exists()).then_some("playwright-core (npm ci --prefix tests/browser)"),
     ]
     .into_iter()
@@ -115,7 +118,7 @@ fn the_dashboard_works_in_a_real_browser() {
         .env("HB_DOWN_KEY", key("api"))
         .env("HB_DETAIL_ID", "backup")
         .env("HB_HOSTILE", HOSTILE)
-        .env("CHROMIUM", CHROMIUM)
+        .env("CHROMIUM", chromium())
         .stdout(Stdio::inherit())
         .stderr(Stdio::inherit())
         .spawn()

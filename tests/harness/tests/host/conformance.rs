@@ -49,4 +49,5 @@ scenarios!(
     concurrent_heartbeats_over_eight_services_lose_nothing,
     concurrent_heartbeats_onto_one_service_lose_nothing,
     read_endpoints_answer_the_documented_shapes,
+    dashboard_pages_badges_and_metrics_answer,
 );
