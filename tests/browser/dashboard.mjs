@@ -91,7 +91,7 @@ try {
     rows: [...document.querySelectorAll("#services tbody tr")].map((tr) => ({
       id: tr.id.slice(2),
       status: tr.dataset.status,
-      pill: tr.querySelector(".pill").textContent,
+      pill: tr.cells[1].textContent,
       name: tr.querySelector("th").textContent,
     })),
     headline: document.getElementById("headline").textContent,
@@ -126,7 +126,7 @@ try {
     injected.scripts.every((src) => src.startsWith(base + "/assets/")),
     `only the dashboard's own scripts are present (${injected.scripts.join(", ")})`,
   );
-  const evilMessage = await page.textContent(`tr[id="s-evil"] .msg`);
+  const evilMessage = await page.textContent(`tr[id="s-evil"] td:nth-child(5)`);
   check(evilMessage.startsWith(hostile.slice(0, 40)), "the hostile message renders as text");
 
   // ---- live relative times ---------------------------------------------------------------
@@ -154,7 +154,7 @@ try {
   const after = await page.evaluate((id) => ({
     down: Number(document.querySelector('[data-count="down"]').textContent),
     first: document.querySelector("#services tbody tr").dataset.status,
-    message: document.querySelector(`tr[id="s-${id}"] .msg`).textContent,
+    message: document.getElementById("s-" + id).cells[4].textContent,
     overall: document.querySelector(".summary").dataset.overall,
   }), downId);
   check(after.down === downBefore + 1, `the down count rose to ${downBefore + 1} without a reload`);

@@ -120,7 +120,7 @@
     var status = svc.enabled ? svc.status : "disabled";
     tr.setAttribute("data-status", status);
     var cells = tr.cells;
-    cells[1].querySelector(".pill").textContent = status;
+    cells[1].firstChild.textContent = status;
     var last = cells[2];
     if (svc.lastHeartbeat) {
       var t = last.querySelector("time");

@@ -40,11 +40,11 @@ impl Tally {
     }
 
     /// Percentage (0–100, three decimals) of known time the service was available, or `None`
-    /// when nothing is known.
+    /// when nothing is known. Truncated, not rounded: a second of downtime in 90 days still
+    /// reads below 100.
     pub fn percent(&self) -> Option<f64> {
         let known = self.known();
-        (known > 0)
-            .then(|| ((self.up + self.degraded) as f64 * 100_000.0 / known as f64).round() / 1000.0)
+        (known > 0).then(|| ((self.up + self.degraded) * 100_000 / known) as f64 / 1000.0)
     }
 
     /// The worst status seen: any down time makes the interval `down`, then `degraded`, then
@@ -240,7 +240,7 @@ mod tests {
         // Today counts only up to now: 1 h down out of 12 h.
         assert_eq!(days[2].tally.down, H);
         assert_eq!(days[2].tally.known(), 12 * H);
-        assert_eq!(days[2].tally.percent(), Some(91.667));
+        assert_eq!(days[2].tally.percent(), Some(91.666));
     }
 
     #[test]
@@ -282,6 +282,17 @@ mod tests {
         assert_eq!(days[88].tally.known(), 23 * H);
         // Today has just begun: nothing elapsed yet.
         assert_eq!(days[89].tally.known(), 0);
+    }
+
+    #[test]
+    fn one_second_down_in_ninety_days_is_not_a_hundred_percent() {
+        let flips = [
+            flip(0, Status::Unknown, Status::Up),
+            flip(45 * DAY_MS, Status::Up, Status::Down),
+            flip(45 * DAY_MS + 1000, Status::Down, Status::Up),
+        ];
+        let p = Timeline::new(&flips, None, 60, 90 * DAY_MS).percent(90 * DAY_MS);
+        assert_eq!(p, Some(99.999));
     }
 
     #[test]

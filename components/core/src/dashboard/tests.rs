@@ -93,7 +93,7 @@ fn one_service_shows_status_last_beat_message_and_uptime() {
     assert!(page.contains(r#"<a href="/services/backup">Nightly backup</a>"#));
     assert!(page.contains(">2 min ago</time>"));
     assert!(page.contains(r#"datetime="2025-11-24T15:58:00Z""#));
-    assert!(page.contains("<td class=\"msg\">42 GB copied"));
+    assert!(page.contains("<td>42 GB copied"));
     assert!(page.contains("<td>5 min"), "threshold");
     assert!(page.contains("<td>100%<td>100%<td>100%<td>100%"));
     assert!(page.contains("All services operational"));

@@ -58,9 +58,9 @@ fn the_dashboard_works_in_a_real_browser() {
     )
     .unwrap();
     let services = json!({ "services": [
-        { "id": "api", "name": "API gateway", "stalenessThreshold": 600 },
-        { "id": "db", "name": "Primary database", "stalenessThreshold": 600 },
-        { "id": "backup", "name": "Nightly backup", "stalenessThreshold": 86400 },
+        { "id": "api", "name": "API gateway", "stalenessThreshold": 3600 },
+        { "id": "db", "name": "Primary database", "stalenessThreshold": 3600 },
+        { "id": "backup", "name": "Nightly backup", "stalenessThreshold": 93600 },
         { "id": "never", "name": "New worker", "stalenessThreshold": 600 },
         { "id": "evil", "name": HOSTILE, "stalenessThreshold": 600 },
         { "id": "batch", "name": "Retired batch job", "enabled": false },
@@ -83,6 +83,30 @@ fn the_dashboard_works_in_a_real_browser() {
         let r = h.client.beat(&key(id), &body).unwrap();
         assert_eq!(r.status, 200, "{id}: {}", r.body);
     };
+    // Three weeks of history on the host's clock, a beat every 30 minutes: an API outage of
+    // three hours, a degraded database for six, and a day the backup never ran.
+    for half_hour in 0..(21 * 48) {
+        let (day, hour) = (half_hour / 48, half_hour % 48 / 2);
+        let api = if day == 12 && (9..12).contains(&hour) {
+            "down"
+        } else {
+            "up"
+        };
+        let db = if day == 17 && (2..8).contains(&hour) {
+            "degraded"
+        } else {
+            "up"
+        };
+        beat("api", json!({ "serviceId": "api", "status": api }));
+        beat("db", json!({ "serviceId": "db", "status": db }));
+        if half_hour % 48 == 6 && day != 8 {
+            beat(
+                "backup",
+                json!({ "serviceId": "backup", "message": "42 GB copied" }),
+            );
+        }
+        h.advance(1800);
+    }
     beat(
         "api",
         json!({ "serviceId": "api", "message": "serving 1.2k req/s" }),
