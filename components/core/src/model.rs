@@ -88,6 +88,17 @@ pub struct Transition {
 }
 
 impl Transition {
+    /// A transition a heartbeat caused; tests build histories from these.
+    #[cfg(test)]
+    pub fn by_heartbeat(at: i64, from: Status, to: Status) -> Transition {
+        Transition {
+            at,
+            from,
+            to,
+            reason: Reason::Heartbeat,
+        }
+    }
+
     /// The event this transition tells people about, if any: entering down or degraded, and
     /// recovering to up from down or degraded (not the first heartbeat of a new service).
     pub fn event(&self) -> Option<Event> {

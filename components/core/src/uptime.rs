@@ -165,17 +165,11 @@ pub fn percent(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Reason;
 
     const H: i64 = 3600 * 1000;
 
     fn flip(at: i64, from: Status, to: Status) -> Transition {
-        Transition {
-            at,
-            from,
-            to,
-            reason: Reason::Heartbeat,
-        }
+        Transition::by_heartbeat(at, from, to)
     }
 
     #[test]

@@ -4,38 +4,17 @@
 //! outage for one service in ten, a few services down or degraded now and some never heard
 //! from. Prints figures; asserts nothing (run with `cargo bench --bench dashboard`).
 
-use bytes::Bytes;
+mod support;
+use support::request;
+
 use heartbeat_host::{prepare, HostOptions, StoreChoice};
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use serde_json::json;
-use std::convert::Infallible;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 const SERVICES: usize = 1000;
 const DAY: Duration = Duration::from_secs(86_400);
-
-fn request(
-    method: &str,
-    path: &str,
-    auth: Option<&str>,
-    body: String,
-) -> hyper::Request<
-    impl hyper::body::Body<Data = Bytes, Error = wasmtime_wasi_http::Error> + Send + 'static,
-> {
-    let mut b = hyper::Request::builder()
-        .method(method)
-        .uri(format!("http://localhost{path}"))
-        .header("host", "localhost");
-    if let Some(a) = auth {
-        b = b.header("authorization", a);
-    }
-    b.body(
-        Full::new(Bytes::from(body))
-            .map_err(|never: Infallible| -> wasmtime_wasi_http::Error { match never {} }),
-    )
-    .unwrap()
-}
 
 fn id(i: usize) -> String {
     format!("svc-{i:04}")

@@ -2,35 +2,14 @@
 //! (pooling allocator + pre-instantiation), measured in-process without TCP so the figure is
 //! instantiate + handle. Prints figures; asserts nothing (run with `cargo bench`).
 
-use bytes::Bytes;
+mod support;
+use support::request;
+
 use heartbeat_conformance::{fixture_api_keys, fixture_key, FIXTURE_CONFIG_DIR};
 use heartbeat_host::{prepare, HostOptions, StoreChoice};
-use http_body_util::{BodyExt, Full};
-use std::convert::Infallible;
+use http_body_util::BodyExt;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-
-fn request(
-    method: &str,
-    path: &str,
-    auth: Option<&str>,
-    body: &str,
-) -> hyper::Request<
-    impl hyper::body::Body<Data = Bytes, Error = wasmtime_wasi_http::Error> + Send + 'static,
-> {
-    let mut b = hyper::Request::builder()
-        .method(method)
-        .uri(format!("http://localhost{path}"))
-        .header("host", "localhost");
-    if let Some(a) = auth {
-        b = b.header("authorization", a);
-    }
-    b.body(
-        Full::new(Bytes::from(body.to_string()))
-            .map_err(|never: Infallible| -> wasmtime_wasi_http::Error { match never {} }),
-    )
-    .unwrap()
-}
 
 fn main() -> anyhow::Result<()> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
@@ -59,12 +38,18 @@ fn main() -> anyhow::Result<()> {
      -> anyhow::Result<Duration> {
         tokio.block_on(async {
             for _ in 0..50 {
-                let r = rt.handle(request(method, path, auth, body)).await?.unwrap();
+                let r = rt
+                    .handle(request(method, path, auth, body.to_string()))
+                    .await?
+                    .unwrap();
                 r.into_body().collect().await.ok();
             }
             let started = Instant::now();
             for _ in 0..n {
-                let r = rt.handle(request(method, path, auth, body)).await?.unwrap();
+                let r = rt
+                    .handle(request(method, path, auth, body.to_string()))
+                    .await?
+                    .unwrap();
                 assert!(r.status().is_success(), "{method} {path}: {}", r.status());
                 r.into_body().collect().await.ok();
             }
@@ -82,7 +67,8 @@ fn main() -> anyhow::Result<()> {
         }
         anyhow::Ok(started.elapsed() / n)
     })?;
-    let root_cost = run("GET", "/", None, "", n)?;
+    let root_cost = run("GET", "/api", None, "", n)?;
+    let dashboard = run("GET", "/", None, "", n)?;
     let services = run("GET", "/api/services", None, "", n)?;
     let heartbeat = run("POST", "/api/heartbeat", Some(&auth), beat, n)?;
     let status = run("GET", "/api/status", None, "", n)?;
@@ -95,14 +81,15 @@ fn main() -> anyhow::Result<()> {
         instantiate.as_secs_f64() * 1e6
     );
     for (name, d) in [
-        ("GET /  (pointer; ~instantiate cost)", root_cost),
+        ("GET /api  (index; ~instantiate cost)", root_cost),
+        ("GET /  (dashboard page, 8 services)", dashboard),
         ("GET /api/services", services),
         ("POST /api/heartbeat (in-memory store)", heartbeat),
         ("GET /api/status (8 services)", status),
         ("GET /api/logs (100 entries)", logs),
     ] {
         println!(
-            "  {name:<42} {:>8.1} µs   {:>5.2}x GET /",
+            "  {name:<42} {:>8.1} µs   {:>5.2}x GET /api",
             d.as_secs_f64() * 1e6,
             d.as_secs_f64() / root_cost.as_secs_f64()
         );

@@ -120,18 +120,13 @@ pub fn bar(timeline: &Timeline, days: usize) -> Bar {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Reason, Transition};
+    use crate::model::Transition;
     use crate::uptime::DAY_MS;
 
     const H: i64 = 3600 * 1000;
 
     fn flip(at: i64, from: Status, to: Status) -> Transition {
-        Transition {
-            at,
-            from,
-            to,
-            reason: Reason::Heartbeat,
-        }
+        Transition::by_heartbeat(at, from, to)
     }
 
     #[test]
