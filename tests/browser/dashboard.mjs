@@ -45,6 +45,58 @@ async function until(what, fn, timeoutMs = 10000) {
   throw new Error(`timed out waiting until ${what} (last: ${JSON.stringify(last)})`);
 }
 
+// WCAG contrast ratios of the page's text against its background, for every kind of text.
+function contrasts(page) {
+  return page.evaluate(() => {
+    const rgb = (c) => c.match(/[\d.]+/g).slice(0, 3).map(Number);
+    const lum = (c) => {
+      const [r, g, b] = rgb(c).map((v) => {
+        v /= 255;
+        return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+      });
+      return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+    };
+    // The first ancestor with an opaque background.
+    const background = (el) => {
+      for (let e = el; e; e = e.parentElement) {
+        const c = getComputedStyle(e).backgroundColor;
+        if (!/rgba\(.*,\s*0\)$/.test(c) && c !== "transparent") return c;
+      }
+      return "rgb(255, 255, 255)";
+    };
+    const ratio = (el) => {
+      const [a, b] = [lum(getComputedStyle(el).color), lum(background(el))];
+      return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    };
+    const targets = [
+      ["headline", "#headline"],
+      ["muted refresh line", "#refresh"],
+      ["table header", "#services thead th"],
+      ["service name", "#services tbody th a"],
+      ["threshold (muted)", "#services tbody td:nth-child(4)"],
+      ["filter label", ".tools label"],
+      ["footer link", "footer a"],
+      ["down count", ".c-down b"],
+      ["degraded count", ".c-degraded b"],
+      ["up count", ".c-up b"],
+      ...["up", "degraded", "down", "unknown"].map((st) => [
+        `${st} pill`,
+        `#services tr[data-status="${st}"] td:nth-child(2) > b`,
+      ]),
+    ];
+    return targets.map(([what, sel]) => {
+      const el = document.querySelector(sel);
+      return { what, ratio: el ? ratio(el) : null };
+    });
+  });
+}
+
+function checkContrast(theme, list) {
+  for (const { what, ratio } of list) {
+    check(ratio !== null && ratio >= 4.5, `${theme}: ${what} contrast ${ratio && ratio.toFixed(1)}:1 meets WCAG AA`);
+  }
+}
+
 async function api(path) {
   const r = await fetch(base + path);
   if (!r.ok) throw new Error(`${path} answered ${r.status}`);
@@ -63,6 +115,8 @@ const browser = await chromium.launch({
   timeout: 60000,
 });
 const problems = [];
+// The overview row of a service: rows are found by their link.
+const row = (id) => `#services tbody tr:has(a[href="/services/${id}"])`;
 try {
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, colorScheme: "light" });
   const page = await context.newPage();
@@ -89,7 +143,7 @@ try {
       [...document.querySelectorAll("[data-count]")].map((b) => [b.dataset.count, Number(b.textContent)]),
     ),
     rows: [...document.querySelectorAll("#services tbody tr")].map((tr) => ({
-      id: tr.id.slice(2),
+      id: tr.querySelector("th a").getAttribute("href").slice("/services/".length),
       status: tr.dataset.status,
       pill: tr.cells[1].textContent,
       name: tr.querySelector("th").textContent,
@@ -126,17 +180,18 @@ try {
     injected.scripts.every((src) => src.startsWith(base + "/assets/")),
     `only the dashboard's own scripts are present (${injected.scripts.join(", ")})`,
   );
-  const evilMessage = await page.textContent(`tr[id="s-evil"] td:nth-child(5)`);
+  const evilMessage = await page.textContent(`${row("evil")} td:nth-child(5)`);
   check(evilMessage.startsWith(hostile.slice(0, 40)), "the hostile message renders as text");
 
   // ---- live relative times ---------------------------------------------------------------
-  const before = await page.textContent(`tr[id="s-${downId}"] time`);
+  const before = await page.textContent(`${row(downId)} time`);
   // 25 s on the page's clock: five ticks, and no refresh yet (that would re-sync to the
   // server's clock, which has not moved).
   await page.clock.runFor(25000);
-  await until("relative times tick", async () => /^2\d s ago$/.test(await page.textContent(`tr[id="s-${downId}"] time`)));
-  check(true, `relative time ticks live ("${before}" → "${await page.textContent(`tr[id="s-${downId}"] time`)}")`);
+  await until("relative times tick", async () => /^2\d s ago$/.test(await page.textContent(`${row(downId)} time`)));
+  check(true, `relative time ticks live ("${before}" → "${await page.textContent(`${row(downId)} time`)}")`);
   await page.screenshot({ path: join(out, "dashboard-light.png"), fullPage: true });
+  checkContrast("light", await contrasts(page));
 
   // ---- a service going down shows within one refresh --------------------------------------
   const beat = await fetch(base + "/api/heartbeat", {
@@ -149,22 +204,24 @@ try {
   const downBefore = shown.counts.down;
   await page.clock.runFor(5000);
   await until(`${downId} shows down`, () =>
-    page.evaluate((id) => document.getElementById("s-" + id).dataset.status === "down", downId),
+    page.evaluate((sel) => document.querySelector(sel).dataset.status === "down", row(downId)),
   );
-  const after = await page.evaluate((id) => ({
+  const after = await page.evaluate((sel) => ({
     down: Number(document.querySelector('[data-count="down"]').textContent),
     first: document.querySelector("#services tbody tr").dataset.status,
-    message: document.getElementById("s-" + id).cells[4].textContent,
+    message: document.querySelector(sel).cells[4].textContent,
     overall: document.querySelector(".summary").dataset.overall,
-  }), downId);
+  }), row(downId));
   check(after.down === downBefore + 1, `the down count rose to ${downBefore + 1} without a reload`);
   check(after.first === "down" && after.overall === "down", "a down service sorts first and the summary turns red");
   check(after.message === "disk full on /var", "the new message is shown");
 
   // ---- filter -----------------------------------------------------------------------------
   await page.fill("#filter", downId);
-  const visible = await page.evaluate(() => [...document.querySelectorAll("#services tbody tr")].filter((tr) => !tr.hidden).map((tr) => tr.id));
-  check(visible.includes("s-" + downId) && visible.length < shown.rows.length, `the filter narrows to ${visible.join(", ")}`);
+  const visible = await page.evaluate(() =>
+    [...document.querySelectorAll("#services tbody tr")].filter((tr) => !tr.hidden).map((tr) => tr.querySelector("th").textContent),
+  );
+  check(visible.length === 1 && visible[0] === "API gateway", `the filter narrows to ${visible.join(", ")}`);
   await page.fill("#filter", "");
 
   // ---- dark mode toggle persists ----------------------------------------------------------
@@ -179,6 +236,7 @@ try {
   await page.reload({ waitUntil: "load" });
   check(luminance(await bg()) < 60, "dark mode is remembered across a reload");
   await page.screenshot({ path: join(out, "dashboard-dark.png"), fullPage: true });
+  checkContrast("dark", await contrasts(page));
   await page.click("#theme");
   check(luminance(await bg()) > 180, "the toggle switches back to light");
 

@@ -44,7 +44,7 @@
   }
 
   function tick() {
-    document.querySelectorAll("time[data-ago]").forEach(function (t) {
+    document.querySelectorAll("time[data-ago], #services time").forEach(function (t) {
       var at = Date.parse(t.getAttribute("datetime"));
       if (!isNaN(at)) t.textContent = ago(at);
     });
@@ -85,6 +85,11 @@
     return body ? Array.prototype.slice.call(body.rows) : [];
   }
 
+  // A row's service id, from its link (rows carry no id attribute: 1,000 rows add up).
+  function rowId(tr) {
+    return decodeURIComponent(tr.querySelector("th a").getAttribute("href").slice("/services/".length));
+  }
+
   function applyFilter() {
     var input = document.getElementById("filter");
     if (!input) return;
@@ -92,7 +97,7 @@
     rows().forEach(function (tr) {
       var hay = [
         tr.querySelector("th").textContent.toLowerCase(),
-        tr.id.slice(2).toLowerCase(),
+        rowId(tr).toLowerCase(),
         tr.getAttribute("data-status"),
       ].join(" ");
       tr.hidden = !words.every(function (w) {
@@ -126,11 +131,11 @@
       var t = last.querySelector("time");
       if (!t) {
         t = document.createElement("time");
-        t.setAttribute("data-ago", "");
         last.textContent = "";
         last.appendChild(t);
       }
       t.setAttribute("datetime", svc.lastHeartbeat);
+      t.setAttribute("title", svc.lastHeartbeat.replace("T", " ").replace(/\.\d+Z$|Z$/, " UTC"));
       t.textContent = ago(Date.parse(svc.lastHeartbeat));
     }
     cells[4].textContent = svc.lastMessage ? clip(svc.lastMessage, MESSAGE_CHARS) : "";
@@ -146,8 +151,8 @@
       var ra = RANK[a.getAttribute("data-status")];
       var rb = RANK[b.getAttribute("data-status")];
       if (ra !== rb) return ra - rb;
-      var na = byId[a.id.slice(2)].name.toLowerCase();
-      var nb = byId[b.id.slice(2)].name.toLowerCase();
+      var na = byId[rowId(a)].name.toLowerCase();
+      var nb = byId[rowId(b)].name.toLowerCase();
       return na < nb ? -1 : na > nb ? 1 : 0;
     });
     // Move only rows that are out of place, so an unchanged table is not touched at all.
@@ -203,7 +208,7 @@
           return;
         }
         list.forEach(function (tr) {
-          var svc = byId[tr.id.slice(2)];
+          var svc = byId[rowId(tr)];
           if (svc) updateRow(tr, svc);
         });
         sortRows(byId);

@@ -544,7 +544,8 @@ pub fn dashboard_pages_badges_and_metrics_answer(c: &Client) -> Result<()> {
         "GET / lacks a strict Content-Security-Policy: {csp:?}"
     );
     ensure!(
-        page.body.contains(r#"<tr id="s-alpha" data-status="up">"#),
+        page.body
+            .contains(r#"<tr data-status="up"><th><a href="/services/alpha">"#),
         "GET / does not show alpha as up"
     );
     for id in FIXTURE_SERVICES {
@@ -555,7 +556,7 @@ pub fn dashboard_pages_badges_and_metrics_answer(c: &Client) -> Result<()> {
     }
     let filtered = c.get("/?q=bravo")?;
     ensure!(
-        filtered.body.contains("s-bravo") && !filtered.body.contains("s-alpha"),
+        filtered.body.contains("/services/bravo") && !filtered.body.contains("/services/alpha"),
         "GET /?q=bravo does not filter server-side"
     );
 
