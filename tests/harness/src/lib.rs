@@ -16,6 +16,7 @@ pub mod manifest;
 pub mod notify_test;
 pub mod outbound;
 pub mod runtime;
+pub mod runtime_config;
 pub mod server;
 mod state;
 pub mod variables;
@@ -40,6 +41,19 @@ pub enum StoreChoice {
     Memory,
     /// A SQLite file.
     Sqlite(PathBuf),
+    /// A Redis or Valkey server (`redis://host:6379`), shared by every instance that uses it.
+    Redis(String),
+}
+
+impl StoreChoice {
+    /// For people: where the state lives, without credentials.
+    pub fn describe(&self) -> String {
+        match self {
+            StoreChoice::Memory => "memory (not durable)".into(),
+            StoreChoice::Sqlite(p) => p.display().to_string(),
+            StoreChoice::Redis(url) => format!("Redis at {}", kv::without_credentials(url)),
+        }
+    }
 }
 
 /// Everything `up` and the tests can set.
@@ -89,6 +103,7 @@ pub fn prepare(options: &HostOptions) -> Result<Prepared> {
     let backend: Arc<dyn Backend> = match &options.store {
         StoreChoice::Memory => Arc::new(MemoryBackend::default()),
         StoreChoice::Sqlite(path) => Arc::new(SqliteBackend::open(path)?),
+        StoreChoice::Redis(url) => Arc::new(kv::RedisBackend::open(url)?),
     };
     let clock = Arc::new(ClockControl::default());
     let mut mount_overrides = BTreeMap::new();

@@ -47,8 +47,16 @@ enum Command {
         #[arg(long, default_value = "data")]
         data: PathBuf,
         /// Keep state in memory only (lost at exit).
-        #[arg(long)]
+        #[arg(long, conflicts_with_all = ["kv", "runtime_config_file"])]
         memory: bool,
+        /// Keep state in Redis or Valkey (`redis://127.0.0.1:6379`), shared with every other
+        /// instance using it. Overrides the runtime config file.
+        #[arg(long, value_name = "URL")]
+        kv: Option<String>,
+        /// Spin's runtime configuration file; its `[key_value_store.default]` (type "redis" or
+        /// "spin") chooses the store, so one file configures both hosts.
+        #[arg(long, value_name = "FILE")]
+        runtime_config_file: Option<PathBuf>,
         /// Seconds between sweeps; 0 turns the timer off.
         #[arg(long, default_value_t = 60)]
         sweep_every: u64,
@@ -118,15 +126,22 @@ fn run(cli: Cli) -> Result<()> {
             listen,
             data,
             memory,
+            kv,
+            runtime_config_file,
             sweep_every,
             spin_like_store,
         } => {
             let mut o = options(&app);
             o.listen = listen;
-            o.store = if memory {
-                StoreChoice::Memory
-            } else {
-                StoreChoice::Sqlite(data.join("heartbeat.db"))
+            let from_file = match &runtime_config_file {
+                Some(file) => heartbeat_host::runtime_config::default_store(file)?,
+                None => None,
+            };
+            o.store = match (memory, kv, from_file) {
+                (true, _, _) => StoreChoice::Memory,
+                (_, Some(url), _) => StoreChoice::Redis(url),
+                (_, None, Some(store)) => store,
+                (_, None, None) => StoreChoice::Sqlite(data.join("heartbeat.db")),
             };
             o.absent_cas = if spin_like_store {
                 AbsentCas::Upsert
@@ -141,10 +156,7 @@ fn run(cli: Cli) -> Result<()> {
             let tokio = tokio::runtime::Runtime::new()?;
             tokio.block_on(async move {
                 let listener = tokio::net::TcpListener::bind(o.listen).await?;
-                let store = match &o.store {
-                    StoreChoice::Memory => "memory (not durable)".to_string(),
-                    StoreChoice::Sqlite(p) => p.display().to_string(),
-                };
+                let store = o.store.describe();
                 println!(
                     "heartbeat-monitor on http://{}  store: {store}",
                     listener.local_addr()?

@@ -220,9 +220,13 @@ impl<S: Store> Context<'_, S> {
     }
 }
 
-/// The answer when a store operation fails: a real fault, described without internals.
+/// The answer when a store operation fails — the store is down or unreachable (a lost Redis
+/// connection, a locked file). Nothing was acknowledged, so the caller should retry: 503 with
+/// `Retry-After`, described without internals.
 pub(crate) fn storage_failure() -> Response {
-    Response::error(500, "the key-value store failed; please retry")
+    let mut r = Response::error(503, "the key-value store is unavailable; please retry");
+    r.headers.push(("retry-after".into(), "1".into()));
+    r
 }
 
 #[cfg(test)]

@@ -11,4 +11,5 @@ mod config;
 mod conformance;
 mod durability;
 mod notifications;
+mod redis;
 mod support;

@@ -1,7 +1,12 @@
 //! Key-value backends behind `wasi:keyvalue`: SQLite on disk (the default; a write returns only
-//! after it is committed) and memory (tests). [`AbsentCas::Upsert`] reproduces Spin's default
+//! after it is committed), Redis/Valkey (several instances sharing one state; [`RedisBackend`])
+//! and memory (tests). [`AbsentCas::Upsert`] reproduces Spin's default
 //! store, where compare-and-swap against a key that does not exist yet writes unconditionally,
 //! so the concurrency tests prove the storage layout survives it.
+
+mod redis;
+
+pub use redis::{without_credentials, RedisBackend};
 
 use anyhow::{Context, Result};
 use rusqlite::{params, Connection, OptionalExtension};

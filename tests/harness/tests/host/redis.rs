@@ -1,0 +1,422 @@
+//! Scale-out: several heartbeat-host instances on one Redis (Debian's `redis-server`, started
+//! here on loopback with AOF and `appendfsync always`, stopped when the test ends). Every
+//! heartbeat and transition must be accounted for across instances, and a Redis outage must
+//! surface as 503 — with nothing acknowledged lost.
+
+use super::support::{host_with, secrets, TestHost};
+use heartbeat_conformance::{fixture_key, SCENARIOS};
+use heartbeat_host::kv::AbsentCas;
+use heartbeat_host::StoreChoice;
+use serde_json::json;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Barrier, Mutex};
+use std::time::{Duration, Instant};
+
+const BINARY: &str = "/usr/bin/redis-server";
+
+/// A Redis server of this test's own: loopback only, durable (every write fsynced to the
+/// append-only file before it is acknowledged), killed on drop.
+pub struct Redis {
+    child: Option<Child>,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl Redis {
+    /// `None` (and a note) outside CI when redis-server is not installed.
+    pub fn start(name: &str) -> Option<Redis> {
+        if !std::path::Path::new(BINARY).exists() {
+            assert!(
+                std::env::var("CI").is_err(),
+                "{BINARY} is missing: .ci/run installs redis-server"
+            );
+            eprintln!("skipped outside CI: apt-get install redis-server to run it");
+            return None;
+        }
+        let dir = std::env::temp_dir().join(format!("hb-redis-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut r = Redis {
+            child: None,
+            port,
+            dir,
+        };
+        r.spawn();
+        Some(r)
+    }
+
+    fn spawn(&mut self) {
+        let child = Command::new(BINARY)
+            .args(["--bind", "127.0.0.1", "--port", &self.port.to_string()])
+            .args([
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+                "--save",
+                "",
+            ])
+            .arg("--dir")
+            .arg(&self.dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server starts");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "redis-server did not listen within 10 s"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// `kill -9`: no shutdown save; only what was fsynced survives.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    pub fn restart(&mut self) {
+        self.kill();
+        self.spawn();
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        self.kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// An instance on the fixture config whose store is `redis`.
+fn instance(redis: &Redis, sweep_every: Option<Duration>) -> TestHost {
+    instance_with(redis, |o| o.sweep_every = sweep_every)
+}
+
+fn instance_with(redis: &Redis, tweak: impl FnOnce(&mut heartbeat_host::HostOptions)) -> TestHost {
+    let url = redis.url();
+    host_with(AbsentCas::Exact, move |o| {
+        o.store = StoreChoice::Redis(url);
+        o.sweep_every = None;
+        tweak(o);
+    })
+}
+
+#[test]
+fn the_conformance_suite_passes_against_each_of_three_instances_on_one_redis() {
+    let Some(redis) = Redis::start("conformance") else {
+        return;
+    };
+    let hosts: Vec<TestHost> = (0..3).map(|_| instance(&redis, None)).collect();
+    for (i, h) in hosts.iter().enumerate() {
+        for s in SCENARIOS {
+            if let Err(e) = (s.run)(&h.client) {
+                panic!("{} on instance {i}: {e:#}", s.name);
+            }
+        }
+        for body in h.client.bodies() {
+            for secret in secrets() {
+                assert!(
+                    !body.contains(&secret),
+                    "instance {i}: a response contained a secret"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn concurrent_heartbeats_over_three_instances_lose_nothing() {
+    let Some(redis) = Redis::start("concurrent") else {
+        return;
+    };
+    let hosts: Vec<TestHost> = (0..3).map(|_| instance(&redis, None)).collect();
+    let services = heartbeat_conformance::FIXTURE_SERVICES;
+    let barrier = Arc::new(Barrier::new(3 * 64));
+    let acknowledged = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for (i, h) in hosts.iter().enumerate() {
+            for t in 0..64 {
+                let (barrier, acknowledged, client) =
+                    (barrier.clone(), &acknowledged, h.client.clone());
+                scope.spawn(move || {
+                    let service = services[(i * 64 + t) % services.len()];
+                    let message = format!("instance {i} thread {t}");
+                    barrier.wait();
+                    let r = client
+                        .beat(
+                            &fixture_key(service),
+                            &json!({"serviceId": service, "message": message}),
+                        )
+                        .unwrap();
+                    assert_eq!(r.status, 200, "{}", r.body);
+                    let at = r.json()["receivedAt"].as_str().unwrap().to_string();
+                    acknowledged.lock().unwrap().push((service, message, at));
+                });
+            }
+        }
+    });
+    let acknowledged = acknowledged.into_inner().unwrap();
+    assert_eq!(acknowledged.len(), 192);
+    let mut sent: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    let mut newest: BTreeMap<&str, String> = BTreeMap::new();
+    for (service, message, at) in &acknowledged {
+        sent.entry(service).or_default().insert(message.clone());
+        let n = newest.entry(service).or_default();
+        if at > n {
+            *n = at.clone();
+        }
+    }
+    // Every instance reads the same state.
+    for h in &hosts {
+        for (service, messages) in &sent {
+            let logs = h.client.logs(service).unwrap();
+            let logged: BTreeSet<String> = logs
+                .iter()
+                .map(|e| e["message"].as_str().unwrap().to_string())
+                .collect();
+            assert_eq!(logs.len(), messages.len(), "{service}: log count");
+            assert_eq!(
+                &logged, messages,
+                "{service}: every acknowledged beat is logged once"
+            );
+            let status = h.client.service_status(service).unwrap();
+            assert_eq!(
+                status["lastHeartbeat"].as_str().unwrap(),
+                newest[service],
+                "{service}: last seen is the newest accepted beat"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_silence_is_notified_once_by_three_sweeping_instances_and_so_is_the_return() {
+    let Some(redis) = Redis::start("sweep") else {
+        return;
+    };
+    let hosts: Vec<TestHost> = (0..3)
+        .map(|_| instance(&redis, Some(Duration::from_millis(100))))
+        .collect();
+    let events = || -> Vec<(String, String)> {
+        hosts
+            .iter()
+            .flat_map(|h| h.deliveries())
+            .filter(|d| d["service"]["id"] == "alpha")
+            .map(|d| {
+                (
+                    d["service"]["id"].as_str().unwrap().into(),
+                    d["event"].as_str().unwrap().into(),
+                )
+            })
+            .collect()
+    };
+    hosts[0].beat("alpha", "up");
+    // Every instance's clock passes the 60 s threshold; all three sweep every 100 ms.
+    for h in &hosts {
+        h.advance(61);
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while events().is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "no down notification within 10 s"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Give the other instances many more sweeps to (wrongly) repeat it.
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(events(), [("alpha".to_string(), "down".to_string())]);
+
+    hosts[2].beat("alpha", "up");
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(
+        events(),
+        [
+            ("alpha".to_string(), "down".to_string()),
+            ("alpha".to_string(), "up".to_string())
+        ],
+        "the return is told once"
+    );
+}
+
+#[test]
+fn a_redis_restart_under_load_loses_no_acknowledged_beat_and_answers_503_meanwhile() {
+    let Some(mut redis) = Redis::start("restart") else {
+        return;
+    };
+    let h = instance(&redis, None);
+    let services = heartbeat_conformance::FIXTURE_SERVICES;
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let acknowledged = Mutex::new(Vec::<(&str, String)>::new());
+    let refused = Mutex::new(Vec::<(u16, String)>::new());
+    std::thread::scope(|scope| {
+        for t in 0..4 {
+            let (stop, acknowledged, refused, client) =
+                (&stop, &acknowledged, &refused, h.client.clone());
+            scope.spawn(move || {
+                let mut n = 0;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let service = services[(t * 7 + n) % services.len()];
+                    let message = format!("t{t} n{n}");
+                    n += 1;
+                    match client.beat(
+                        &fixture_key(service),
+                        &json!({"serviceId": service, "message": message}),
+                    ) {
+                        Ok(r) if r.status == 200 => {
+                            acknowledged.lock().unwrap().push((service, message))
+                        }
+                        Ok(r) => refused.lock().unwrap().push((r.status, r.body)),
+                        Err(e) => refused.lock().unwrap().push((0, e.to_string())),
+                    }
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+            });
+        }
+        std::thread::sleep(Duration::from_millis(700));
+        redis.kill();
+        std::thread::sleep(Duration::from_millis(1500));
+        redis.restart();
+        // Service resumes by itself: beats are acknowledged again without touching the host.
+        let resumed = acknowledged.lock().unwrap().len();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while acknowledged.lock().unwrap().len() < resumed + 20 {
+            assert!(
+                Instant::now() < deadline,
+                "heartbeats were not acknowledged again after Redis came back"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
+
+    let refused = refused.into_inner().unwrap();
+    assert!(!refused.is_empty(), "no request met the outage");
+    for (status, body) in &refused {
+        assert_eq!(*status, 503, "during the outage: {status} {body}");
+        let error: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert!(
+            error["error"].as_str().unwrap().contains("unavailable"),
+            "{body}"
+        );
+        assert!(
+            !body.contains("127.0.0.1"),
+            "the error leaks internals: {body}"
+        );
+    }
+    let acknowledged = acknowledged.into_inner().unwrap();
+    let mut by_service: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    for (service, message) in acknowledged {
+        by_service.entry(service).or_default().insert(message);
+    }
+    for (service, messages) in by_service {
+        assert!(
+            messages.len() <= 1000,
+            "more beats than the log keeps; shorten the load"
+        );
+        let logged: BTreeSet<String> = h
+            .client
+            .logs(service)
+            .unwrap()
+            .iter()
+            .map(|e| e["message"].as_str().unwrap().to_string())
+            .collect();
+        let lost: Vec<&String> = messages.difference(&logged).collect();
+        assert!(
+            lost.is_empty(),
+            "{service}: acknowledged but lost: {lost:?}"
+        );
+    }
+}
+
+#[test]
+fn the_redis_backend_is_atomic_and_lays_keys_out_as_spin_does() {
+    use heartbeat_host::kv::{Backend, RedisBackend};
+    let Some(mut redis) = Redis::start("backend") else {
+        return;
+    };
+    let b = RedisBackend::open(&redis.url()).unwrap();
+    assert_eq!(b.get("default", "k").unwrap(), None);
+    assert_eq!(b.increment("default", "svc/a/seq", 1).unwrap(), 1);
+    assert_eq!(b.increment("default", "svc/a/seq", 2).unwrap(), 3);
+    // A Redis integer, as Spin's Redis store keeps counters.
+    assert_eq!(
+        b.get("default", "svc/a/seq").unwrap().as_deref(),
+        Some(&b"3"[..])
+    );
+    assert!(b.compare_and_swap("default", "k", None, b"a").unwrap());
+    assert!(
+        !b.compare_and_swap("default", "k", None, b"b").unwrap(),
+        "absent means absent"
+    );
+    assert!(!b
+        .compare_and_swap("default", "k", Some(b"x"), b"b")
+        .unwrap());
+    assert!(b
+        .compare_and_swap("default", "k", Some(b"a"), b"\x00\xffbinary")
+        .unwrap());
+    assert_eq!(
+        b.get("default", "k").unwrap().as_deref(),
+        Some(&b"\x00\xffbinary"[..])
+    );
+    assert_eq!(b.keys("default").unwrap(), ["k", "svc/a/seq"]);
+    b.delete("default", "k").unwrap();
+    assert_eq!(b.get("default", "k").unwrap(), None);
+
+    // 8 threads × 50 increments through compare-and-swap: none lost.
+    std::thread::scope(|s| {
+        for _ in 0..8 {
+            s.spawn(|| {
+                for _ in 0..50 {
+                    loop {
+                        let seen = b.get("default", "n").unwrap();
+                        let next = seen
+                            .as_deref()
+                            .map(|v| std::str::from_utf8(v).unwrap().parse::<u64>().unwrap())
+                            .unwrap_or(0)
+                            + 1;
+                        if b.compare_and_swap(
+                            "default",
+                            "n",
+                            seen.as_deref(),
+                            next.to_string().as_bytes(),
+                        )
+                        .unwrap()
+                        {
+                            break;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    assert_eq!(b.get("default", "n").unwrap().as_deref(), Some(&b"400"[..]));
+
+    redis.kill();
+    let e = b.get("default", "n").unwrap_err();
+    assert!(format!("{e:#}").contains("Redis at redis://127.0.0.1"), "{e:#}");
+    redis.restart();
+    assert_eq!(
+        b.get("default", "n").unwrap().as_deref(),
+        Some(&b"400"[..]),
+        "AOF kept it; the backend reconnected"
+    );
+}
