@@ -22,11 +22,16 @@ pub struct Redis {
     child: Option<Child>,
     port: u16,
     dir: PathBuf,
+    password: Option<String>,
 }
 
 impl Redis {
     /// `None` (and a note) outside CI when redis-server is not installed.
     pub fn start(name: &str) -> Option<Redis> {
+        Redis::start_with(name, None)
+    }
+
+    pub fn start_with(name: &str, password: Option<&str>) -> Option<Redis> {
         if !std::path::Path::new(BINARY).exists() {
             assert!(
                 std::env::var("CI").is_err(),
@@ -47,6 +52,7 @@ impl Redis {
             child: None,
             port,
             dir,
+            password: password.map(str::to_string),
         };
         r.spawn();
         Some(r)
@@ -65,6 +71,11 @@ impl Redis {
             ])
             .arg("--dir")
             .arg(&self.dir)
+            .args(
+                self.password
+                    .iter()
+                    .flat_map(|p| ["--requirepass", p.as_str()]),
+            )
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -81,7 +92,10 @@ impl Redis {
     }
 
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
+        match &self.password {
+            Some(p) => format!("redis://:{p}@127.0.0.1:{}", self.port),
+            None => format!("redis://127.0.0.1:{}", self.port),
+        }
     }
 
     /// `kill -9`: no shutdown save; only what was fsynced survives.
@@ -412,11 +426,94 @@ fn the_redis_backend_is_atomic_and_lays_keys_out_as_spin_does() {
 
     redis.kill();
     let e = b.get("default", "n").unwrap_err();
-    assert!(format!("{e:#}").contains("Redis at redis://127.0.0.1"), "{e:#}");
+    assert!(
+        format!("{e:#}").contains("Redis at redis://127.0.0.1"),
+        "{e:#}"
+    );
     redis.restart();
     assert_eq!(
         b.get("default", "n").unwrap().as_deref(),
         Some(&b"400"[..]),
         "AOF kept it; the backend reconnected"
     );
+}
+
+/// `heartbeat-host up` as a child process on `store_args`; returns it and the URL it printed.
+fn up(store_args: &[&str]) -> (Child, String, String) {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_heartbeat-host"))
+        .current_dir(super::support::root())
+        .args(["up", "--listen", "127.0.0.1:0", "--sweep-every", "0"])
+        .args(["--config", heartbeat_conformance::FIXTURE_CONFIG_DIR])
+        .args(store_args)
+        .env(
+            "SPIN_VARIABLE_API_KEYS",
+            heartbeat_conformance::fixture_api_keys(),
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let url = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in {first:?}"))
+        .to_string();
+    (child, url, first)
+}
+
+#[test]
+fn the_cli_takes_redis_from_a_flag_or_from_spins_runtime_config_without_showing_the_password() {
+    const PASSWORD: &str = "redis-secret-4c1d";
+    let Some(redis) = Redis::start_with("cli", Some(PASSWORD)) else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("hb-redis-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("runtime-config.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[key_value_store.default]\ntype = \"redis\"\nurl = \"{}\"\n",
+            redis.url()
+        ),
+    )
+    .unwrap();
+
+    let (mut a, url_a, banner_a) = up(&["--runtime-config-file", file.to_str().unwrap()]);
+    let (mut b, url_b, banner_b) = up(&["--kv", &redis.url()]);
+    for banner in [&banner_a, &banner_b] {
+        assert!(
+            banner.contains(&format!("Redis at redis://127.0.0.1:{}", redis.port)),
+            "{banner}"
+        );
+        assert!(
+            !banner.contains(PASSWORD),
+            "the password was printed: {banner}"
+        );
+    }
+    let beat = heartbeat_conformance::Client::new(&url_a)
+        .beat(
+            &fixture_key("alpha"),
+            &json!({"serviceId": "alpha", "message": "via a"}),
+        )
+        .unwrap();
+    assert_eq!(beat.status, 200, "{}", beat.body);
+    let seen = heartbeat_conformance::Client::new(&url_b)
+        .logs("alpha")
+        .unwrap();
+    assert_eq!(
+        seen[0]["message"], "via a",
+        "the second instance reads the first one's beat"
+    );
+
+    for c in [&mut a, &mut b] {
+        let _ = c.kill();
+        let _ = c.wait();
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }
