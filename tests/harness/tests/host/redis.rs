@@ -517,3 +517,44 @@ fn the_cli_takes_redis_from_a_flag_or_from_spins_runtime_config_without_showing_
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn overdue_sweeps_claimed_from_requests_on_three_instances_notify_once() {
+    let Some(redis) = Redis::start("overdue") else {
+        return;
+    };
+    // No timers: only the safety net — a request that finds the last sweep overdue runs one.
+    let hosts: Vec<TestHost> = (0..3)
+        .map(|_| {
+            instance_with(&redis, |o| {
+                o.variables
+                    .insert("sweep_overdue_seconds".into(), "30".into());
+            })
+        })
+        .collect();
+    hosts[1].beat("alpha", "up");
+    for h in &hosts {
+        h.advance(61);
+    }
+    let barrier = Barrier::new(3 * 8);
+    std::thread::scope(|s| {
+        for h in &hosts {
+            for _ in 0..8 {
+                let (barrier, client) = (&barrier, h.client.clone());
+                s.spawn(move || {
+                    barrier.wait();
+                    for _ in 0..5 {
+                        assert_eq!(client.get("/api/status").unwrap().status, 200);
+                    }
+                });
+            }
+        }
+    });
+    let down: Vec<serde_json::Value> = hosts
+        .iter()
+        .flat_map(|h| h.deliveries())
+        .filter(|d| d["service"]["id"] == "alpha")
+        .collect();
+    assert_eq!(down.len(), 1, "{down:?}");
+    assert_eq!(down[0]["event"], "down");
+}
