@@ -88,10 +88,7 @@ impl RedisBackend {
         op: impl Fn(&mut Connection) -> RedisResult<T>,
     ) -> Result<T> {
         let pooled = self.idle.lock().unwrap().pop();
-        let first = match pooled {
-            Some(mut conn) => Some(op(&mut conn).map(|v| (v, conn))),
-            None => None,
-        };
+        let first = pooled.map(|mut conn| op(&mut conn).map(|v| (v, conn)));
         let outcome = match first {
             Some(Ok(done)) => Ok(done),
             Some(Err(e)) => {
