@@ -128,6 +128,8 @@ pub struct Settings {
     pub request_timeout_ms: u64,
     /// A request that finds the last sweep older than this runs one; 0 turns that off.
     pub sweep_overdue_secs: u64,
+    /// Bytes of a ping's request body kept as its message (`PING_BODY_LIMIT`).
+    pub ping_body_limit: usize,
 }
 
 impl Default for Settings {
@@ -136,6 +138,7 @@ impl Default for Settings {
             max_log_entries: DEFAULT_MAX_LOG_ENTRIES,
             request_timeout_ms: DEFAULT_REQUEST_TIMEOUT_MS,
             sweep_overdue_secs: 120,
+            ping_body_limit: 10_000,
         }
     }
 }
@@ -166,6 +169,13 @@ impl Settings {
                 0,
                 86_400,
             )?,
+            ping_body_limit: setting(
+                secrets,
+                "PING_BODY_LIMIT",
+                d.ping_body_limit as u64,
+                0,
+                crate::api::MAX_BODY_BYTES as u64,
+            )? as usize,
         })
     }
 }
@@ -192,12 +202,25 @@ fn setting(
 
 /// `API_KEYS`: `{"service-id": "key"}`. Absent means no service can send heartbeats.
 pub fn api_keys(secrets: &dyn Secrets) -> Result<BTreeMap<String, String>, ConfigError> {
+    service_tokens(secrets, "API_KEYS")
+}
+
+/// `PUSH_TOKENS`: `{"service-id": "token"}` for Uptime Kuma-style push URLs. Absent means none.
+pub fn push_tokens(secrets: &dyn Secrets) -> Result<BTreeMap<String, String>, ConfigError> {
+    service_tokens(secrets, "PUSH_TOKENS")
+}
+
+/// A secret holding a JSON object of service id to a non-empty string.
+fn service_tokens(
+    secrets: &dyn Secrets,
+    name: &str,
+) -> Result<BTreeMap<String, String>, ConfigError> {
     let err = |problem: &str| ConfigError {
         file: "variables",
-        path: "API_KEYS".into(),
+        path: name.into(),
         problem: problem.into(),
     };
-    let Some(raw) = secrets.get("API_KEYS").filter(|v| !v.trim().is_empty()) else {
+    let Some(raw) = secrets.get(name).filter(|v| !v.trim().is_empty()) else {
         return Ok(BTreeMap::new());
     };
     let value: Value = serde_json::from_str(&raw)

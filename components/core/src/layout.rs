@@ -21,7 +21,7 @@
 //! and everyone else waits briefly for it to appear instead of creating it.
 
 use crate::clock::Clock;
-use crate::model::{LogEntry, ServiceState, Transition};
+use crate::model::{LogEntry, Note, ServiceState, Transition};
 use crate::state::{self, Beat, Change, Policy};
 use crate::store::{Store, StoreError};
 use serde::de::DeserializeOwned;
@@ -110,6 +110,25 @@ pub fn flips_key(id: &str) -> String {
 pub fn log_key(id: &str, slot: i64) -> String {
     format!("svc/{id}/log/{slot}")
 }
+/// The newest notes (`/start`, `/log` pings) of a service: they change no state, so they live
+/// beside the numbered log rather than in it.
+pub fn notes_key(id: &str) -> String {
+    format!("svc/{id}/notes")
+}
+/// Numbers notes, so that exactly one writer creates the notes key.
+pub fn notes_seq_key(id: &str) -> String {
+    format!("svc/{id}/notes-seq")
+}
+
+/// Notes kept per service.
+pub const MAX_NOTES: usize = 50;
+
+/// A service's newest notes, oldest first.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NoteLog {
+    pub notes: Vec<Note>,
+}
+
 pub const SWEEP_KEY: &str = "sweep/last";
 /// Recently fired external alerts, for their cooldown.
 pub const ALERTS_KEY: &str = "alerts/recent";
@@ -500,6 +519,40 @@ impl Layout {
         Ok(entries)
     }
 
+    /// Keep a note (`/start` or `/log`): two writes, and nothing else changes. The holder of
+    /// the first note number creates the key (see the designated-creator rule above).
+    pub fn record_note<S: Store>(
+        &self,
+        store: &S,
+        clock: &dyn Clock,
+        id: &str,
+        note: Note,
+    ) -> Result<(), StoreError> {
+        let n = store.increment(&notes_seq_key(id), 1)?;
+        let absent = if n == 1 { Absent::Create } else { Absent::Wait };
+        update(
+            store,
+            clock,
+            &notes_key(id),
+            absent,
+            |cur: Option<NoteLog>| {
+                let mut log = cur.unwrap_or_default();
+                log.notes.push(note.clone());
+                log.notes.sort_by_key(|n| n.at);
+                let excess = log.notes.len().saturating_sub(MAX_NOTES);
+                log.notes.drain(..excess);
+                Step::Write(log, ())
+            },
+        )
+    }
+
+    /// A service's notes, oldest first.
+    pub fn notes<S: Store>(&self, store: &S, id: &str) -> Result<Vec<Note>, StoreError> {
+        Ok(decode::<NoteLog>(store.get(&notes_key(id))?)
+            .unwrap_or_default()
+            .notes)
+    }
+
     /// Claim the right to run an overdue sweep. Two claimers may both win on a brand-new
     /// store (absent-key CAS); that only costs a duplicate sweep, which is idempotent.
     pub fn claim_sweep<S: Store>(
@@ -619,13 +672,7 @@ mod tests {
     };
 
     fn entry(at: i64, status: Status, message: &str) -> LogEntry {
-        LogEntry {
-            seq: 0,
-            at,
-            status,
-            message: Some(message.into()),
-            metadata: None,
-        }
+        LogEntry::new(at, status, Some(message.into()), None)
     }
 
     fn beat(

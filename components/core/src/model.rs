@@ -114,6 +114,7 @@ impl Transition {
 
 /// One accepted heartbeat, as kept in the log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct LogEntry {
     /// Arrival order within the service, from the store's atomic counter.
     pub seq: i64,
@@ -123,6 +124,64 @@ pub struct LogEntry {
     pub message: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Map<String, Value>>,
+    /// How long the run this heartbeat finished took, from its `/start` ping.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<i64>,
+    /// Latency the client measured and reported (Uptime Kuma's `ping`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<u64>,
+    /// Run id (`?rid=`) pairing a `/start` with its finish.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rid: Option<String>,
+}
+
+impl LogEntry {
+    /// A heartbeat with nothing but a status, message and metadata.
+    pub fn new(
+        at: i64,
+        status: Status,
+        message: Option<String>,
+        metadata: Option<Map<String, Value>>,
+    ) -> LogEntry {
+        LogEntry {
+            seq: 0,
+            at,
+            status,
+            message,
+            metadata,
+            duration_ms: None,
+            latency_ms: None,
+            rid: None,
+        }
+    }
+}
+
+/// A ping that reports no status: `/start` (a run began) or `/log` (a message). Notes never
+/// change a service's state or count as a sign of life; they are kept beside the log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Note {
+    pub at: i64,
+    pub kind: NoteKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rid: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NoteKind {
+    Start,
+    Log,
+}
+
+impl NoteKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoteKind::Start => "start",
+            NoteKind::Log => "log",
+        }
+    }
 }
 
 /// When each event was last handed to the notifier, for cooldown.

@@ -27,12 +27,23 @@ fn json(status: u16, message: &str) -> Response<HyperOutgoingBody> {
         .expect("static response is valid")
 }
 
-/// Answer one request. Paths and statuses are logged; headers and bodies never are, since they
+/// A path as it may be logged: the key in a ping URL and the token in a push URL are secrets.
+pub fn redact(path: &str) -> String {
+    for prefix in ["/ping/", "/api/push/"] {
+        if let Some(rest) = path.strip_prefix(prefix) {
+            let tail = rest.find('/').map(|i| &rest[i..]).unwrap_or("");
+            return format!("{prefix}***{tail}");
+        }
+    }
+    path.to_string()
+}
+
+/// Answer one request. Paths (secrets redacted) and statuses are logged; headers and bodies never are, since they
 /// carry keys.
 pub async fn respond(rt: Arc<Runtime>, req: Request<Incoming>) -> Response<HyperOutgoingBody> {
     let started = Instant::now();
     let method = req.method().clone();
-    let path = req.uri().path().to_string();
+    let path = redact(req.uri().path());
     let response = match rt.handle(req).await {
         Ok(Some(r)) => r,
         Ok(None) => json(404, &format!("no such route: {path}")),
@@ -115,5 +126,21 @@ pub async fn sweep_timer(rt: Arc<Runtime>, every: Duration) {
             Ok(None) => tracing::warn!("no component serves /api/sweep"),
             Err(e) => tracing::error!("sweep failed: {e:#}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn keys_in_ping_and_push_urls_never_reach_the_log() {
+        assert_eq!(
+            redact("/ping/s3cret/backup/start"),
+            "/ping/***/backup/start"
+        );
+        assert_eq!(redact("/ping/s3cret"), "/ping/***");
+        assert_eq!(redact("/api/push/t0ken"), "/api/push/***");
+        assert_eq!(redact("/api/status"), "/api/status");
     }
 }

@@ -216,20 +216,50 @@ fn logs<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
         Ok(s) => s,
         Err(r) => return r,
     };
-    let Ok(entries) = ctx.layout().log(ctx.store, &service.id) else {
+    let layout = ctx.layout();
+    let (Ok(beats), Ok(notes)) = (
+        layout.log(ctx.store, &service.id),
+        layout.notes(ctx.store, &service.id),
+    ) else {
         return storage_failure();
     };
-    let entries: Vec<_> = entries
+    // Heartbeats and notes (`/start`, `/log` pings) in one newest-first history.
+    let mut entries: Vec<(i64, Value)> = beats
         .iter()
         .map(|e| {
-            json!({
+            let mut v = json!({
                 "receivedAt": iso(e.at),
+                "kind": "heartbeat",
                 "status": e.status.as_str(),
                 "message": e.message,
                 "metadata": e.metadata,
-            })
+            });
+            for (k, x) in [
+                ("durationMs", e.duration_ms.map(|d| json!(d))),
+                ("latencyMs", e.latency_ms.map(|l| json!(l))),
+                ("rid", e.rid.as_ref().map(|r| json!(r))),
+            ] {
+                if let Some(x) = x {
+                    v[k] = x;
+                }
+            }
+            (e.at, v)
         })
         .collect();
+    entries.extend(notes.iter().map(|n| {
+        let mut v = json!({
+            "receivedAt": iso(n.at),
+            "kind": n.kind.as_str(),
+            "message": n.message,
+        });
+        if let Some(r) = &n.rid {
+            v["rid"] = json!(r);
+        }
+        (n.at, v)
+    }));
+    entries.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
+    entries.truncate(ctx.settings.max_log_entries);
+    let entries: Vec<Value> = entries.into_iter().map(|(_, v)| v).collect();
     Response::json(
         200,
         &json!({ "serviceId": service.id, "count": entries.len(), "entries": entries }),

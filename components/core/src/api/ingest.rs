@@ -1,8 +1,9 @@
-//! `POST /api/heartbeat`.
+//! `POST /api/heartbeat`, and the one path every kind of heartbeat (ours, Healthchecks-style
+//! pings, Uptime Kuma-style pushes) takes into the state machine: [`accept`].
 
 use super::{clip, storage_failure, Context, Request, Response};
 use crate::auth::{bearer, constant_time_eq};
-use crate::config::api_keys;
+use crate::config::{api_keys, ServiceConfig};
 use crate::layout::Rules;
 use crate::model::{LogEntry, Status};
 use crate::notify::{channels_for, Notification};
@@ -22,6 +23,8 @@ pub fn handle<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
         "/api/heartbeat" => Response::method_not_allowed("POST"),
         "/api/alert" if req.method == "POST" => super::alert::alert(ctx, req),
         "/api/alert" => Response::method_not_allowed("POST"),
+        p if p.starts_with("/ping/") => super::ping::ping(ctx, req),
+        p if p.starts_with("/api/push/") => super::push::push(ctx, req),
         other => Response::not_found(other),
     };
     crate::sweep::run_if_overdue(ctx);
@@ -119,31 +122,9 @@ fn heartbeat<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
     }
 
     let now = ctx.clock.now_ms();
-    let entry = LogEntry {
-        seq: 0,
-        at: now,
-        status: body.status,
-        message: body.message.clone(),
-        metadata: body.metadata.clone(),
-    };
-    let wanted = |event| !channels_for(ctx.config, service, event).is_empty();
-    let rules = Rules {
-        threshold_secs: service.staleness_threshold_secs,
-        policy: ctx.policy(),
-        wanted: &wanted,
-    };
-    let recorded = ctx
-        .layout()
-        .record_heartbeat(ctx.store, ctx.clock, &service.id, entry, &rules);
-    let recorded = match recorded {
-        Ok(r) => r,
-        Err(_) => return storage_failure(),
-    };
-    if let Some(change) = recorded.change {
-        if let Some(event) = change.notify {
-            let notification = Notification::for_change(service, &change, event);
-            crate::notify::notify_and_record(ctx, &notification);
-        }
+    let entry = LogEntry::new(now, body.status, body.message, body.metadata);
+    if let Err(r) = accept(ctx, service, entry) {
+        return r;
     }
     Response::json(
         200,
@@ -154,4 +135,30 @@ fn heartbeat<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
             "receivedAt": iso(now),
         }),
     )
+}
+
+/// Record a validated heartbeat for `service` and tell people about the change it makes, if
+/// any. `Err` is the answer to give instead (the store failed).
+pub(crate) fn accept<S: Store>(
+    ctx: &Context<'_, S>,
+    service: &ServiceConfig,
+    entry: LogEntry,
+) -> Result<(), Response> {
+    let wanted = |event| !channels_for(ctx.config, service, event).is_empty();
+    let rules = Rules {
+        threshold_secs: service.staleness_threshold_secs,
+        policy: ctx.policy(),
+        wanted: &wanted,
+    };
+    let recorded = ctx
+        .layout()
+        .record_heartbeat(ctx.store, ctx.clock, &service.id, entry, &rules)
+        .map_err(|_| storage_failure())?;
+    if let Some(change) = recorded.change {
+        if let Some(event) = change.notify {
+            let notification = Notification::for_change(service, &change, event);
+            crate::notify::notify_and_record(ctx, &notification);
+        }
+    }
+    Ok(())
 }

@@ -5,6 +5,8 @@
 mod alert;
 pub mod dashboard;
 pub mod ingest;
+mod ping;
+mod push;
 pub mod sweep;
 mod web;
 

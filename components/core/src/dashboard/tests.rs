@@ -45,13 +45,7 @@ fn beat_within(
         policy: Policy { cooldown_ms: 0 },
         wanted: &|_| true,
     };
-    let entry = LogEntry {
-        seq: 0,
-        at,
-        status,
-        message: Some(message.into()),
-        metadata: meta.as_object().cloned(),
-    };
+    let entry = LogEntry::new(at, status, Some(message.into()), meta.as_object().cloned());
     LAYOUT
         .record_heartbeat(store, &ManualClock::at(at), id, entry, &rules)
         .unwrap();

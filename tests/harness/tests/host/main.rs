@@ -7,6 +7,7 @@ mod browser;
 mod channels;
 mod cli;
 mod clients;
+mod compat;
 mod config;
 mod conformance;
 mod durability;

@@ -1,0 +1,69 @@
+//! Uptime Kuma-compatible push URLs: `GET|POST /api/push/{token}?status=up|down&msg=…&ping=…`.
+//! Each service may have a push token (`PUSH_TOKENS`, `{"service-id": "token"}`), compared in
+//! constant time. `status` defaults to `up`; `msg` becomes the message; `ping` (milliseconds, may
+//! be empty) is kept as the reported latency. Answers `{"ok": true}` as Uptime Kuma does, and
+//! `{"ok": false, "msg": …, "error": …}` otherwise.
+
+use super::{Context, Request, Response};
+use crate::auth::constant_time_eq;
+use crate::config::push_tokens;
+use crate::model::{LogEntry, Status};
+use crate::store::Store;
+use serde_json::json;
+
+fn refuse(status: u16, message: &str) -> Response {
+    Response::json(
+        status,
+        &json!({ "ok": false, "msg": message, "error": message }),
+    )
+}
+
+pub fn push<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
+    if !matches!(req.method.as_str(), "GET" | "POST" | "HEAD") {
+        return Response::method_not_allowed("GET, POST, HEAD");
+    }
+    if let Some(r) = super::too_large(req) {
+        return r;
+    }
+    let token = req.path.strip_prefix("/api/push/").unwrap_or_default();
+    let Ok(tokens) = push_tokens(ctx.secrets) else {
+        return refuse(
+            500,
+            "PUSH_TOKENS is not a valid JSON object; fix the server configuration",
+        );
+    };
+    // Compare with every token, so the time taken does not tell which service matched.
+    let mut found = None;
+    for (id, t) in &tokens {
+        if constant_time_eq(t.as_bytes(), token.as_bytes()) && found.is_none() {
+            found = Some(id.as_str());
+        }
+    }
+    let Some(service) = found.and_then(|id| ctx.config.service(id)) else {
+        return refuse(404, "Monitor not found or not active.");
+    };
+    let status = match req.query_param("status").as_deref() {
+        None | Some("") | Some("up") => Status::Up,
+        Some(s) => match Status::reported(s) {
+            Some(s) => s,
+            None => return refuse(400, r#"status must be "up", "down" or "degraded""#),
+        },
+    };
+    let latency = match req.query_param("ping").as_deref() {
+        None | Some("") => None,
+        Some(p) => match p.parse::<f64>() {
+            Ok(ms) if ms.is_finite() && ms >= 0.0 => Some(ms.round() as u64),
+            _ => return refuse(400, "ping must be a number of milliseconds"),
+        },
+    };
+    let message = req
+        .query_param("msg")
+        .filter(|m| !m.is_empty())
+        .map(|m| crate::dashboard::format::clip(&m, super::ingest::MAX_MESSAGE_CHARS));
+    let mut entry = LogEntry::new(ctx.clock.now_ms(), status, message, None);
+    entry.latency_ms = latency;
+    match super::ingest::accept(ctx, service, entry) {
+        Ok(()) => Response::json(200, &json!({ "ok": true })),
+        Err(r) => r,
+    }
+}
