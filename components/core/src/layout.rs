@@ -282,6 +282,7 @@ impl Layout {
             status: entry.status,
             message: entry.message.clone(),
             metadata: entry.metadata.clone(),
+            duration_ms: entry.duration_ms,
         };
         self.append_log(store, clock, id, entry)?;
 

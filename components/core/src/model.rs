@@ -235,4 +235,7 @@ pub struct ServiceState {
     pub last_metadata: Option<Map<String, Value>>,
     #[serde(default)]
     pub notified: Notified,
+    /// Duration of the last measured run (`/start` … finish), in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_duration_ms: Option<i64>,
 }

@@ -15,6 +15,8 @@ pub struct Beat {
     pub status: Status,
     pub message: Option<String>,
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
+    /// How long the run it finishes took (`/start` … finish), if measured.
+    pub duration_ms: Option<i64>,
 }
 
 /// What to tell people about, decided when the change is claimed.
@@ -125,6 +127,9 @@ pub fn apply_heartbeat(
             last_heartbeat: beat.at,
             last_message: beat.message.clone(),
             last_metadata: beat.metadata.clone(),
+            last_duration_ms: beat
+                .duration_ms
+                .or(current.and_then(|c| c.last_duration_ms)),
             notified,
         },
         transitions,
@@ -186,6 +191,7 @@ mod tests {
             status,
             message: None,
             metadata: None,
+            duration_ms: None,
         }
     }
 

@@ -203,6 +203,7 @@ mod tests {
             last_message: None,
             last_metadata: None,
             notified: Default::default(),
+            last_duration_ms: None,
         };
         // Silent after 1 h; at 4 h: 1 h up, 3 h down.
         assert_eq!(

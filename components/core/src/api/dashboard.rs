@@ -137,6 +137,7 @@ fn status<S: Store>(ctx: &Context<'_, S>) -> Response {
                 "secondsSinceLastHeartbeat": r.last_heartbeat().map(|at| (now - at).max(0) / 1000),
                 "stalenessThreshold": r.service.staleness_threshold_secs,
                 "lastMessage": r.last_message(),
+                "lastDurationMs": r.state.as_ref().and_then(|s| s.last_duration_ms),
                 "uptime": windows,
             })
         })

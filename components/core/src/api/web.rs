@@ -74,6 +74,7 @@ pub fn service<S: Store>(ctx: &Context<'_, S>, id: &str) -> Response {
     let read = || -> Result<String, crate::store::StoreError> {
         let board = Board::read(ctx.store, &layout, std::slice::from_ref(service), now)?;
         let beats = layout.log(ctx.store, id)?;
+        let notes = layout.notes(ctx.store, id)?;
         let log = layout
             .flip_logs(ctx.store, &[id])?
             .pop()
@@ -84,6 +85,7 @@ pub fn service<S: Store>(ctx: &Context<'_, S>, id: &str) -> Response {
             &board.rows[0],
             now,
             &beats,
+            &notes,
             &log.flips,
             &deliveries,
         ))

@@ -124,6 +124,23 @@ pub fn render(board: &Board<'_>) -> String {
 
     family(
         &mut out,
+        "heartbeat_last_run_duration_seconds",
+        "gauge",
+        "How long the last measured run (/start to finish) took; absent until one is measured.",
+    );
+    for r in &rows {
+        if let Some(ms) = r.state.as_ref().and_then(|s| s.last_duration_ms) {
+            let _ = writeln!(
+                out,
+                "heartbeat_last_run_duration_seconds{{service=\"{}\"}} {}",
+                label(&r.service.id),
+                ms as f64 / 1000.0
+            );
+        }
+    }
+
+    family(
+        &mut out,
         "heartbeat_uptime_ratio",
         "gauge",
         "Share of known time the service was up or degraded, per window; absent without data.",

@@ -8,7 +8,7 @@ use super::bar::{bar, Bar, DAYS};
 use super::format::{ago, clip, date, duration, percent, timestamp};
 use super::{Board, Counts, Row};
 use crate::layout::DeliveryRecord;
-use crate::model::{LogEntry, Transition};
+use crate::model::{LogEntry, Note, Transition};
 use crate::uptime::WINDOWS;
 use askama::Template;
 use chrono::{DateTime, SecondsFormat};
@@ -130,11 +130,15 @@ struct TransitionRow {
     lasted: String,
 }
 
+/// A heartbeat or a note (`start`, `log`) in the detail page's history.
 struct BeatRow {
     at: Moment,
+    kind: &'static str,
+    /// Empty for notes, which report no status.
     status: &'static str,
     message: String,
     metadata: Option<String>,
+    duration: String,
 }
 
 struct DeliveryRow {
@@ -160,6 +164,7 @@ struct Detail {
     since: Option<Moment>,
     last: Option<Moment>,
     threshold: String,
+    last_run: Option<String>,
     message: Option<String>,
     metadata: Option<String>,
     windows: Vec<(&'static str, String)>,
@@ -175,11 +180,12 @@ fn pretty(metadata: &serde_json::Map<String, serde_json::Value>) -> String {
 }
 
 /// `GET /services/{id}`: `row` from a board read at `now`, with the service's heartbeat log
-/// (newest first), transitions (oldest first, as stored) and delivery log (newest first).
+/// (newest first), notes, transitions (oldest first, as stored) and delivery log (newest first).
 pub fn detail(
     row: &Row<'_>,
     now: i64,
     beats: &[LogEntry],
+    notes: &[Note],
     transitions: &[Transition],
     deliveries: &[DeliveryRecord],
 ) -> String {
@@ -223,15 +229,33 @@ pub fn detail(
             }
         })
         .collect();
-    let beats = beats
+    let mut history: Vec<(i64, BeatRow)> = beats
         .iter()
-        .map(|b| BeatRow {
-            at: Moment::new(b.at, now),
-            status: b.status.as_str(),
-            message: b.message.clone().unwrap_or_default(),
-            metadata: b.metadata.as_ref().filter(|m| !m.is_empty()).map(pretty),
+        .map(|b| {
+            let row = BeatRow {
+                at: Moment::new(b.at, now),
+                kind: "heartbeat",
+                status: b.status.as_str(),
+                message: b.message.clone().unwrap_or_default(),
+                metadata: b.metadata.as_ref().filter(|m| !m.is_empty()).map(pretty),
+                duration: b.duration_ms.map(duration).unwrap_or_default(),
+            };
+            (b.at, row)
         })
         .collect();
+    history.extend(notes.iter().map(|n| {
+        let row = BeatRow {
+            at: Moment::new(n.at, now),
+            kind: n.kind.as_str(),
+            status: "",
+            message: n.message.clone().unwrap_or_default(),
+            metadata: None,
+            duration: String::new(),
+        };
+        (n.at, row)
+    }));
+    history.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
+    let beats = history.into_iter().map(|(_, row)| row).collect();
     let deliveries = deliveries
         .iter()
         .map(|d| DeliveryRow {
@@ -256,6 +280,7 @@ pub fn detail(
         since: row.since.map(|at| Moment::new(at, now)),
         last: row.last_heartbeat().map(|at| Moment::new(at, now)),
         threshold: duration(row.service.staleness_threshold_secs as i64 * 1000),
+        last_run: state.and_then(|s| s.last_duration_ms).map(duration),
         message: row.last_message().map(str::to_string),
         metadata: state
             .and_then(|s| s.last_metadata.as_ref())

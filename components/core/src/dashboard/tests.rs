@@ -187,7 +187,7 @@ fn user_supplied_strings_are_escaped_everywhere() {
     let board = Board::read(&store, &LAYOUT, &cfg.services, NOW).unwrap();
     let overview = pages::overview(&board, HOSTILE);
     let beats = LAYOUT.log(&store, "evil").unwrap();
-    let detail = pages::detail(&board.rows[0], NOW, &beats, &[], &[]);
+    let detail = pages::detail(&board.rows[0], NOW, &beats, &[], &[], &[]);
     let svg = badge::svg(&badge::badge(&board.rows[0], Metric::Status, None));
     for (what, text) in [
         ("overview", &overview),
@@ -251,7 +251,14 @@ fn the_detail_page_lists_transitions_beats_and_deliveries() {
     let board = Board::read(&store, &LAYOUT, &cfg.services, NOW).unwrap();
     let log = LAYOUT.flip_logs(&store, &["api"]).unwrap().pop().unwrap();
     let beats = LAYOUT.log(&store, "api").unwrap();
-    let page = pages::detail(&board.rows[0], NOW, &beats, &log.flips, &log.deliveries);
+    let page = pages::detail(
+        &board.rows[0],
+        NOW,
+        &beats,
+        &[],
+        &log.flips,
+        &log.deliveries,
+    );
     assert!(
         page.contains("<h1>API <b class=\"pill\">down</b></h1>"),
         "{page}"

@@ -126,6 +126,24 @@ fn start_then_finish_measures_the_run_and_rid_pairs_overlapping_runs() {
     assert_eq!(finished["kind"], "heartbeat");
     let ms = finished["durationMs"].as_i64().unwrap();
     assert!((42_000..43_000).contains(&ms), "duration {ms} ms");
+    // The duration is shown: /api/status, /metrics and the service page.
+    let st = h.client.service_status("charlie").unwrap();
+    assert_eq!(st["lastDurationMs"].as_i64(), Some(ms));
+    let metrics = h.client.get("/metrics").unwrap().body;
+    let line = format!(
+        "heartbeat_last_run_duration_seconds{{service=\"charlie\"}} {}",
+        ms as f64 / 1000.0
+    );
+    assert!(metrics.contains(&line), "/metrics lacks {line}");
+    let page = h.client.get("/services/charlie").unwrap().body;
+    assert!(
+        page.contains("<dt>Last run took</dt><dd>42 s</dd>"),
+        "the page shows the run"
+    );
+    assert!(
+        page.contains(r#"data-kind="start""#),
+        "the page lists the start"
+    );
     h.advance(5);
     sh(&h, r#"curl -fsS "$URL/ping/$KEY/charlie""#);
     assert!(
