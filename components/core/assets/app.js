@@ -134,6 +134,16 @@
         last.textContent = "";
         last.appendChild(t);
       }
+      var late = last.querySelector("em");
+      if (svc.late && !late) {
+        late = document.createElement("em");
+        late.textContent = "late";
+        last.appendChild(document.createTextNode(" "));
+        last.appendChild(late);
+      } else if (!svc.late && late) {
+        late.previousSibling.remove();
+        late.remove();
+      }
       t.setAttribute("datetime", svc.lastHeartbeat);
       t.setAttribute("title", svc.lastHeartbeat.replace("T", " ").replace(/\.\d+Z$|Z$/, " UTC"));
       t.textContent = ago(Date.parse(svc.lastHeartbeat));

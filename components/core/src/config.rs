@@ -9,6 +9,8 @@ use crate::model::Event;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashSet};
 
+/// Grace after a cron schedule's due time when none is given: jobs take time to run.
+const DEFAULT_CRON_GRACE_SECS: u64 = 300;
 /// Default silence, in seconds, after which a service is `down`.
 pub const DEFAULT_STALENESS_SECS: u64 = 300;
 /// Default number of log entries kept per service.
@@ -45,7 +47,11 @@ pub struct ServiceConfig {
     pub id: String,
     pub name: String,
     pub enabled: bool,
+    /// Seconds of silence shown as the threshold: `stalenessThreshold`, or a schedule's
+    /// period + grace (its grace for cron).
     pub staleness_threshold_secs: u64,
+    /// When the service must report; `stalenessThreshold` makes a plain period.
+    pub schedule: crate::schedule::Schedule,
     pub notifications: ServiceNotifications,
 }
 
@@ -388,6 +394,52 @@ impl<'p, 'a> Field<'p, 'a> {
         }
     }
 
+    /// `{"kind": "period", "period", "grace"}` or `{"kind": "cron", "expression", "timezone",
+    /// "grace"}`, with the threshold it amounts to (period + grace, or grace for cron).
+    fn schedule(&self) -> Result<(crate::schedule::Schedule, u64), ConfigError> {
+        use crate::schedule::Schedule;
+        let map = self.object()?;
+        let kind = self.key("kind");
+        let allowed: &[&str] = match kind.string()? {
+            "period" => &["kind", "period", "grace"],
+            "cron" => &["kind", "expression", "timezone", "grace"],
+            _ => return Err(kind.error("must be \"period\" or \"cron\"")),
+        };
+        if let Some(extra) = map.keys().find(|k| !allowed.contains(&k.as_str())) {
+            return Err(self.key(extra).error("is not a schedule field here"));
+        }
+        if kind.string()? == "period" {
+            let period = self.key("period").positive_or(0)?;
+            if period == 0 {
+                return Err(self
+                    .key("period")
+                    .error("is required (seconds between heartbeats)"));
+            }
+            let grace = self.key("grace").non_negative_or(0)?;
+            let schedule = Schedule::Period {
+                period_ms: period as i64 * 1000,
+                grace_ms: grace as i64 * 1000,
+            };
+            return Ok((schedule, period + grace));
+        }
+        let expression = self.key("expression");
+        let timezone = self.key("timezone");
+        let tz = if timezone.present() {
+            timezone.string()?
+        } else {
+            "UTC"
+        };
+        let grace = self.key("grace").non_negative_or(DEFAULT_CRON_GRACE_SECS)?;
+        let schedule = Schedule::cron(expression.string()?, tz, grace).map_err(|e| {
+            if e.contains("time zone") {
+                timezone.error(e)
+            } else {
+                expression.error(e)
+            }
+        })?;
+        Ok((schedule, grace))
+    }
+
     fn events(&self) -> Result<Option<Vec<Event>>, ConfigError> {
         if !self.present() {
             return Ok(None);
@@ -587,13 +639,25 @@ fn parse_services(
         } else {
             None
         };
+        let threshold_field = svc.key("stalenessThreshold");
+        let schedule_field = svc.key("schedule");
+        if threshold_field.present() && schedule_field.present() {
+            return Err(
+                schedule_field.error("give either stalenessThreshold or schedule, not both")
+            );
+        }
+        let (schedule, threshold) = if schedule_field.present() {
+            schedule_field.schedule()?
+        } else {
+            let t = threshold_field.positive_or(DEFAULT_STALENESS_SECS)?;
+            (crate::schedule::Schedule::threshold(t), t)
+        };
         services.push(ServiceConfig {
             id: id.to_string(),
             name,
             enabled: svc.key("enabled").bool_or(true)?,
-            staleness_threshold_secs: svc
-                .key("stalenessThreshold")
-                .positive_or(DEFAULT_STALENESS_SECS)?,
+            staleness_threshold_secs: threshold,
+            schedule,
             notifications: ServiceNotifications {
                 enabled: n.key("enabled").bool_or(true)?,
                 channels,
@@ -730,6 +794,72 @@ mod tests {
             Settings::from_secrets(&secrets).unwrap_err().to_string(),
             "variables: REQUEST_TIMEOUT: must be an integer from 100 to 120000"
         );
+    }
+
+    #[test]
+    fn schedules_parse_with_defaults_and_name_the_bad_field() {
+        use crate::schedule::Schedule;
+        let parse = |svc: &str| Config::parse(&format!(r#"{{"services": [{svc}]}}"#), CHANNELS);
+        let c =
+            parse(r#"{"id": "a", "schedule": {"kind": "period", "period": 3600, "grace": 600}}"#)
+                .unwrap();
+        assert_eq!(
+            c.services[0].schedule,
+            Schedule::Period {
+                period_ms: 3_600_000,
+                grace_ms: 600_000
+            }
+        );
+        assert_eq!(c.services[0].staleness_threshold_secs, 4200);
+        let c = parse(r#"{"id": "a", "schedule": {"kind": "cron", "expression": "30 2 * * *", "timezone": "Europe/Berlin"}}"#).unwrap();
+        assert_eq!(
+            c.services[0].schedule,
+            Schedule::cron("30 2 * * *", "Europe/Berlin", 300).unwrap()
+        );
+        assert_eq!(
+            c.services[0].schedule.describe(),
+            "30 2 * * * (Europe/Berlin)"
+        );
+        let c = parse(r#"{"id": "a", "schedule": {"kind": "cron", "expression": "*/5 * * * *"}}"#)
+            .unwrap();
+        assert_eq!(
+            c.services[0].schedule,
+            Schedule::cron("*/5 * * * *", "UTC", 300).unwrap()
+        );
+
+        for (svc, path) in [
+            (
+                r#"{"id": "a", "stalenessThreshold": 60, "schedule": {"kind": "period", "period": 60}}"#,
+                "services[0].schedule",
+            ),
+            (
+                r#"{"id": "a", "schedule": {"kind": "hourly"}}"#,
+                "services[0].schedule.kind",
+            ),
+            (
+                r#"{"id": "a", "schedule": {"kind": "period"}}"#,
+                "services[0].schedule.period",
+            ),
+            (
+                r#"{"id": "a", "schedule": {"kind": "period", "period": 60, "timezone": "UTC"}}"#,
+                "services[0].schedule.timezone",
+            ),
+            (
+                r#"{"id": "a", "schedule": {"kind": "cron", "expression": "61 * * * *"}}"#,
+                "services[0].schedule.expression",
+            ),
+            (
+                r#"{"id": "a", "schedule": {"kind": "cron", "expression": "0 * * * *", "timezone": "Mars/Base"}}"#,
+                "services[0].schedule.timezone",
+            ),
+            (
+                r#"{"id": "a", "schedule": {"kind": "cron", "expression": "0 * * * *", "grace": -1}}"#,
+                "services[0].schedule.grace",
+            ),
+        ] {
+            let e = parse(svc).unwrap_err();
+            assert_eq!(e.path, path, "{svc}: {e}");
+        }
     }
 
     #[test]

@@ -175,7 +175,7 @@ pub fn chunk_size(max_log_entries: usize) -> i64 {
 /// How a service is judged: its silence threshold, the notification policy, and whether any
 /// channel takes an event (an event nobody receives is not recorded as told).
 pub struct Rules<'a> {
-    pub threshold_secs: u64,
+    pub schedule: &'a crate::schedule::Schedule,
     pub policy: Policy,
     pub wanted: &'a dyn Fn(crate::model::Event) -> bool,
 }
@@ -299,7 +299,7 @@ impl Layout {
             |cur: Option<ServiceState>| match state::apply_heartbeat(
                 cur.as_ref(),
                 &beat,
-                rules.threshold_secs,
+                rules.schedule,
                 rules.policy,
                 rules.wanted,
             ) {
@@ -413,7 +413,7 @@ impl Layout {
             &state_key(id),
             Absent::Skip,
             |cur: Option<ServiceState>| match cur.and_then(|s| {
-                state::apply_silence(&s, rules.threshold_secs, now, rules.policy, rules.wanted)
+                state::apply_silence(&s, rules.schedule, now, rules.policy, rules.wanted)
             }) {
                 Some(change) => Step::Write(change.state.clone(), Some(change)),
                 None => Step::Done(None),
@@ -666,8 +666,12 @@ mod tests {
     use crate::store::MemoryStore;
 
     const POLICY: Policy = Policy { cooldown_ms: 0 };
+    static SIXTY: crate::schedule::Schedule = crate::schedule::Schedule::Period {
+        period_ms: 60_000,
+        grace_ms: 0,
+    };
     const RULES: Rules<'static> = Rules {
-        threshold_secs: 60,
+        schedule: &SIXTY,
         policy: POLICY,
         wanted: &|_| true,
     };

@@ -19,6 +19,7 @@ pub mod delivery;
 pub mod layout;
 pub mod model;
 pub mod notify;
+pub mod schedule;
 pub mod state;
 pub mod store;
 pub mod sweep;

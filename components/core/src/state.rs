@@ -6,6 +6,7 @@
 //! emits it — exactly once.
 
 use crate::model::{Event, Notified, Reason, ServiceState, Status, Transition};
+use crate::schedule::Schedule;
 
 /// The incoming heartbeat, already validated and ordered.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,16 +38,16 @@ pub struct Change {
 }
 
 /// Whether `state` has been silent past the threshold at `now`.
-pub fn is_silent(state: &ServiceState, threshold_secs: u64, now: i64) -> bool {
-    now - state.last_heartbeat > threshold_secs as i64 * 1000
+pub fn is_silent(state: &ServiceState, schedule: &Schedule, now: i64) -> bool {
+    now > schedule.down_at(state.last_heartbeat)
 }
 
 /// The status shown at `now`: staleness is applied at read time, so readers are right between
 /// sweeps.
-pub fn effective_status(state: Option<&ServiceState>, threshold_secs: u64, now: i64) -> Status {
+pub fn effective_status(state: Option<&ServiceState>, schedule: &Schedule, now: i64) -> Status {
     match state {
         None => Status::Unknown,
-        Some(s) if is_silent(s, threshold_secs, now) => Status::Down,
+        Some(s) if is_silent(s, schedule, now) => Status::Down,
         Some(s) => s.status,
     }
 }
@@ -75,7 +76,7 @@ fn decide(notified: &mut Notified, event: Event, now: i64, policy: Policy, wante
 pub fn apply_heartbeat(
     current: Option<&ServiceState>,
     beat: &Beat,
-    threshold_secs: u64,
+    schedule: &Schedule,
     policy: Policy,
     wanted: impl Fn(Event) -> bool,
 ) -> Option<Change> {
@@ -88,9 +89,9 @@ pub fn apply_heartbeat(
                 return None;
             }
             let mut from = cur.status;
-            if from != Status::Down && is_silent(cur, threshold_secs, beat.at) {
+            if from != Status::Down && is_silent(cur, schedule, beat.at) {
                 // The sweep has not recorded the silence yet; keep history exact.
-                let at = cur.last_heartbeat + threshold_secs as i64 * 1000;
+                let at = schedule.down_at(cur.last_heartbeat);
                 transitions.push(Transition {
                     at,
                     from,
@@ -141,16 +142,16 @@ pub fn apply_heartbeat(
 /// Mark a silent service down. `None` when there is nothing to change.
 pub fn apply_silence(
     current: &ServiceState,
-    threshold_secs: u64,
+    schedule: &Schedule,
     now: i64,
     policy: Policy,
     wanted: impl Fn(Event) -> bool,
 ) -> Option<Change> {
-    if current.status == Status::Down || !is_silent(current, threshold_secs, now) {
+    if current.status == Status::Down || !is_silent(current, schedule, now) {
         return None;
     }
     let t = Transition {
-        at: current.last_heartbeat + threshold_secs as i64 * 1000,
+        at: schedule.down_at(current.last_heartbeat),
         from: current.status,
         to: Status::Down,
         reason: Reason::Silence,
@@ -179,6 +180,15 @@ pub fn apply_silence(
 mod tests {
     use super::*;
 
+    static HOUR: Schedule = Schedule::Period {
+        period_ms: 3_600_000,
+        grace_ms: 0,
+    };
+    static SIXTY: Schedule = Schedule::Period {
+        period_ms: 60_000,
+        grace_ms: 0,
+    };
+
     const MIN: i64 = 60_000;
     const POLICY: Policy = Policy {
         cooldown_ms: 5 * MIN,
@@ -201,7 +211,7 @@ mod tests {
 
     #[test]
     fn first_heartbeat_moves_unknown_to_up_without_an_event() {
-        let c = apply_heartbeat(None, &beat(1, 0, Status::Up), 60, POLICY, all).unwrap();
+        let c = apply_heartbeat(None, &beat(1, 0, Status::Up), &SIXTY, POLICY, all).unwrap();
         assert_eq!(c.state.status, Status::Up);
         assert_eq!(c.transitions.len(), 1);
         assert_eq!(
@@ -213,39 +223,42 @@ mod tests {
 
     #[test]
     fn first_heartbeat_reporting_down_notifies_down() {
-        let c = apply_heartbeat(None, &beat(1, 0, Status::Down), 60, POLICY, all).unwrap();
+        let c = apply_heartbeat(None, &beat(1, 0, Status::Down), &SIXTY, POLICY, all).unwrap();
         assert_eq!(c.notify, Some(Event::Down));
     }
 
     #[test]
     fn older_heartbeat_never_moves_state_backwards() {
-        let s = apply_heartbeat(None, &beat(2, 1000, Status::Up), 60, POLICY, all)
+        let s = apply_heartbeat(None, &beat(2, 1000, Status::Up), &SIXTY, POLICY, all)
             .unwrap()
             .state;
         assert_eq!(
-            apply_heartbeat(Some(&s), &beat(1, 900, Status::Down), 60, POLICY, all),
+            apply_heartbeat(Some(&s), &beat(1, 900, Status::Down), &SIXTY, POLICY, all),
             None
         );
     }
 
     #[test]
     fn silence_marks_down_once_and_recovery_notifies_up() {
-        let s = apply_heartbeat(None, &beat(1, 0, Status::Up), 60, POLICY, all)
+        let s = apply_heartbeat(None, &beat(1, 0, Status::Up), &SIXTY, POLICY, all)
             .unwrap()
             .state;
         assert_eq!(
-            apply_silence(&s, 60, 60_000, POLICY, all),
+            apply_silence(&s, &SIXTY, 60_000, POLICY, all),
             None,
             "exactly at threshold is not silent"
         );
-        let down = apply_silence(&s, 60, 61_000, POLICY, all).unwrap();
+        let down = apply_silence(&s, &SIXTY, 61_000, POLICY, all).unwrap();
         assert_eq!(down.notify, Some(Event::Down));
         assert_eq!(down.transitions[0].at, 60_000);
-        assert_eq!(apply_silence(&down.state, 60, 120_000, POLICY, all), None);
+        assert_eq!(
+            apply_silence(&down.state, &SIXTY, 120_000, POLICY, all),
+            None
+        );
         let up = apply_heartbeat(
             Some(&down.state),
             &beat(2, 90_000, Status::Up),
-            60,
+            &SIXTY,
             POLICY,
             all,
         )
@@ -255,14 +268,14 @@ mod tests {
 
     #[test]
     fn sends_recovery_even_inside_cooldown_but_suppresses_repeated_down() {
-        let s = apply_heartbeat(None, &beat(1, 0, Status::Up), 3600, POLICY, all)
+        let s = apply_heartbeat(None, &beat(1, 0, Status::Up), &HOUR, POLICY, all)
             .unwrap()
             .state;
-        let d1 = apply_silence(&s, 60, 61_000, POLICY, all).unwrap();
+        let d1 = apply_silence(&s, &SIXTY, 61_000, POLICY, all).unwrap();
         let u1 = apply_heartbeat(
             Some(&d1.state),
             &beat(2, 62_000, Status::Up),
-            3600,
+            &HOUR,
             POLICY,
             all,
         )
@@ -270,7 +283,7 @@ mod tests {
         let d2 = apply_heartbeat(
             Some(&u1.state),
             &beat(3, 63_000, Status::Down),
-            3600,
+            &HOUR,
             POLICY,
             all,
         )
@@ -279,7 +292,7 @@ mod tests {
         let u2 = apply_heartbeat(
             Some(&d2.state),
             &beat(4, 64_000, Status::Up),
-            3600,
+            &HOUR,
             POLICY,
             all,
         )
@@ -291,7 +304,7 @@ mod tests {
         let d3 = apply_heartbeat(
             Some(&u2.state),
             &beat(5, 64_000 + 5 * MIN, Status::Down),
-            3600,
+            &HOUR,
             POLICY,
             all,
         )
@@ -300,7 +313,7 @@ mod tests {
         let u3 = apply_heartbeat(
             Some(&d3.state),
             &beat(6, 64_001 + 5 * MIN, Status::Up),
-            3600,
+            &HOUR,
             POLICY,
             all,
         )
@@ -314,10 +327,11 @@ mod tests {
 
     #[test]
     fn heartbeat_after_unrecorded_silence_records_the_down_and_recovers() {
-        let s = apply_heartbeat(None, &beat(1, 0, Status::Up), 60, POLICY, all)
+        let s = apply_heartbeat(None, &beat(1, 0, Status::Up), &SIXTY, POLICY, all)
             .unwrap()
             .state;
-        let c = apply_heartbeat(Some(&s), &beat(2, 600_000, Status::Up), 60, POLICY, all).unwrap();
+        let c =
+            apply_heartbeat(Some(&s), &beat(2, 600_000, Status::Up), &SIXTY, POLICY, all).unwrap();
         let kinds: Vec<_> = c
             .transitions
             .iter()
@@ -335,27 +349,36 @@ mod tests {
 
     #[test]
     fn unwanted_events_are_not_counted_as_notified() {
-        let s = apply_heartbeat(None, &beat(1, 0, Status::Up), 60, POLICY, all)
+        let s = apply_heartbeat(None, &beat(1, 0, Status::Up), &SIXTY, POLICY, all)
             .unwrap()
             .state;
-        let d = apply_silence(&s, 60, 61_000, POLICY, |_| false).unwrap();
+        let d = apply_silence(&s, &SIXTY, 61_000, POLICY, |_| false).unwrap();
         assert_eq!(d.notify, None);
         assert_eq!(d.state.notified.down, None);
     }
 
     #[test]
     fn degraded_is_an_event_and_effective_status_applies_staleness() {
-        let s = apply_heartbeat(None, &beat(1, 0, Status::Up), 60, POLICY, all)
+        let s = apply_heartbeat(None, &beat(1, 0, Status::Up), &SIXTY, POLICY, all)
             .unwrap()
             .state;
-        let d =
-            apply_heartbeat(Some(&s), &beat(2, 1000, Status::Degraded), 60, POLICY, all).unwrap();
+        let d = apply_heartbeat(
+            Some(&s),
+            &beat(2, 1000, Status::Degraded),
+            &SIXTY,
+            POLICY,
+            all,
+        )
+        .unwrap();
         assert_eq!(d.notify, Some(Event::Degraded));
         assert_eq!(
-            effective_status(Some(&d.state), 60, 61_000),
+            effective_status(Some(&d.state), &SIXTY, 61_000),
             Status::Degraded
         );
-        assert_eq!(effective_status(Some(&d.state), 60, 61_001), Status::Down);
-        assert_eq!(effective_status(None, 60, 0), Status::Unknown);
+        assert_eq!(
+            effective_status(Some(&d.state), &SIXTY, 61_001),
+            Status::Down
+        );
+        assert_eq!(effective_status(None, &SIXTY, 0), Status::Unknown);
     }
 }

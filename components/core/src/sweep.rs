@@ -28,14 +28,14 @@ pub fn run<S: Store>(ctx: &Context<'_, S>, now: i64) -> Result<Report, StoreErro
     };
     for (service, state) in services.into_iter().zip(states) {
         let Some(state) = state else { continue };
-        if !crate::state::is_silent(&state, service.staleness_threshold_secs, now)
+        if !crate::state::is_silent(&state, &service.schedule, now)
             || state.status == crate::model::Status::Down
         {
             continue;
         }
         let wanted = |event| !channels_for(ctx.config, service, event).is_empty();
         let rules = Rules {
-            threshold_secs: service.staleness_threshold_secs,
+            schedule: &service.schedule,
             policy: ctx.policy(),
             wanted: &wanted,
         };

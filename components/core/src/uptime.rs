@@ -4,6 +4,7 @@
 //! segments of the dashboard's 90-day bar, so the two can never disagree.
 
 use crate::model::{ServiceState, Status, Transition};
+use crate::schedule::Schedule;
 use crate::state;
 
 /// One day in milliseconds.
@@ -75,16 +76,13 @@ impl Timeline {
     pub fn new(
         flips: &[Transition],
         current: Option<&ServiceState>,
-        threshold_secs: u64,
+        schedule: &Schedule,
         now: i64,
     ) -> Timeline {
         let mut changes: Vec<(i64, Status)> = flips.iter().map(|t| (t.at, t.to)).collect();
         if let Some(s) = current {
-            if s.status != Status::Down && state::is_silent(s, threshold_secs, now) {
-                changes.push((
-                    s.last_heartbeat + threshold_secs as i64 * 1000,
-                    Status::Down,
-                ));
+            if s.status != Status::Down && state::is_silent(s, schedule, now) {
+                changes.push((schedule.down_at(s.last_heartbeat), Status::Down));
             }
         }
         changes.sort_by_key(|(at, _)| *at);
@@ -155,11 +153,11 @@ pub struct Day {
 pub fn percent(
     flips: &[Transition],
     current: Option<&ServiceState>,
-    threshold_secs: u64,
+    schedule: &Schedule,
     now: i64,
     window_ms: i64,
 ) -> Option<f64> {
-    Timeline::new(flips, current, threshold_secs, now).percent(window_ms)
+    Timeline::new(flips, current, schedule, now).percent(window_ms)
 }
 
 #[cfg(test)]
@@ -175,8 +173,14 @@ mod tests {
     #[test]
     fn counts_only_known_time() {
         let flips = [flip(0, Status::Unknown, Status::Up)];
-        assert_eq!(percent(&flips, None, 60, 10 * H, 24 * H), Some(100.0));
-        assert_eq!(percent(&[], None, 60, 10 * H, 24 * H), None);
+        assert_eq!(
+            percent(&flips, None, &Schedule::threshold(60), 10 * H, 24 * H),
+            Some(100.0)
+        );
+        assert_eq!(
+            percent(&[], None, &Schedule::threshold(60), 10 * H, 24 * H),
+            None
+        );
     }
 
     #[test]
@@ -187,9 +191,15 @@ mod tests {
             flip(9 * H, Status::Down, Status::Degraded),
         ];
         // 12 h known: 6 up, 3 down, 3 degraded.
-        assert_eq!(percent(&flips, None, 60, 12 * H, 24 * H), Some(75.0));
+        assert_eq!(
+            percent(&flips, None, &Schedule::threshold(60), 12 * H, 24 * H),
+            Some(75.0)
+        );
         // Last 6 h: 3 down, 3 degraded.
-        assert_eq!(percent(&flips, None, 60, 12 * H, 6 * H), Some(50.0));
+        assert_eq!(
+            percent(&flips, None, &Schedule::threshold(60), 12 * H, 6 * H),
+            Some(50.0)
+        );
     }
 
     #[test]
@@ -207,7 +217,13 @@ mod tests {
         };
         // Silent after 1 h; at 4 h: 1 h up, 3 h down.
         assert_eq!(
-            percent(&flips, Some(&state), 3600, 4 * H, 24 * H),
+            percent(
+                &flips,
+                Some(&state),
+                &Schedule::threshold(3600),
+                4 * H,
+                24 * H
+            ),
             Some(25.0)
         );
     }
@@ -221,7 +237,7 @@ mod tests {
             flip(day10 - H, Status::Up, Status::Down),
             flip(day10 + H, Status::Down, Status::Up),
         ];
-        let timeline = Timeline::new(&flips, None, 60, day10 + 12 * H);
+        let timeline = Timeline::new(&flips, None, &Schedule::threshold(60), day10 + 12 * H);
         let days = timeline.days(3);
         assert_eq!(
             days.iter().map(|d| d.start).collect::<Vec<_>>(),
@@ -245,7 +261,7 @@ mod tests {
             flip(0, Status::Unknown, Status::Up),
             flip(day1, Status::Up, Status::Degraded),
         ];
-        let days = Timeline::new(&flips, None, 60, day1 + H).days(2);
+        let days = Timeline::new(&flips, None, &Schedule::threshold(60), day1 + H).days(2);
         assert_eq!(
             days[0].tally,
             Tally {
@@ -268,7 +284,7 @@ mod tests {
     #[test]
     fn days_before_the_first_heartbeat_have_no_data() {
         let flips = [flip(5 * DAY_MS + H, Status::Unknown, Status::Up)];
-        let days = Timeline::new(&flips, None, 60, 6 * DAY_MS).days(90);
+        let days = Timeline::new(&flips, None, &Schedule::threshold(60), 6 * DAY_MS).days(90);
         assert_eq!(days.len(), 90);
         assert!(days[..88]
             .iter()
@@ -286,7 +302,8 @@ mod tests {
             flip(45 * DAY_MS, Status::Up, Status::Down),
             flip(45 * DAY_MS + 1000, Status::Down, Status::Up),
         ];
-        let p = Timeline::new(&flips, None, 60, 90 * DAY_MS).percent(90 * DAY_MS);
+        let p =
+            Timeline::new(&flips, None, &Schedule::threshold(60), 90 * DAY_MS).percent(90 * DAY_MS);
         assert_eq!(p, Some(99.999));
     }
 
@@ -297,7 +314,7 @@ mod tests {
             flip(30 * H, Status::Up, Status::Down),
             flip(33 * H, Status::Down, Status::Up),
         ];
-        let timeline = Timeline::new(&flips, None, 60, 48 * H);
+        let timeline = Timeline::new(&flips, None, &Schedule::threshold(60), 48 * H);
         let days = timeline.days(2);
         let sum = days[0].tally.down + days[1].tally.down;
         assert_eq!(sum, timeline.tally(0, 48 * H).down);

@@ -138,6 +138,9 @@ fn status<S: Store>(ctx: &Context<'_, S>) -> Response {
                 "stalenessThreshold": r.service.staleness_threshold_secs,
                 "lastMessage": r.last_message(),
                 "lastDurationMs": r.state.as_ref().and_then(|s| s.last_duration_ms),
+                "nextDueAt": r.next_due().filter(|d| *d < i64::MAX).map(iso),
+                "late": r.late(now),
+                "schedule": r.service.schedule.describe(),
                 "uptime": windows,
             })
         })

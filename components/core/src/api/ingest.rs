@@ -146,7 +146,7 @@ pub(crate) fn accept<S: Store>(
 ) -> Result<(), Response> {
     let wanted = |event| !channels_for(ctx.config, service, event).is_empty();
     let rules = Rules {
-        threshold_secs: service.staleness_threshold_secs,
+        schedule: &service.schedule,
         policy: ctx.policy(),
         wanted: &wanted,
     };

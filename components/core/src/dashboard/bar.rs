@@ -121,6 +121,7 @@ pub fn bar(timeline: &Timeline, days: usize) -> Bar {
 mod tests {
     use super::*;
     use crate::model::Transition;
+    use crate::schedule::Schedule;
     use crate::uptime::DAY_MS;
 
     const H: i64 = 3600 * 1000;
@@ -134,7 +135,10 @@ mod tests {
         // First heartbeat at noon on day 50 (of the 90 shown); now is noon on day 99.
         let now = 99 * DAY_MS + 12 * H;
         let flips = [flip(60 * DAY_MS + 12 * H, Status::Unknown, Status::Up)];
-        let b = bar(&Timeline::new(&flips, None, 60, now), DAYS);
+        let b = bar(
+            &Timeline::new(&flips, None, &Schedule::threshold(60), now),
+            DAYS,
+        );
         let widths: Vec<(usize, usize, &str)> =
             b.segments.iter().map(|s| (s.x, s.width, s.class)).collect();
         // Days 10..=59 no data (50), day 60 onwards up (40) — including today.
@@ -156,7 +160,10 @@ mod tests {
             flip(9 * DAY_MS + H, Status::Down, Status::Degraded),
             flip(9 * DAY_MS + 3 * H, Status::Degraded, Status::Up),
         ];
-        let b = bar(&Timeline::new(&flips, None, 60, now), 5);
+        let b = bar(
+            &Timeline::new(&flips, None, &Schedule::threshold(60), now),
+            5,
+        );
         let shape: Vec<(usize, usize, &str)> =
             b.segments.iter().map(|s| (s.x, s.width, s.class)).collect();
         assert_eq!(
@@ -184,7 +191,10 @@ mod tests {
             flip(DAY_MS + H, Status::Up, Status::Degraded),
             flip(DAY_MS + 2 * H, Status::Degraded, Status::Up),
         ];
-        let b = bar(&Timeline::new(&flips, None, 60, now), 3);
+        let b = bar(
+            &Timeline::new(&flips, None, &Schedule::threshold(60), now),
+            3,
+        );
         assert_eq!(b.segments[1].class, "b-degraded");
         assert_eq!(b.segments[1].title, "1970-01-02: 100% up, degraded for 1 h");
     }

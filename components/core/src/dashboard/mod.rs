@@ -38,6 +38,19 @@ impl Row<'_> {
         self.state.as_ref().map(|s| s.last_heartbeat)
     }
 
+    /// When the next heartbeat is due, by the service's schedule.
+    pub fn next_due(&self) -> Option<i64> {
+        self.last_heartbeat()
+            .map(|last| self.service.schedule.expected_after(last))
+    }
+
+    /// Past its due time but within grace: still up, shown as late.
+    pub fn late(&self, now: i64) -> bool {
+        self.status != Status::Down
+            && self.status != Status::Unknown
+            && self.next_due().is_some_and(|due| now > due)
+    }
+
     pub fn last_message(&self) -> Option<&str> {
         self.state.as_ref().and_then(|s| s.last_message.as_deref())
     }
@@ -138,8 +151,8 @@ impl<'a> Board<'a> {
             .zip(states)
             .zip(logs)
             .map(|((service, state), log)| {
-                let threshold = service.staleness_threshold_secs;
-                let status = effective_status(state.as_ref(), threshold, now);
+                let schedule = &service.schedule;
+                let status = effective_status(state.as_ref(), schedule, now);
                 if service.enabled {
                     counts.total += 1;
                     match status {
@@ -151,12 +164,12 @@ impl<'a> Board<'a> {
                 }
                 let since = state.as_ref().map(|s| {
                     if status == Status::Down && s.status != Status::Down {
-                        s.last_heartbeat + threshold as i64 * 1000
+                        schedule.down_at(s.last_heartbeat)
                     } else {
                         s.since
                     }
                 });
-                let timeline = Timeline::new(&log.flips, state.as_ref(), threshold, now);
+                let timeline = Timeline::new(&log.flips, state.as_ref(), schedule, now);
                 let uptime = WINDOWS.map(|(_, ms)| timeline.percent(ms));
                 Row {
                     service,

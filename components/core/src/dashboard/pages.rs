@@ -42,6 +42,7 @@ struct OverviewRow {
     name: String,
     status: &'static str,
     last: Option<Moment>,
+    late: bool,
     threshold: String,
     message: String,
     bar: Bar,
@@ -89,6 +90,7 @@ pub fn overview(board: &Board<'_>, query: &str) -> String {
             name: r.service.name.clone(),
             status: r.shown_status(),
             last: r.last_heartbeat().map(|at| Moment::new(at, now)),
+            late: r.late(now),
             threshold: duration(r.service.staleness_threshold_secs as i64 * 1000),
             message: r
                 .last_message()
@@ -164,6 +166,9 @@ struct Detail {
     since: Option<Moment>,
     last: Option<Moment>,
     threshold: String,
+    schedule: String,
+    next_due: Option<Moment>,
+    late: bool,
     last_run: Option<String>,
     message: Option<String>,
     metadata: Option<String>,
@@ -280,6 +285,12 @@ pub fn detail(
         since: row.since.map(|at| Moment::new(at, now)),
         last: row.last_heartbeat().map(|at| Moment::new(at, now)),
         threshold: duration(row.service.staleness_threshold_secs as i64 * 1000),
+        schedule: row.service.schedule.describe(),
+        next_due: row
+            .next_due()
+            .filter(|d| *d < i64::MAX)
+            .map(|at| Moment::new(at, now)),
+        late: row.late(now),
         last_run: state.and_then(|s| s.last_duration_ms).map(duration),
         message: row.last_message().map(str::to_string),
         metadata: state

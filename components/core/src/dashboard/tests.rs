@@ -40,8 +40,9 @@ fn beat_within(
     message: &str,
     meta: Value,
 ) {
+    let schedule = crate::schedule::Schedule::threshold(threshold_secs);
     let rules = Rules {
-        threshold_secs,
+        schedule: &schedule,
         policy: Policy { cooldown_ms: 0 },
         wanted: &|_| true,
     };

@@ -13,4 +13,5 @@ mod conformance;
 mod durability;
 mod notifications;
 mod redis;
+mod schedules;
 mod support;

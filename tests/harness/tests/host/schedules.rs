@@ -1,0 +1,130 @@
+//! Schedules through the real components: a period with grace, and a cron job in a time zone.
+//! A service is late after its due time, down after grace, notified once by the sweep.
+
+use super::support::{host_with, root, TestHost};
+use heartbeat_host::kv::AbsentCas;
+use serde_json::json;
+
+fn key(id: &str) -> String {
+    format!("schedule-key-{id}")
+}
+
+fn host() -> TestHost {
+    let dir = std::env::temp_dir().join(format!("hb-schedules-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(
+        root().join("tests/fixtures/config/notifications.json"),
+        dir.join("notifications.json"),
+    )
+    .unwrap();
+    let services = json!({ "services": [
+        { "id": "hourly", "schedule": { "kind": "period", "period": 3600, "grace": 600 } },
+        { "id": "nightly", "schedule": { "kind": "cron", "expression": "30 2 * * *",
+                                          "timezone": "Europe/Berlin", "grace": 900 } },
+    ]});
+    std::fs::write(dir.join("services.json"), services.to_string()).unwrap();
+    let keys = json!({ "hourly": key("hourly"), "nightly": key("nightly") }).to_string();
+    host_with(AbsentCas::Exact, move |o| {
+        o.config_dir = Some(dir);
+        o.variables.insert("api_keys".into(), keys);
+    })
+}
+
+fn beat(h: &TestHost, id: &str) {
+    let r = h
+        .client
+        .beat(&key(id), &json!({ "serviceId": id }))
+        .unwrap();
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+fn status(h: &TestHost, id: &str) -> serde_json::Value {
+    h.client.service_status(id).unwrap()
+}
+
+fn downs(h: &TestHost, id: &str) -> usize {
+    h.deliveries()
+        .iter()
+        .filter(|d| d["service"]["id"] == id && d["event"] == "down")
+        .count()
+}
+
+#[test]
+fn a_period_with_grace_is_late_after_the_period_and_down_after_grace() {
+    let h = host();
+    beat(&h, "hourly");
+    let s = status(&h, "hourly");
+    assert_eq!(
+        (s["schedule"].as_str(), s["stalenessThreshold"].as_u64()),
+        (Some("every 1 h"), Some(4200))
+    );
+    h.advance(3590);
+    assert_eq!(status(&h, "hourly")["late"], false);
+    h.advance(20);
+    let s = status(&h, "hourly");
+    assert_eq!(
+        (s["status"].as_str(), s["late"].as_bool()),
+        (Some("up"), Some(true)),
+        "late, not down"
+    );
+    h.sweep();
+    assert_eq!(
+        downs(&h, "hourly"),
+        0,
+        "nobody is told while it is only late"
+    );
+    let page = h.client.get("/").unwrap().body;
+    assert!(
+        page.contains("<em>late</em>"),
+        "the dashboard shows it late"
+    );
+    h.advance(600);
+    assert_eq!(status(&h, "hourly")["status"], "down");
+    h.sweep();
+    h.sweep();
+    assert_eq!(downs(&h, "hourly"), 1);
+}
+
+#[test]
+fn a_nightly_cron_job_is_due_at_0230_berlin_time_and_down_after_its_grace() {
+    let h = host();
+    beat(&h, "nightly");
+    let s = status(&h, "nightly");
+    assert_eq!(s["schedule"], "30 2 * * * (Europe/Berlin)");
+    // 02:30 in Berlin is 00:30 UTC in summer and 01:30 UTC in winter.
+    let due = s["nextDueAt"].as_str().unwrap().to_string();
+    assert!(
+        due.ends_with(":30:00.000Z") && (due.contains("T00:") || due.contains("T01:")),
+        "{due}"
+    );
+    let due_ms = chrono_ms(&due);
+    let now_ms = chrono_ms(s["lastHeartbeat"].as_str().unwrap());
+    let until_due = (due_ms - now_ms) / 1000;
+    assert!(
+        (0..=25 * 3600).contains(&until_due),
+        "due within a day: {until_due} s"
+    );
+
+    h.advance(until_due as u64 + 60);
+    let s = status(&h, "nightly");
+    assert_eq!(
+        (s["status"].as_str(), s["late"].as_bool()),
+        (Some("up"), Some(true))
+    );
+    h.advance(900);
+    h.sweep();
+    assert_eq!(status(&h, "nightly")["status"], "down");
+    assert_eq!(downs(&h, "nightly"), 1, "notified when grace ran out");
+    // The job runs again: up, and due at the next 02:30.
+    beat(&h, "nightly");
+    let s = status(&h, "nightly");
+    assert_eq!(s["status"], "up");
+    assert!(chrono_ms(s["nextDueAt"].as_str().unwrap()) > due_ms);
+}
+
+/// Milliseconds since the epoch of an API timestamp (`2026-11-25T00:30:00.000Z`).
+fn chrono_ms(iso: &str) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(iso)
+        .unwrap()
+        .timestamp_millis()
+}
