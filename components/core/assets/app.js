@@ -134,16 +134,18 @@
         last.textContent = "";
         last.appendChild(t);
       }
-      var late = last.querySelector("em");
-      if (svc.late && !late) {
-        late = document.createElement("em");
-        late.textContent = "late";
+      // Mirrors heartbeat-core's Row::flag.
+      var flag = svc.paused ? "paused" : svc.maintenance ? "maintenance" : svc.late ? "late" : "";
+      var mark = last.querySelector("em");
+      if (flag && !mark) {
+        mark = document.createElement("em");
         last.appendChild(document.createTextNode(" "));
-        last.appendChild(late);
-      } else if (!svc.late && late) {
-        late.previousSibling.remove();
-        late.remove();
+        last.appendChild(mark);
+      } else if (!flag && mark) {
+        mark.previousSibling.remove();
+        mark.remove();
       }
+      if (mark) mark.textContent = flag;
       t.setAttribute("datetime", svc.lastHeartbeat);
       t.setAttribute("title", svc.lastHeartbeat.replace("T", " ").replace(/\.\d+Z$|Z$/, " UTC"));
       t.textContent = ago(Date.parse(svc.lastHeartbeat));

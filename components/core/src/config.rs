@@ -52,6 +52,8 @@ pub struct ServiceConfig {
     pub staleness_threshold_secs: u64,
     /// When the service must report; `stalenessThreshold` makes a plain period.
     pub schedule: crate::schedule::Schedule,
+    /// The service's own maintenance windows.
+    pub maintenance: Vec<crate::maintenance::Window>,
     pub notifications: ServiceNotifications,
 }
 
@@ -109,17 +111,28 @@ impl Default for AlertsConfig {
 pub struct Config {
     pub services: Vec<ServiceConfig>,
     pub notifications: NotificationsConfig,
+    /// Maintenance windows for every service (`maintenance` at the top of services.json).
+    pub maintenance: Vec<crate::maintenance::Window>,
 }
 
 impl Config {
     /// Parse and validate both files. Services may only name channels that exist.
     pub fn parse(services_json: &str, notifications_json: &str) -> Result<Config, ConfigError> {
         let notifications = parse_notifications(notifications_json)?;
-        let services = parse_services(services_json, &notifications)?;
+        let (services, maintenance) = parse_services(services_json, &notifications)?;
         Ok(Config {
             services,
             notifications,
+            maintenance,
         })
+    }
+
+    /// Whether `service` is in a maintenance window (its own or a global one) at `now`.
+    pub fn in_maintenance(&self, service: &ServiceConfig, now: i64) -> bool {
+        self.maintenance
+            .iter()
+            .chain(&service.maintenance)
+            .any(|w| w.active(now))
     }
 
     pub fn service(&self, id: &str) -> Option<&ServiceConfig> {
@@ -440,6 +453,44 @@ impl<'p, 'a> Field<'p, 'a> {
         Ok((schedule, grace))
     }
 
+    /// `[{"expression": "0 3 * * 0", "timezone": "Europe/Berlin", "duration": 3600}]`.
+    fn windows(&self) -> Result<Windows, ConfigError> {
+        if !self.present() {
+            return Ok(Vec::new());
+        }
+        self.array()?
+            .iter()
+            .map(|w| {
+                let map = w.object()?;
+                if let Some(extra) = map
+                    .keys()
+                    .find(|k| !["expression", "timezone", "duration"].contains(&k.as_str()))
+                {
+                    return Err(w.key(extra).error("is not a maintenance window field"));
+                }
+                let expression = w.key("expression");
+                let timezone = w.key("timezone");
+                let tz = if timezone.present() {
+                    timezone.string()?
+                } else {
+                    "UTC"
+                };
+                let duration = w.key("duration");
+                let secs = duration.positive_or(0)?;
+                if secs == 0 {
+                    return Err(duration.error("is required (seconds the window lasts)"));
+                }
+                crate::maintenance::Window::new(expression.string()?, tz, secs).map_err(|e| {
+                    if e.contains("time zone") {
+                        timezone.error(e)
+                    } else {
+                        expression.error(e)
+                    }
+                })
+            })
+            .collect()
+    }
+
     fn events(&self) -> Result<Option<Vec<Event>>, ConfigError> {
         if !self.present() {
             return Ok(None);
@@ -588,14 +639,17 @@ fn parse_alerts(
     Ok(cfg)
 }
 
+type Windows = Vec<crate::maintenance::Window>;
+
 fn parse_services(
     text: &str,
     notifications: &NotificationsConfig,
-) -> Result<Vec<ServiceConfig>, ConfigError> {
+) -> Result<(Vec<ServiceConfig>, Windows), ConfigError> {
     const FILE: &str = "services.json";
     let value = parse_json(FILE, text)?;
     let root = Field::root(FILE, &value);
     root.object()?;
+    let global = root.key("maintenance").windows()?;
     let mut ids = HashSet::new();
     let mut services = Vec::new();
     for svc in root.key("services").array()? {
@@ -658,6 +712,7 @@ fn parse_services(
             enabled: svc.key("enabled").bool_or(true)?,
             staleness_threshold_secs: threshold,
             schedule,
+            maintenance: svc.key("maintenance").windows()?,
             notifications: ServiceNotifications {
                 enabled: n.key("enabled").bool_or(true)?,
                 channels,
@@ -665,7 +720,7 @@ fn parse_services(
             },
         });
     }
-    Ok(services)
+    Ok((services, global))
 }
 
 #[cfg(test)]
@@ -859,6 +914,36 @@ mod tests {
         ] {
             let e = parse(svc).unwrap_err();
             assert_eq!(e.path, path, "{svc}: {e}");
+        }
+    }
+
+    #[test]
+    fn maintenance_windows_parse_globally_and_per_service() {
+        let text = r#"{"maintenance": [{"expression": "0 3 * * 0", "timezone": "Europe/Berlin", "duration": 3600}],
+            "services": [{"id": "a", "maintenance": [{"expression": "*/30 * * * *", "duration": 300}]}]}"#;
+        let c = Config::parse(text, CHANNELS).unwrap();
+        assert_eq!(c.maintenance.len(), 1);
+        assert_eq!(c.services[0].maintenance[0].duration_ms, 300_000);
+        for (text, path) in [
+            (
+                r#"{"services": [{"id": "a", "maintenance": [{"expression": "0 3 * * 0"}]}]}"#,
+                "services[0].maintenance[0].duration",
+            ),
+            (
+                r#"{"services": [{"id": "a", "maintenance": [{"expression": "bad", "duration": 60}]}]}"#,
+                "services[0].maintenance[0].expression",
+            ),
+            (
+                r#"{"maintenance": [{"expression": "0 3 * * 0", "duration": 60, "timezone": "X/Y"}], "services": []}"#,
+                "maintenance[0].timezone",
+            ),
+            (
+                r#"{"maintenance": [{"expression": "0 3 * * 0", "duration": 60, "every": 2}], "services": []}"#,
+                "maintenance[0].every",
+            ),
+        ] {
+            let e = Config::parse(text, CHANNELS).unwrap_err();
+            assert_eq!(e.path, path, "{text}: {e}");
         }
     }
 

@@ -120,6 +120,18 @@ pub fn notes_seq_key(id: &str) -> String {
     format!("svc/{id}/notes-seq")
 }
 
+/// Present while a service is paused (`POST /api/services/{id}/pause`); its value says since
+/// when. Plain set and delete: pausing twice or resuming twice changes nothing.
+pub fn pause_key(id: &str) -> String {
+    format!("svc/{id}/paused")
+}
+
+/// A pause, as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Pause {
+    pub since: i64,
+}
+
 /// Notes kept per service.
 pub const MAX_NOTES: usize = 50;
 
@@ -547,6 +559,30 @@ impl Layout {
         )
     }
 
+    /// Pause a service's notifications from `now` (an existing pause keeps its start).
+    pub fn pause<S: Store>(&self, store: &S, id: &str, now: i64) -> Result<Pause, StoreError> {
+        if let Some(p) = decode::<Pause>(store.get(&pause_key(id))?) {
+            return Ok(p);
+        }
+        let pause = Pause { since: now };
+        store.set(&pause_key(id), &encode(&pause))?;
+        Ok(pause)
+    }
+
+    pub fn resume<S: Store>(&self, store: &S, id: &str) -> Result<(), StoreError> {
+        store.delete(&pause_key(id))
+    }
+
+    /// The pauses of many services in one batch read, in the order given.
+    pub fn pauses<S: Store>(
+        &self,
+        store: &S,
+        ids: &[&str],
+    ) -> Result<Vec<Option<Pause>>, StoreError> {
+        let keys: Vec<String> = ids.iter().map(|id| pause_key(id)).collect();
+        Ok(store.get_many(&keys)?.into_iter().map(decode).collect())
+    }
+
     /// A service's notes, oldest first.
     pub fn notes<S: Store>(&self, store: &S, id: &str) -> Result<Vec<Note>, StoreError> {
         Ok(decode::<NoteLog>(store.get(&notes_key(id))?)
@@ -665,7 +701,10 @@ mod tests {
     use crate::model::{Event, Status};
     use crate::store::MemoryStore;
 
-    const POLICY: Policy = Policy { cooldown_ms: 0 };
+    const POLICY: Policy = Policy {
+        cooldown_ms: 0,
+        quiet: false,
+    };
     static SIXTY: crate::schedule::Schedule = crate::schedule::Schedule::Period {
         period_ms: 60_000,
         grace_ms: 0,

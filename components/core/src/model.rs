@@ -196,6 +196,10 @@ pub struct Notified {
     /// The current down/degraded episode was notified, so its recovery must be.
     #[serde(default)]
     pub episode: bool,
+    /// The current episode began while notifications were held (paused, maintenance), so its
+    /// recovery is not told either.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub held: bool,
 }
 
 impl Notified {

@@ -24,6 +24,9 @@ pub struct Beat {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Policy {
     pub cooldown_ms: i64,
+    /// Paused or in maintenance: transitions are recorded, nobody is told, and the recovery
+    /// from a down that was held back is not told either.
+    pub quiet: bool,
 }
 
 /// A state change ready to be claimed: the new record, the transitions it makes, and the
@@ -60,13 +63,20 @@ fn decide(notified: &mut Notified, event: Event, now: i64, policy: Policy, wante
         || notified
             .last(event)
             .is_none_or(|last| now - last >= policy.cooldown_ms);
-    let send = wanted && allowed;
+    let held = wanted && policy.quiet;
+    let send = wanted && allowed && !policy.quiet && !(event == Event::Up && notified.held);
     if send {
         notified.record(event, now);
     }
     match event {
-        Event::Up => notified.episode = false,
-        Event::Down | Event::Degraded => notified.episode |= send,
+        Event::Up => {
+            notified.episode = false;
+            notified.held = false;
+        }
+        Event::Down | Event::Degraded => {
+            notified.episode |= send;
+            notified.held = (notified.held || held) && !notified.episode;
+        }
     }
     send
 }
@@ -192,6 +202,7 @@ mod tests {
     const MIN: i64 = 60_000;
     const POLICY: Policy = Policy {
         cooldown_ms: 5 * MIN,
+        quiet: false,
     };
 
     fn beat(seq: i64, at: i64, status: Status) -> Beat {
@@ -207,6 +218,56 @@ mod tests {
 
     fn all(_: Event) -> bool {
         true
+    }
+
+    #[test]
+    fn a_down_held_back_while_quiet_has_no_recovery_message_either() {
+        let quiet = Policy {
+            quiet: true,
+            ..POLICY
+        };
+        let up = apply_heartbeat(None, &beat(1, 0, Status::Up), &HOUR, POLICY, all).unwrap();
+        let down = apply_heartbeat(
+            Some(&up.state),
+            &beat(2, MIN, Status::Down),
+            &HOUR,
+            quiet,
+            all,
+        )
+        .unwrap();
+        assert_eq!(down.transitions.len(), 1, "the transition is recorded");
+        assert_eq!(down.notify, None, "but nobody is told");
+        let back = apply_heartbeat(
+            Some(&down.state),
+            &beat(3, 20 * MIN, Status::Up),
+            &HOUR,
+            POLICY,
+            all,
+        )
+        .unwrap();
+        assert_eq!(back.notify, None, "no recovery for a down nobody heard of");
+        let again = apply_heartbeat(
+            Some(&back.state),
+            &beat(4, 40 * MIN, Status::Down),
+            &HOUR,
+            POLICY,
+            all,
+        )
+        .unwrap();
+        assert_eq!(
+            again.notify,
+            Some(Event::Down),
+            "the next episode is told as usual"
+        );
+        let over = apply_heartbeat(
+            Some(&again.state),
+            &beat(5, 41 * MIN, Status::Up),
+            &HOUR,
+            POLICY,
+            all,
+        )
+        .unwrap();
+        assert_eq!(over.notify, Some(Event::Up));
     }
 
     #[test]

@@ -18,6 +18,8 @@ pub trait Store {
     /// Values for `keys`, in the same order.
     fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError>;
     fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError>;
+    /// Remove `key`; removing an absent key is not an error.
+    fn delete(&self, key: &str) -> Result<(), StoreError>;
     /// Atomically add `delta` (a missing key counts as 0) and return the new value.
     fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError>;
     /// Take a CAS handle on `key` and the value it saw.
@@ -82,6 +84,12 @@ impl Store for MemoryStore {
     fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
         self.writes.set(self.writes.get() + 1);
         self.data.borrow_mut().insert(key.into(), value.into());
+        Ok(())
+    }
+
+    fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.writes.set(self.writes.get() + 1);
+        self.data.borrow_mut().remove(key);
         Ok(())
     }
 

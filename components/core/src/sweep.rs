@@ -33,10 +33,15 @@ pub fn run<S: Store>(ctx: &Context<'_, S>, now: i64) -> Result<Report, StoreErro
         {
             continue;
         }
+        let quiet = ctx.config.in_maintenance(service, now)
+            || layout.pauses(ctx.store, &[&service.id])?[0].is_some();
         let wanted = |event| !channels_for(ctx.config, service, event).is_empty();
         let rules = Rules {
             schedule: &service.schedule,
-            policy: ctx.policy(),
+            policy: crate::state::Policy {
+                quiet,
+                ..ctx.policy()
+            },
             wanted: &wanted,
         };
         let change = layout.record_silence(ctx.store, ctx.clock, &service.id, now, &rules)?;

@@ -50,6 +50,10 @@ impl Store for KvStore {
         self.bucket.set(key, value).map_err(err)
     }
 
+    fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.bucket.delete(key).map_err(err)
+    }
+
     fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError> {
         atomics::increment(&self.bucket, key, delta).map_err(err)
     }

@@ -112,6 +112,7 @@ fn status<S: Store>(ctx: &Context<'_, S>) -> Response {
         ctx.store,
         &ctx.layout(),
         &ctx.config.services,
+        &ctx.config.maintenance,
         ctx.clock.now_ms(),
     ) else {
         return storage_failure();
@@ -140,6 +141,8 @@ fn status<S: Store>(ctx: &Context<'_, S>) -> Response {
                 "lastDurationMs": r.state.as_ref().and_then(|s| s.last_duration_ms),
                 "nextDueAt": r.next_due().filter(|d| *d < i64::MAX).map(iso),
                 "late": r.late(now),
+                "paused": r.paused.is_some(),
+                "maintenance": r.maintenance,
                 "schedule": r.service.schedule.describe(),
                 "uptime": windows,
             })

@@ -7,6 +7,7 @@ use crate::config::{api_keys, ServiceConfig};
 use crate::layout::Rules;
 use crate::model::{LogEntry, Status};
 use crate::notify::{channels_for, Notification};
+use crate::state::Policy;
 use crate::store::Store;
 use crate::time::iso;
 use serde_json::{json, Map, Value};
@@ -25,6 +26,7 @@ pub fn handle<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
         "/api/alert" => Response::method_not_allowed("POST"),
         p if p.starts_with("/ping/") => super::ping::ping(ctx, req),
         p if p.starts_with("/api/push/") => super::push::push(ctx, req),
+        p if p.starts_with("/api/services/") => super::admin::service_action(ctx, req),
         other => Response::not_found(other),
     };
     crate::sweep::run_if_overdue(ctx);
@@ -144,10 +146,14 @@ pub(crate) fn accept<S: Store>(
     service: &ServiceConfig,
     entry: LogEntry,
 ) -> Result<(), Response> {
+    let quiet = quiet(ctx, service, entry.at)?;
     let wanted = |event| !channels_for(ctx.config, service, event).is_empty();
     let rules = Rules {
         schedule: &service.schedule,
-        policy: ctx.policy(),
+        policy: Policy {
+            quiet,
+            ..ctx.policy()
+        },
         wanted: &wanted,
     };
     let recorded = ctx
@@ -161,4 +167,21 @@ pub(crate) fn accept<S: Store>(
         }
     }
     Ok(())
+}
+
+/// Whether nobody is to be told about `service` at `now`: it is paused, or in a maintenance
+/// window. Transitions are still recorded.
+pub(crate) fn quiet<S: Store>(
+    ctx: &Context<'_, S>,
+    service: &ServiceConfig,
+    now: i64,
+) -> Result<bool, Response> {
+    if ctx.config.in_maintenance(service, now) {
+        return Ok(true);
+    }
+    let pauses = ctx
+        .layout()
+        .pauses(ctx.store, &[&service.id])
+        .map_err(|_| storage_failure())?;
+    Ok(pauses[0].is_some())
 }

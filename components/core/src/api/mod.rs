@@ -2,6 +2,7 @@
 //! ports in a [`Context`]. Every host routes to the same three entry points: [`ingest`],
 //! [`sweep`] and [`dashboard`].
 
+mod admin;
 mod alert;
 pub mod dashboard;
 pub mod ingest;
@@ -218,6 +219,7 @@ impl<S: Store> Context<'_, S> {
     pub fn policy(&self) -> Policy {
         Policy {
             cooldown_ms: self.config.notifications.cooldown_minutes as i64 * 60_000,
+            quiet: false,
         }
     }
 }

@@ -46,6 +46,7 @@ fn board<'a, S: Store>(ctx: &Context<'a, S>) -> Result<Board<'a>, Response> {
         ctx.store,
         &ctx.layout(),
         &ctx.config.services,
+        &ctx.config.maintenance,
         ctx.clock.now_ms(),
     )
     .map_err(|_| storage_failure())
@@ -72,7 +73,13 @@ pub fn service<S: Store>(ctx: &Context<'_, S>, id: &str) -> Response {
     let layout = ctx.layout();
     let now = ctx.clock.now_ms();
     let read = || -> Result<String, crate::store::StoreError> {
-        let board = Board::read(ctx.store, &layout, std::slice::from_ref(service), now)?;
+        let board = Board::read(
+            ctx.store,
+            &layout,
+            std::slice::from_ref(service),
+            &ctx.config.maintenance,
+            now,
+        )?;
         let beats = layout.log(ctx.store, id)?;
         let notes = layout.notes(ctx.store, id)?;
         let log = layout
@@ -116,6 +123,7 @@ pub fn badge<S: Store>(ctx: &Context<'_, S>, req: &Request, file: &str) -> Respo
         ctx.store,
         &ctx.layout(),
         std::slice::from_ref(service),
+        &ctx.config.maintenance,
         ctx.clock.now_ms(),
     ) else {
         return storage_failure();

@@ -10,7 +10,8 @@ pub mod metrics;
 pub mod pages;
 
 use crate::config::ServiceConfig;
-use crate::layout::{DeliveryCount, Layout};
+use crate::layout::{DeliveryCount, Layout, Pause};
+use crate::maintenance::Window;
 use crate::model::{ServiceState, Status};
 use crate::state::effective_status;
 use crate::store::{Store, StoreError};
@@ -31,6 +32,10 @@ pub struct Row<'a> {
     pub uptime: [Option<f64>; 4],
     /// Deliveries per channel since the history began.
     pub delivered: BTreeMap<String, DeliveryCount>,
+    /// Notifications paused through the API.
+    pub paused: Option<Pause>,
+    /// In one of its (or the global) maintenance windows now.
+    pub maintenance: bool,
 }
 
 impl Row<'_> {
@@ -42,6 +47,19 @@ impl Row<'_> {
     pub fn next_due(&self) -> Option<i64> {
         self.last_heartbeat()
             .map(|last| self.service.schedule.expected_after(last))
+    }
+
+    /// What to mark beside the status: `paused`, `maintenance` or `late`, in that order.
+    pub fn flag(&self, now: i64) -> Option<&'static str> {
+        if self.paused.is_some() {
+            Some("paused")
+        } else if self.maintenance {
+            Some("maintenance")
+        } else if self.late(now) {
+            Some("late")
+        } else {
+            None
+        }
     }
 
     /// Past its due time but within grace: still up, shown as late.
@@ -140,17 +158,20 @@ impl<'a> Board<'a> {
         store: &S,
         layout: &Layout,
         services: &'a [ServiceConfig],
+        global_maintenance: &[Window],
         now: i64,
     ) -> Result<Board<'a>, StoreError> {
         let ids: Vec<&str> = services.iter().map(|s| s.id.as_str()).collect();
         let states = layout.states(store, &ids)?;
         let logs = layout.flip_logs(store, &ids)?;
+        let pauses = layout.pauses(store, &ids)?;
         let mut counts = Counts::default();
         let rows: Vec<Row<'a>> = services
             .iter()
             .zip(states)
             .zip(logs)
-            .map(|((service, state), log)| {
+            .zip(pauses)
+            .map(|(((service, state), log), paused)| {
                 let schedule = &service.schedule;
                 let status = effective_status(state.as_ref(), schedule, now);
                 if service.enabled {
@@ -179,6 +200,11 @@ impl<'a> Board<'a> {
                     timeline,
                     uptime,
                     delivered: log.delivered,
+                    paused,
+                    maintenance: global_maintenance
+                        .iter()
+                        .chain(&service.maintenance)
+                        .any(|w| w.active(now)),
                 }
             })
             .collect();

@@ -42,7 +42,7 @@ struct OverviewRow {
     name: String,
     status: &'static str,
     last: Option<Moment>,
-    late: bool,
+    flag: Option<&'static str>,
     threshold: String,
     message: String,
     bar: Bar,
@@ -90,7 +90,7 @@ pub fn overview(board: &Board<'_>, query: &str) -> String {
             name: r.service.name.clone(),
             status: r.shown_status(),
             last: r.last_heartbeat().map(|at| Moment::new(at, now)),
-            late: r.late(now),
+            flag: r.flag(now),
             threshold: duration(r.service.staleness_threshold_secs as i64 * 1000),
             message: r
                 .last_message()
@@ -169,6 +169,8 @@ struct Detail {
     schedule: String,
     next_due: Option<Moment>,
     late: bool,
+    paused_since: Option<Moment>,
+    maintenance: bool,
     last_run: Option<String>,
     message: Option<String>,
     metadata: Option<String>,
@@ -291,6 +293,8 @@ pub fn detail(
             .filter(|d| *d < i64::MAX)
             .map(|at| Moment::new(at, now)),
         late: row.late(now),
+        paused_since: row.paused.map(|p| Moment::new(p.since, now)),
+        maintenance: row.maintenance,
         last_run: state.and_then(|s| s.last_duration_ms).map(duration),
         message: row.last_message().map(str::to_string),
         metadata: state

@@ -43,7 +43,10 @@ fn beat_within(
     let schedule = crate::schedule::Schedule::threshold(threshold_secs);
     let rules = Rules {
         schedule: &schedule,
-        policy: Policy { cooldown_ms: 0 },
+        policy: Policy {
+            cooldown_ms: 0,
+            quiet: false,
+        },
         wanted: &|_| true,
     };
     let entry = LogEntry::new(at, status, Some(message.into()), meta.as_object().cloned());
@@ -59,7 +62,14 @@ fn rows_in(page: &str) -> usize {
 #[test]
 fn an_empty_configuration_says_how_to_add_services() {
     let cfg = config(json!([]));
-    let board = Board::read(&MemoryStore::default(), &LAYOUT, &cfg.services, NOW).unwrap();
+    let board = Board::read(
+        &MemoryStore::default(),
+        &LAYOUT,
+        &cfg.services,
+        &cfg.maintenance,
+        NOW,
+    )
+    .unwrap();
     let page = pages::overview(&board, "");
     assert!(page.contains("No services configured"), "{page}");
     assert!(page.contains("config/services.json"));
@@ -78,7 +88,7 @@ fn one_service_shows_status_last_beat_message_and_uptime() {
         "42 GB copied",
         json!({}),
     );
-    let board = Board::read(&store, &LAYOUT, &cfg.services, NOW).unwrap();
+    let board = Board::read(&store, &LAYOUT, &cfg.services, &cfg.maintenance, NOW).unwrap();
     let page = pages::overview(&board, "");
     assert_eq!(rows_in(&page), 1);
     assert!(
@@ -134,7 +144,7 @@ fn a_thousand_services_render_most_urgent_first_and_small() {
             json!({}),
         );
     }
-    let board = Board::read(&store, &LAYOUT, &cfg.services, NOW).unwrap();
+    let board = Board::read(&store, &LAYOUT, &cfg.services, &cfg.maintenance, NOW).unwrap();
     assert_eq!(
         (
             board.counts.down,
@@ -164,7 +174,14 @@ fn a_thousand_services_render_most_urgent_first_and_small() {
 #[test]
 fn the_filter_hides_rows_server_side() {
     let cfg = config(json!([{ "id": "web" }, { "id": "db", "name": "Database" }]));
-    let board = Board::read(&MemoryStore::default(), &LAYOUT, &cfg.services, NOW).unwrap();
+    let board = Board::read(
+        &MemoryStore::default(),
+        &LAYOUT,
+        &cfg.services,
+        &cfg.maintenance,
+        NOW,
+    )
+    .unwrap();
     let page = pages::overview(&board, "data");
     assert_eq!(rows_in(&page), 1);
     assert!(page.contains("1 hidden by the filter"));
@@ -185,7 +202,7 @@ fn user_supplied_strings_are_escaped_everywhere() {
         HOSTILE,
         json!({ HOSTILE: HOSTILE }),
     );
-    let board = Board::read(&store, &LAYOUT, &cfg.services, NOW).unwrap();
+    let board = Board::read(&store, &LAYOUT, &cfg.services, &cfg.maintenance, NOW).unwrap();
     let overview = pages::overview(&board, HOSTILE);
     let beats = LAYOUT.log(&store, "evil").unwrap();
     let detail = pages::detail(&board.rows[0], NOW, &beats, &[], &[], &[]);
@@ -249,7 +266,7 @@ fn the_detail_page_lists_transitions_beats_and_deliveries() {
             std::slice::from_ref(&delivery),
         )
         .unwrap();
-    let board = Board::read(&store, &LAYOUT, &cfg.services, NOW).unwrap();
+    let board = Board::read(&store, &LAYOUT, &cfg.services, &cfg.maintenance, NOW).unwrap();
     let log = LAYOUT.flip_logs(&store, &["api"]).unwrap().pop().unwrap();
     let beats = LAYOUT.log(&store, "api").unwrap();
     let page = pages::detail(
@@ -316,7 +333,7 @@ fn badges_are_well_formed_svg_with_the_status_or_uptime() {
         "",
         json!({}),
     );
-    let board = Board::read(&store, &LAYOUT, &cfg.services, NOW).unwrap();
+    let board = Board::read(&store, &LAYOUT, &cfg.services, &cfg.maintenance, NOW).unwrap();
     let row = &board.rows[0];
 
     let status = badge::badge(row, Metric::Status, None);
@@ -391,7 +408,7 @@ fn metrics_parse_as_prometheus_text() {
             &[delivery(true), delivery(false), delivery(true)],
         )
         .unwrap();
-    let board = Board::read(&store, &LAYOUT, &cfg.services, NOW).unwrap();
+    let board = Board::read(&store, &LAYOUT, &cfg.services, &cfg.maintenance, NOW).unwrap();
     let text = metrics::render(&board);
     let scrape =
         prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string()))).expect("parses");

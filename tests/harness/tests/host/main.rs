@@ -11,6 +11,7 @@ mod compat;
 mod config;
 mod conformance;
 mod durability;
+mod maintenance;
 mod notifications;
 mod redis;
 mod schedules;
