@@ -135,7 +135,15 @@
         last.appendChild(t);
       }
       // Mirrors heartbeat-core's Row::flag.
-      var flag = svc.paused ? "paused" : svc.maintenance ? "maintenance" : svc.late ? "late" : "";
+      var flag = svc.paused
+        ? "paused"
+        : svc.maintenance
+          ? "maintenance"
+          : svc.flapping
+            ? "flapping"
+            : svc.late
+              ? "late"
+              : "";
       var mark = last.querySelector("em");
       if (flag && !mark) {
         mark = document.createElement("em");

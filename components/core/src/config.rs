@@ -429,11 +429,7 @@ impl<'p, 'a> Field<'p, 'a> {
                     .error("is required (seconds between heartbeats)"));
             }
             let grace = self.key("grace").non_negative_or(0)?;
-            let schedule = Schedule::Period {
-                period_ms: period as i64 * 1000,
-                grace_ms: grace as i64 * 1000,
-            };
-            return Ok((schedule, period + grace));
+            return Ok((Schedule::period(period, grace), period + grace));
         }
         let expression = self.key("expression");
         let timezone = self.key("timezone");
@@ -706,6 +702,12 @@ fn parse_services(
             let t = threshold_field.positive_or(DEFAULT_STALENESS_SECS)?;
             (crate::schedule::Schedule::threshold(t), t)
         };
+        let confirmations = svc.key("confirmations");
+        let needed = confirmations.positive_or(1)?;
+        if needed > 100 {
+            return Err(confirmations.error("must be at most 100"));
+        }
+        let schedule = schedule.confirmed(needed as u32);
         services.push(ServiceConfig {
             id: id.to_string(),
             name,
@@ -858,13 +860,7 @@ mod tests {
         let c =
             parse(r#"{"id": "a", "schedule": {"kind": "period", "period": 3600, "grace": 600}}"#)
                 .unwrap();
-        assert_eq!(
-            c.services[0].schedule,
-            Schedule::Period {
-                period_ms: 3_600_000,
-                grace_ms: 600_000
-            }
-        );
+        assert_eq!(c.services[0].schedule, Schedule::period(3600, 600));
         assert_eq!(c.services[0].staleness_threshold_secs, 4200);
         let c = parse(r#"{"id": "a", "schedule": {"kind": "cron", "expression": "30 2 * * *", "timezone": "Europe/Berlin"}}"#).unwrap();
         assert_eq!(

@@ -705,9 +705,10 @@ mod tests {
         cooldown_ms: 0,
         quiet: false,
     };
-    static SIXTY: crate::schedule::Schedule = crate::schedule::Schedule::Period {
-        period_ms: 60_000,
+    static SIXTY: crate::schedule::Schedule = crate::schedule::Schedule {
+        kind: crate::schedule::Kind::Period { period_ms: 60_000 },
         grace_ms: 0,
+        confirmations: 1,
     };
     const RULES: Rules<'static> = Rules {
         schedule: &SIXTY,

@@ -242,4 +242,11 @@ pub struct ServiceState {
     /// Duration of the last measured run (`/start` … finish), in milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_duration_ms: Option<i64>,
+    /// Consecutive `down` heartbeats not yet confirmed by the flap guard.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub failures: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }

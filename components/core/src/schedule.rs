@@ -13,48 +13,45 @@ use chrono::{TimeZone, Utc};
 use std::str::FromStr;
 
 /// A service's reporting schedule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schedule {
+    pub kind: Kind,
+    pub grace_ms: i64,
+    /// Flap guard: how many consecutive failed or missed checks make the service `down` (1:
+    /// the first). A missed check is a due time without a heartbeat.
+    pub confirmations: u32,
+}
+
+/// When heartbeats are due.
 #[derive(Debug, Clone)]
-pub enum Schedule {
+pub enum Kind {
     Period {
         period_ms: i64,
-        grace_ms: i64,
     },
     Cron {
         /// As configured, for people.
         expression: String,
         cron: Box<croner::Cron>,
         tz: chrono_tz::Tz,
-        grace_ms: i64,
     },
 }
 
-impl PartialEq for Schedule {
+impl PartialEq for Kind {
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
+            (Kind::Period { period_ms: a }, Kind::Period { period_ms: b }) => a == b,
             (
-                Schedule::Period {
-                    period_ms: a,
-                    grace_ms: b,
-                },
-                Schedule::Period {
-                    period_ms: c,
-                    grace_ms: d,
-                },
-            ) => a == c && b == d,
-            (
-                Schedule::Cron {
+                Kind::Cron {
                     expression: a,
                     tz: b,
-                    grace_ms: c,
                     ..
                 },
-                Schedule::Cron {
-                    expression: d,
-                    tz: e,
-                    grace_ms: f,
+                Kind::Cron {
+                    expression: c,
+                    tz: d,
                     ..
                 },
-            ) => a == d && b == e && c == f,
+            ) => a == c && b == d,
             _ => false,
         }
     }
@@ -63,9 +60,16 @@ impl PartialEq for Schedule {
 impl Schedule {
     /// The original behaviour: down after `threshold_secs` of silence.
     pub fn threshold(threshold_secs: u64) -> Schedule {
-        Schedule::Period {
-            period_ms: threshold_secs as i64 * 1000,
-            grace_ms: 0,
+        Schedule::period(threshold_secs, 0)
+    }
+
+    pub fn period(period_secs: u64, grace_secs: u64) -> Schedule {
+        Schedule {
+            kind: Kind::Period {
+                period_ms: period_secs as i64 * 1000,
+            },
+            grace_ms: grace_secs as i64 * 1000,
+            confirmations: 1,
         }
     }
 
@@ -75,25 +79,34 @@ impl Schedule {
             .map_err(|e| format!("is not a cron expression ({e})"))?;
         let tz = chrono_tz::Tz::from_str(timezone)
             .map_err(|_| format!("\"{timezone}\" is not an IANA time zone (e.g. Europe/Berlin)"))?;
-        Ok(Schedule::Cron {
-            expression: expression.to_string(),
-            cron: Box::new(cron),
-            tz,
+        Ok(Schedule {
+            kind: Kind::Cron {
+                expression: expression.to_string(),
+                cron: Box::new(cron),
+                tz,
+            },
             grace_ms: grace_secs as i64 * 1000,
+            confirmations: 1,
         })
     }
 
-    pub fn grace_ms(&self) -> i64 {
-        match self {
-            Schedule::Period { grace_ms, .. } | Schedule::Cron { grace_ms, .. } => *grace_ms,
+    /// The same schedule with a flap guard of `n` confirmations.
+    pub fn confirmed(self, n: u32) -> Schedule {
+        Schedule {
+            confirmations: n.max(1),
+            ..self
         }
+    }
+
+    pub fn grace_ms(&self) -> i64 {
+        self.grace_ms
     }
 
     /// When the next heartbeat is due after one at `last` (ms since the epoch).
     pub fn expected_after(&self, last: i64) -> i64 {
-        match self {
-            Schedule::Period { period_ms, .. } => last.saturating_add(*period_ms),
-            Schedule::Cron { cron, tz, .. } => {
+        match &self.kind {
+            Kind::Period { period_ms } => last.saturating_add(*period_ms),
+            Kind::Cron { cron, tz, .. } => {
                 let Some(start) = Utc.timestamp_millis_opt(last).single() else {
                     return i64::MAX;
                 };
@@ -104,18 +117,26 @@ impl Schedule {
         }
     }
 
-    /// When a service last heard from at `last` becomes `down`: expected time plus grace.
+    /// When a service last heard from at `last` becomes `down`: the `confirmations`-th missed
+    /// due time, plus grace.
     pub fn down_at(&self, last: i64) -> i64 {
-        self.expected_after(last).saturating_add(self.grace_ms())
+        let mut due = last;
+        for _ in 0..self.confirmations.max(1) {
+            due = self.expected_after(due);
+            if due == i64::MAX {
+                return due;
+            }
+        }
+        due.saturating_add(self.grace_ms)
     }
 
     /// For people: `every 5 min`, `30 2 * * * (Europe/Berlin)`.
     pub fn describe(&self) -> String {
-        match self {
-            Schedule::Period { period_ms, .. } => {
+        match &self.kind {
+            Kind::Period { period_ms } => {
                 format!("every {}", crate::dashboard::format::duration(*period_ms))
             }
-            Schedule::Cron { expression, tz, .. } => format!("{expression} ({tz})"),
+            Kind::Cron { expression, tz, .. } => format!("{expression} ({tz})"),
         }
     }
 }
@@ -145,13 +166,21 @@ mod tests {
 
     #[test]
     fn a_period_is_due_a_period_after_the_last_beat_and_down_after_grace() {
-        let s = Schedule::Period {
-            period_ms: 60_000,
-            grace_ms: 30_000,
-        };
+        let s = Schedule::period(60, 30);
         assert_eq!(s.expected_after(1_000), 61_000);
         assert_eq!(s.down_at(1_000), 91_000);
         assert_eq!(Schedule::threshold(300).down_at(0), 300_000);
+    }
+
+    #[test]
+    fn a_flap_guard_waits_for_the_nth_missed_check() {
+        let s = Schedule::period(60, 30).confirmed(3);
+        assert_eq!(s.expected_after(0), 60_000, "due as usual");
+        assert_eq!(
+            s.down_at(0),
+            210_000,
+            "down after the third missed check, plus grace"
+        );
     }
 
     #[test]

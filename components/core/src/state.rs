@@ -114,12 +114,24 @@ pub fn apply_heartbeat(
             (from, cur.notified.clone(), cur.since)
         }
     };
+    // Flap guard: a reported `down` counts only once `confirmations` of them arrive in a row;
+    // until then the status stays what it was.
+    let mut failures = 0;
+    let mut status = beat.status;
+    if beat.status == Status::Down && from != Status::Down {
+        failures = current.map_or(0, |c| c.failures) + 1;
+        if failures < schedule.confirmations {
+            status = from;
+        } else {
+            failures = 0;
+        }
+    }
     let mut notify = None;
-    let since = if from != beat.status {
+    let since = if from != status {
         let t = Transition {
             at: beat.at,
             from,
-            to: beat.status,
+            to: status,
             reason: Reason::Heartbeat,
         };
         if let Some(event) = t.event() {
@@ -132,7 +144,7 @@ pub fn apply_heartbeat(
     };
     Some(Change {
         state: ServiceState {
-            status: beat.status,
+            status,
             since,
             seq: beat.seq,
             last_heartbeat: beat.at,
@@ -141,6 +153,7 @@ pub fn apply_heartbeat(
             last_duration_ms: beat
                 .duration_ms
                 .or(current.and_then(|c| c.last_duration_ms)),
+            failures,
             notified,
         },
         transitions,
@@ -190,13 +203,17 @@ pub fn apply_silence(
 mod tests {
     use super::*;
 
-    static HOUR: Schedule = Schedule::Period {
-        period_ms: 3_600_000,
+    static HOUR: Schedule = Schedule {
+        kind: crate::schedule::Kind::Period {
+            period_ms: 3_600_000,
+        },
         grace_ms: 0,
+        confirmations: 1,
     };
-    static SIXTY: Schedule = Schedule::Period {
-        period_ms: 60_000,
+    static SIXTY: Schedule = Schedule {
+        kind: crate::schedule::Kind::Period { period_ms: 60_000 },
         grace_ms: 0,
+        confirmations: 1,
     };
 
     const MIN: i64 = 60_000;
@@ -218,6 +235,45 @@ mod tests {
 
     fn all(_: Event) -> bool {
         true
+    }
+
+    #[test]
+    fn the_flap_guard_needs_three_downs_in_a_row() {
+        let guarded = Schedule::threshold(3600).confirmed(3);
+        let mut state = apply_heartbeat(None, &beat(1, 0, Status::Up), &guarded, POLICY, all)
+            .unwrap()
+            .state;
+        let mut seq = 1;
+        let mut send = |state: &ServiceState, status: Status| {
+            seq += 1;
+            apply_heartbeat(
+                Some(state),
+                &beat(seq, seq * MIN, status),
+                &guarded,
+                POLICY,
+                all,
+            )
+            .unwrap()
+        };
+        for expected_failures in [1, 2] {
+            let c = send(&state, Status::Down);
+            assert_eq!(
+                (c.state.status, c.state.failures),
+                (Status::Up, expected_failures)
+            );
+            assert!(c.transitions.is_empty() && c.notify.is_none());
+            state = c.state;
+        }
+        // An up in between starts the count again.
+        state = send(&state, Status::Up).state;
+        assert_eq!(state.failures, 0);
+        for _ in 0..2 {
+            state = send(&state, Status::Down).state;
+        }
+        let third = send(&state, Status::Down);
+        assert_eq!(third.state.status, Status::Down);
+        assert_eq!(third.notify, Some(Event::Down));
+        assert_eq!(third.state.failures, 0);
     }
 
     #[test]

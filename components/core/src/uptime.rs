@@ -214,6 +214,7 @@ mod tests {
             last_metadata: None,
             notified: Default::default(),
             last_duration_ms: None,
+            failures: 0,
         };
         // Silent after 1 h; at 4 h: 1 h up, 3 h down.
         assert_eq!(

@@ -143,6 +143,7 @@ fn status<S: Store>(ctx: &Context<'_, S>) -> Response {
                 "late": r.late(now),
                 "paused": r.paused.is_some(),
                 "maintenance": r.maintenance,
+                "flapping": r.flapping,
                 "schedule": r.service.schedule.describe(),
                 "uptime": windows,
             })

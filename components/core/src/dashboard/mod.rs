@@ -36,7 +36,12 @@ pub struct Row<'a> {
     pub paused: Option<Pause>,
     /// In one of its (or the global) maintenance windows now.
     pub maintenance: bool,
+    /// Changed status at least [`FLAPPING_TRANSITIONS`] times in the last hour.
+    pub flapping: bool,
 }
+
+/// Transitions within an hour that make a service *flapping* (two down/up cycles).
+pub const FLAPPING_TRANSITIONS: usize = 4;
 
 impl Row<'_> {
     pub fn last_heartbeat(&self) -> Option<i64> {
@@ -49,12 +54,15 @@ impl Row<'_> {
             .map(|last| self.service.schedule.expected_after(last))
     }
 
-    /// What to mark beside the status: `paused`, `maintenance` or `late`, in that order.
+    /// What to mark beside the status: `paused`, `maintenance`, `flapping` or `late`, in that
+    /// order.
     pub fn flag(&self, now: i64) -> Option<&'static str> {
         if self.paused.is_some() {
             Some("paused")
         } else if self.maintenance {
             Some("maintenance")
+        } else if self.flapping {
+            Some("flapping")
         } else if self.late(now) {
             Some("late")
         } else {
@@ -201,6 +209,8 @@ impl<'a> Board<'a> {
                     uptime,
                     delivered: log.delivered,
                     paused,
+                    flapping: log.flips.iter().filter(|t| t.at > now - 3_600_000).count()
+                        >= FLAPPING_TRANSITIONS,
                     maintenance: global_maintenance
                         .iter()
                         .chain(&service.maintenance)

@@ -1,5 +1,6 @@
 //! Schedules through the real components: a period with grace, and a cron job in a time zone.
-//! A service is late after its due time, down after grace, notified once by the sweep.
+//! A service is late after its due time, down after grace, notified once by the sweep. And the
+//! flap guard: `confirmations` downs in a row before a service is down; flapping is shown.
 
 use super::support::{host_with, root, TestHost};
 use heartbeat_host::kv::AbsentCas;
@@ -21,9 +22,13 @@ fn host() -> TestHost {
         { "id": "hourly", "schedule": { "kind": "period", "period": 3600, "grace": 600 } },
         { "id": "nightly", "schedule": { "kind": "cron", "expression": "30 2 * * *",
                                           "timezone": "Europe/Berlin", "grace": 900 } },
+        { "id": "guarded", "stalenessThreshold": 600, "confirmations": 2 },
+        { "id": "flaky", "stalenessThreshold": 600 },
     ]});
     std::fs::write(dir.join("services.json"), services.to_string()).unwrap();
-    let keys = json!({ "hourly": key("hourly"), "nightly": key("nightly") }).to_string();
+    let keys = json!({ "hourly": key("hourly"), "nightly": key("nightly"),
+                       "guarded": key("guarded"), "flaky": key("flaky") })
+    .to_string();
     host_with(AbsentCas::Exact, move |o| {
         o.config_dir = Some(dir);
         o.variables.insert("api_keys".into(), keys);
@@ -120,6 +125,63 @@ fn a_nightly_cron_job_is_due_at_0230_berlin_time_and_down_after_its_grace() {
     let s = status(&h, "nightly");
     assert_eq!(s["status"], "up");
     assert!(chrono_ms(s["nextDueAt"].as_str().unwrap()) > due_ms);
+}
+
+fn report(h: &TestHost, id: &str, status: &str) {
+    let r = h
+        .client
+        .beat(&key(id), &json!({ "serviceId": id, "status": status }))
+        .unwrap();
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+#[test]
+fn the_flap_guard_waits_for_two_downs_in_a_row_and_flapping_is_shown() {
+    let h = host();
+    report(&h, "guarded", "up");
+    report(&h, "guarded", "down");
+    assert_eq!(
+        status(&h, "guarded")["status"],
+        "up",
+        "one down is not enough"
+    );
+    assert_eq!(downs(&h, "guarded"), 0);
+    report(&h, "guarded", "up");
+    report(&h, "guarded", "down");
+    assert_eq!(
+        status(&h, "guarded")["status"],
+        "up",
+        "the count restarted after the up"
+    );
+    report(&h, "guarded", "down");
+    assert_eq!(status(&h, "guarded")["status"], "down");
+    assert_eq!(downs(&h, "guarded"), 1);
+    assert_eq!(
+        logs_statuses(&h, "guarded"),
+        ["down", "down", "up", "down", "up"],
+        "every report is logged"
+    );
+
+    for s in ["up", "down", "up", "down", "up"] {
+        report(&h, "flaky", s);
+    }
+    assert_eq!(status(&h, "flaky")["flapping"], true);
+    assert!(h
+        .client
+        .get("/")
+        .unwrap()
+        .body
+        .contains("<em>flapping</em>"));
+    assert_eq!(status(&h, "guarded")["flapping"], false);
+}
+
+fn logs_statuses(h: &TestHost, id: &str) -> Vec<String> {
+    h.client
+        .logs(id)
+        .unwrap()
+        .iter()
+        .map(|e| e["status"].as_str().unwrap().to_string())
+        .collect()
 }
 
 /// Milliseconds since the epoch of an API timestamp (`2026-11-25T00:30:00.000Z`).
