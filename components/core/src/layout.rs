@@ -583,6 +583,31 @@ impl Layout {
         Ok(store.get_many(&keys)?.into_iter().map(decode).collect())
     }
 
+    /// Remember that a run started at `at`, so a run that never finishes makes the service
+    /// `down` after grace. A service never heard from has no state yet and is left alone (its
+    /// first heartbeat's writer creates the state).
+    pub fn record_start<S: Store>(
+        &self,
+        store: &S,
+        clock: &dyn Clock,
+        id: &str,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        update(
+            store,
+            clock,
+            &state_key(id),
+            Absent::Skip,
+            |cur: Option<ServiceState>| match cur {
+                Some(mut s) if at > s.last_heartbeat && s.started.is_none_or(|t| t < at) => {
+                    s.started = Some(at);
+                    Step::Write(s, ())
+                }
+                _ => Step::Done(()),
+            },
+        )
+    }
+
     /// A service's notes, oldest first.
     pub fn notes<S: Store>(&self, store: &S, id: &str) -> Result<Vec<Note>, StoreError> {
         Ok(decode::<NoteLog>(store.get(&notes_key(id))?)

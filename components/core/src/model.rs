@@ -242,6 +242,9 @@ pub struct ServiceState {
     /// Duration of the last measured run (`/start` … finish), in milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_duration_ms: Option<i64>,
+    /// When a run began (`/start`) that has not finished yet; it must finish within grace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started: Option<i64>,
     /// Consecutive `down` heartbeats not yet confirmed by the flap guard.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub failures: u32,

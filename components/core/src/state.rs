@@ -42,7 +42,23 @@ pub struct Change {
 
 /// Whether `state` has been silent past the threshold at `now`.
 pub fn is_silent(state: &ServiceState, schedule: &Schedule, now: i64) -> bool {
-    now > schedule.down_at(state.last_heartbeat)
+    now > silent_at(state, schedule)
+}
+
+/// Shortest time a run started with `/start` may take before it counts as hung, when the
+/// schedule gives no grace.
+pub const MIN_RUN_GRACE_MS: i64 = 60_000;
+
+/// When the service's silence makes it `down`: its schedule's deadline after the last
+/// heartbeat — or sooner, if a run it started (`/start`) has not finished within grace.
+pub fn silent_at(state: &ServiceState, schedule: &Schedule) -> i64 {
+    let deadline = schedule.down_at(state.last_heartbeat);
+    match state.started {
+        Some(started) if started > state.last_heartbeat => {
+            deadline.min(started + schedule.grace_ms().max(MIN_RUN_GRACE_MS))
+        }
+        _ => deadline,
+    }
 }
 
 /// The status shown at `now`: staleness is applied at read time, so readers are right between
@@ -101,7 +117,7 @@ pub fn apply_heartbeat(
             let mut from = cur.status;
             if from != Status::Down && is_silent(cur, schedule, beat.at) {
                 // The sweep has not recorded the silence yet; keep history exact.
-                let at = schedule.down_at(cur.last_heartbeat);
+                let at = silent_at(cur, schedule);
                 transitions.push(Transition {
                     at,
                     from,
@@ -154,6 +170,7 @@ pub fn apply_heartbeat(
                 .duration_ms
                 .or(current.and_then(|c| c.last_duration_ms)),
             failures,
+            started: None,
             notified,
         },
         transitions,
@@ -174,7 +191,7 @@ pub fn apply_silence(
         return None;
     }
     let t = Transition {
-        at: schedule.down_at(current.last_heartbeat),
+        at: silent_at(current, schedule),
         from: current.status,
         to: Status::Down,
         reason: Reason::Silence,

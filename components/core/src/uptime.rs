@@ -82,7 +82,7 @@ impl Timeline {
         let mut changes: Vec<(i64, Status)> = flips.iter().map(|t| (t.at, t.to)).collect();
         if let Some(s) = current {
             if s.status != Status::Down && state::is_silent(s, schedule, now) {
-                changes.push((schedule.down_at(s.last_heartbeat), Status::Down));
+                changes.push((state::silent_at(s, schedule), Status::Down));
             }
         }
         changes.sort_by_key(|(at, _)| *at);
@@ -215,6 +215,7 @@ mod tests {
             notified: Default::default(),
             last_duration_ms: None,
             failures: 0,
+            started: None,
         };
         // Silent after 1 h; at 4 h: 1 h up, 3 h down.
         assert_eq!(

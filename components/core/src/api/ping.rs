@@ -111,7 +111,13 @@ pub fn ping<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
                 message,
                 rid,
             };
-            return match layout.record_note(ctx.store, ctx.clock, &service.id, note) {
+            let recorded = layout
+                .record_note(ctx.store, ctx.clock, &service.id, note)
+                .and_then(|()| match kind {
+                    NoteKind::Start => layout.record_start(ctx.store, ctx.clock, &service.id, now),
+                    NoteKind::Log => Ok(()),
+                });
+            return match recorded {
                 Ok(()) => ok(),
                 Err(_) => storage_failure(),
             };

@@ -193,7 +193,7 @@ impl<'a> Board<'a> {
                 }
                 let since = state.as_ref().map(|s| {
                     if status == Status::Down && s.status != Status::Down {
-                        schedule.down_at(s.last_heartbeat)
+                        crate::state::silent_at(s, schedule)
                     } else {
                         s.since
                     }

@@ -7,7 +7,10 @@ use heartbeat_host::kv::AbsentCas;
 const ADMIN: &str = "admin-key-5e1f";
 
 fn host() -> TestHost {
-    let dir = std::env::temp_dir().join(format!("hb-maintenance-{}", std::process::id()));
+    // One directory per host: the tests run in parallel.
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("hb-maintenance-{}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let fixture = root().join("tests/fixtures/config");
     std::fs::copy(

@@ -11,7 +11,10 @@ fn key(id: &str) -> String {
 }
 
 fn host() -> TestHost {
-    let dir = std::env::temp_dir().join(format!("hb-schedules-{}", std::process::id()));
+    // One directory per host: the tests run in parallel.
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("hb-schedules-{}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::copy(
         root().join("tests/fixtures/config/notifications.json"),
@@ -32,6 +35,7 @@ fn host() -> TestHost {
     host_with(AbsentCas::Exact, move |o| {
         o.config_dir = Some(dir);
         o.variables.insert("api_keys".into(), keys);
+        o.variables.insert("ping_key".into(), "pk".into());
     })
 }
 
@@ -125,6 +129,33 @@ fn a_nightly_cron_job_is_due_at_0230_berlin_time_and_down_after_its_grace() {
     let s = status(&h, "nightly");
     assert_eq!(s["status"], "up");
     assert!(chrono_ms(s["nextDueAt"].as_str().unwrap()) > due_ms);
+}
+
+#[test]
+fn a_run_that_starts_and_never_finishes_is_down_after_grace() {
+    let h = host();
+    beat(&h, "hourly");
+    h.advance(100);
+    assert_eq!(h.client.get("/ping/pk/hourly/start").unwrap().status, 200);
+    h.advance(590);
+    assert_eq!(
+        status(&h, "hourly")["status"],
+        "up",
+        "the run may take its grace (10 min)"
+    );
+    h.advance(20);
+    assert_eq!(
+        status(&h, "hourly")["status"],
+        "down",
+        "hung: started 10 min ago, never finished"
+    );
+    h.sweep();
+    assert_eq!(downs(&h, "hourly"), 1);
+    // The run finally finishes: up again, and its duration is recorded.
+    assert_eq!(h.client.get("/ping/pk/hourly").unwrap().status, 200);
+    let s = status(&h, "hourly");
+    assert_eq!(s["status"], "up");
+    assert_eq!(s["lastDurationMs"].as_i64().map(|ms| ms / 1000), Some(610));
 }
 
 fn report(h: &TestHost, id: &str, status: &str) {
