@@ -73,6 +73,8 @@ pub struct ChannelConfig {
     /// Non-secret options; credentials come from secrets.
     pub options: Map<String, Value>,
     pub events: Option<Vec<Event>>,
+    /// While a service it told about stays down, remind every this many seconds.
+    pub remind_every_secs: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -577,6 +579,14 @@ fn parse_notifications(text: &str) -> Result<NotificationsConfig, ConfigError> {
             enabled: ch.key("enabled").bool_or(true)?,
             options,
             events: ch.key("events").events()?,
+            remind_every_secs: {
+                let f = ch.key("remindEvery");
+                match f.positive_or(0)? {
+                    0 => None,
+                    s if s < 60 => return Err(f.error("must be at least 60 seconds")),
+                    s => Some(s),
+                }
+            },
         });
     }
     let settings = root.key("settings");

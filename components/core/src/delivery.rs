@@ -207,6 +207,7 @@ mod tests {
             enabled: true,
             options: Default::default(),
             events: None,
+            remind_every_secs: None,
         }
     }
 

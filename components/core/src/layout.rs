@@ -583,6 +583,52 @@ impl Layout {
         Ok(store.get_many(&keys)?.into_iter().map(decode).collect())
     }
 
+    /// Claim the reminders due at `now` for a service that is still down and was told so:
+    /// each of `channels` (name, interval in ms) whose last reminder — or the down notification
+    /// itself — is at least its interval old. The compare-and-swap makes overlapping sweeps
+    /// agree on who sends each reminder.
+    pub fn claim_reminders<S: Store>(
+        &self,
+        store: &S,
+        clock: &dyn Clock,
+        id: &str,
+        now: i64,
+        channels: &[(String, i64)],
+    ) -> Result<Option<(ServiceState, Vec<String>)>, StoreError> {
+        update(
+            store,
+            clock,
+            &state_key(id),
+            Absent::Skip,
+            |cur: Option<ServiceState>| {
+                let Some(mut s) = cur else {
+                    return Step::Done(None);
+                };
+                let (Some(told), true) = (s.notified.down, s.notified.episode) else {
+                    return Step::Done(None);
+                };
+                if s.status != crate::model::Status::Down {
+                    return Step::Done(None);
+                }
+                let due: Vec<String> = channels
+                    .iter()
+                    .filter(|(name, every)| {
+                        let last = s.notified.reminded.get(name).copied().unwrap_or(told);
+                        now - last >= *every
+                    })
+                    .map(|(name, _)| name.clone())
+                    .collect();
+                if due.is_empty() {
+                    return Step::Done(None);
+                }
+                for name in &due {
+                    s.notified.reminded.insert(name.clone(), now);
+                }
+                Step::Write(s.clone(), Some((s, due)))
+            },
+        )
+    }
+
     /// Remember that a run started at `at`, so a run that never finishes makes the service
     /// `down` after grace. A service never heard from has no state yet and is left alone (its
     /// first heartbeat's writer creates the state).

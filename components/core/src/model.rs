@@ -196,6 +196,9 @@ pub struct Notified {
     /// The current down/degraded episode was notified, so its recovery must be.
     #[serde(default)]
     pub episode: bool,
+    /// When each channel was last reminded that the service is still down, this episode.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub reminded: std::collections::BTreeMap<String, i64>,
     /// The current episode began while notifications were held (paused, maintenance), so its
     /// recovery is not told either.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]

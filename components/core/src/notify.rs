@@ -24,6 +24,8 @@ pub struct Notification {
     pub previous_since: Option<i64>,
     /// Set when this notification relays an external alert rather than a service transition.
     pub alert: Option<crate::alert::Alert>,
+    /// A reminder that the service is still down; the transition was told before.
+    pub reminder: bool,
 }
 
 impl Notification {
@@ -50,6 +52,34 @@ impl Notification {
             threshold_secs: service.staleness_threshold_secs,
             previous_since: change.previous_since,
             alert: None,
+            reminder: false,
+        }
+    }
+
+    /// A reminder at `now` that `service`, down since `state.since` (and told so), still is.
+    pub fn for_reminder(
+        service: &ServiceConfig,
+        state: &crate::model::ServiceState,
+        now: i64,
+    ) -> Notification {
+        use crate::model::{Reason, Status};
+        Notification {
+            event: Event::Down,
+            service_id: service.id.clone(),
+            service_name: service.name.clone(),
+            transition: Transition {
+                at: now,
+                from: Status::Down,
+                to: Status::Down,
+                reason: Reason::Silence,
+            },
+            last_heartbeat: Some(state.last_heartbeat),
+            message: state.last_message.clone(),
+            metadata: state.last_metadata.clone(),
+            threshold_secs: service.staleness_threshold_secs,
+            previous_since: Some(state.since),
+            alert: None,
+            reminder: true,
         }
     }
 
@@ -82,6 +112,7 @@ impl Notification {
             threshold_secs: 0,
             previous_since: None,
             alert: Some(alert.clone()),
+            reminder: false,
         }
     }
 }
@@ -114,7 +145,10 @@ pub struct Try {
 
 /// Hands a notification to the channels (the `heartbeat:monitor/notifier` interface).
 pub trait Notifier {
+    /// Send to every channel that wants the event.
     fn deliver(&self, notification: &Notification) -> Vec<Delivery>;
+    /// Send to the channel named `channel` only (reminders, test notifications).
+    fn deliver_to(&self, channel: &str, notification: &Notification) -> Vec<Delivery>;
 }
 
 /// Channels that take `event` for `service`: global switch, the service's own switch and

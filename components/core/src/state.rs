@@ -88,6 +88,7 @@ fn decide(notified: &mut Notified, event: Event, now: i64, policy: Policy, wante
         Event::Up => {
             notified.episode = false;
             notified.held = false;
+            notified.reminded.clear();
         }
         Event::Down | Event::Degraded => {
             notified.episode |= send;

@@ -4,7 +4,7 @@
 
 use crate::api::Context;
 use crate::layout::Rules;
-use crate::model::Transition;
+use crate::model::{Event, Transition};
 use crate::notify::{channels_for, Delivery, Notification};
 use crate::store::{Store, StoreError};
 
@@ -14,6 +14,8 @@ pub struct Report {
     pub checked: usize,
     /// Each transition this sweep claimed, with the deliveries it caused.
     pub transitions: Vec<(String, Transition, Vec<Delivery>)>,
+    /// Each reminder sent (service id, deliveries).
+    pub reminders: Vec<(String, Vec<Delivery>)>,
 }
 
 /// Check every enabled service at `now`. Only services that changed are written.
@@ -58,7 +60,54 @@ pub fn run<S: Store>(ctx: &Context<'_, S>, now: i64) -> Result<Report, StoreErro
             .transitions
             .push((service.id.clone(), transition, deliveries));
     }
+    remind(ctx, now, &mut report)?;
     Ok(report)
+}
+
+/// Remind the channels with `remindEvery` about services that are still down.
+fn remind<S: Store>(ctx: &Context<'_, S>, now: i64, report: &mut Report) -> Result<(), StoreError> {
+    let layout = ctx.layout();
+    let services: Vec<_> = ctx.config.services.iter().filter(|s| s.enabled).collect();
+    let wanted: Vec<Vec<(String, i64)>> = services
+        .iter()
+        .map(|s| {
+            channels_for(ctx.config, s, Event::Down)
+                .into_iter()
+                .filter_map(|c| {
+                    c.remind_every_secs
+                        .map(|e| (c.name.clone(), e as i64 * 1000))
+                })
+                .collect()
+        })
+        .collect();
+    if wanted.iter().all(Vec::is_empty) {
+        return Ok(());
+    }
+    for (service, channels) in services.into_iter().zip(wanted) {
+        if channels.is_empty() || ctx.config.in_maintenance(service, now) {
+            continue;
+        }
+        if layout.pauses(ctx.store, &[&service.id])?[0].is_some() {
+            continue;
+        }
+        let Some((state, due)) =
+            layout.claim_reminders(ctx.store, ctx.clock, &service.id, now, &channels)?
+        else {
+            continue;
+        };
+        let notification = Notification::for_reminder(service, &state, now);
+        let mut deliveries = Vec::new();
+        for channel in &due {
+            deliveries.extend(ctx.notifier.deliver_to(channel, &notification));
+        }
+        let records: Vec<_> = deliveries
+            .iter()
+            .map(|d| crate::notify::record_of(d, &notification, ctx.clock.now_ms()))
+            .collect();
+        layout.record_deliveries(ctx.store, ctx.clock, &service.id, &records)?;
+        report.reminders.push((service.id.clone(), deliveries));
+    }
+    Ok(())
 }
 
 /// Run a sweep if the last one is older than `SWEEP_OVERDUE_SECONDS`, claimed so concurrent

@@ -28,6 +28,7 @@ pub const VARIABLES: &[&str] = &[
     "duration",
     "default_title",
     "default_message",
+    "reminder",
 ];
 
 fn environment() -> Environment<'static> {
@@ -88,6 +89,7 @@ pub fn variables(n: &Notification, defaults: &Message) -> serde_json::Value {
         "last_heartbeat": n.last_heartbeat.map(iso).unwrap_or_default(),
         "threshold": human_duration(n.threshold_secs as i64),
         "duration": duration.unwrap_or_default(),
+        "reminder": n.reminder,
         "default_title": defaults.title,
         "default_message": defaults.text,
     })

@@ -17,66 +17,79 @@ fn status(s: Status) -> types::ServiceStatus {
     }
 }
 
+/// The notification as the WIT interface carries it.
+fn wit(n: &Notification) -> notifier::Notification {
+    let event = match n.event {
+        Event::Down => types::EventKind::Down,
+        Event::Up => types::EventKind::Up,
+        Event::Degraded => types::EventKind::Degraded,
+    };
+    notifier::Notification {
+        event,
+        service_name: n.service_name.clone(),
+        transition: types::Transition {
+            service_id: n.service_id.clone(),
+            from: status(n.transition.from),
+            to: status(n.transition.to),
+            reason: match n.transition.reason {
+                Reason::Heartbeat => "heartbeat".into(),
+                Reason::Silence => "silence".into(),
+            },
+            at_ms: n.transition.at,
+        },
+        last_heartbeat_ms: n.last_heartbeat,
+        message: n.message.clone(),
+        metadata_json: n
+            .metadata
+            .as_ref()
+            .map(|m| serde_json::to_string(m).unwrap_or_default()),
+        threshold_secs: n.threshold_secs,
+        previous_since_ms: n.previous_since,
+        reminder: n.reminder,
+        alert: n.alert.as_ref().map(|a| notifier::AlertInfo {
+            format: a.format.as_str().into(),
+            severity: a.severity.as_str().into(),
+            firing: a.state == heartbeat_core::alert::State::Firing,
+            title: a.title.clone(),
+            text: a.text.clone(),
+            source: a.source.clone(),
+            dedup_key: a.dedup_key.clone(),
+            url: a.url.clone(),
+            labels: a.labels.clone().into_iter().collect(),
+        }),
+    }
+}
+
+/// The deliveries as heartbeat-core records them.
+fn deliveries(list: Vec<notifier::Delivery>) -> Vec<Delivery> {
+    list.into_iter()
+        .map(|d| Delivery {
+            channel: d.channel,
+            channel_type: d.channel_type,
+            ok: d.ok,
+            http_status: d.http_status,
+            latency_ms: d.latency_ms,
+            error: d.error,
+            attempts: d.attempts,
+            tries: d
+                .tries
+                .into_iter()
+                .map(|t| Try {
+                    http_status: t.http_status,
+                    latency_ms: t.latency_ms,
+                    error: t.error,
+                })
+                .collect(),
+        })
+        .collect()
+}
+
 impl Notifier for NotifierImport {
     fn deliver(&self, n: &Notification) -> Vec<Delivery> {
-        let event = match n.event {
-            Event::Down => types::EventKind::Down,
-            Event::Up => types::EventKind::Up,
-            Event::Degraded => types::EventKind::Degraded,
-        };
-        let wit = notifier::Notification {
-            event,
-            service_name: n.service_name.clone(),
-            transition: types::Transition {
-                service_id: n.service_id.clone(),
-                from: status(n.transition.from),
-                to: status(n.transition.to),
-                reason: match n.transition.reason {
-                    Reason::Heartbeat => "heartbeat".into(),
-                    Reason::Silence => "silence".into(),
-                },
-                at_ms: n.transition.at,
-            },
-            last_heartbeat_ms: n.last_heartbeat,
-            message: n.message.clone(),
-            metadata_json: n
-                .metadata
-                .as_ref()
-                .map(|m| serde_json::to_string(m).unwrap_or_default()),
-            threshold_secs: n.threshold_secs,
-            previous_since_ms: n.previous_since,
-            alert: n.alert.as_ref().map(|a| notifier::AlertInfo {
-                format: a.format.as_str().into(),
-                severity: a.severity.as_str().into(),
-                firing: a.state == heartbeat_core::alert::State::Firing,
-                title: a.title.clone(),
-                text: a.text.clone(),
-                source: a.source.clone(),
-                dedup_key: a.dedup_key.clone(),
-                url: a.url.clone(),
-                labels: a.labels.clone().into_iter().collect(),
-            }),
-        };
-        notifier::deliver(&wit)
-            .into_iter()
-            .map(|d| Delivery {
-                channel: d.channel,
-                channel_type: d.channel_type,
-                ok: d.ok,
-                http_status: d.http_status,
-                latency_ms: d.latency_ms,
-                error: d.error,
-                attempts: d.attempts,
-                tries: d
-                    .tries
-                    .into_iter()
-                    .map(|t| Try {
-                        http_status: t.http_status,
-                        latency_ms: t.latency_ms,
-                        error: t.error,
-                    })
-                    .collect(),
-            })
-            .collect()
+        deliveries(notifier::deliver(&wit(n)))
+    }
+
+    fn deliver_to(&self, channel: &str, n: &Notification) -> Vec<Delivery> {
+        deliveries(notifier::deliver_to(channel, &wit(n)))
     }
 }

@@ -75,6 +75,7 @@ fn notification(n: Notification) -> notify::Notification {
         metadata: n.metadata_json.and_then(|m| serde_json::from_str(&m).ok()),
         threshold_secs: n.threshold_secs,
         previous_since: n.previous_since_ms,
+        reminder: n.reminder,
         alert: n.alert.map(|a| heartbeat_core::alert::Alert {
             format: heartbeat_core::alert::Format::parse(&a.format)
                 .unwrap_or(heartbeat_core::alert::Format::Generic),

@@ -382,6 +382,7 @@ fn export_notification(n: notifier::Notification) -> export::Notification {
         metadata_json: n.metadata_json,
         threshold_secs: n.threshold_secs,
         previous_since_ms: n.previous_since_ms,
+        reminder: n.reminder,
         alert: n.alert.map(|a| export::AlertInfo {
             format: a.format,
             severity: a.severity,

@@ -26,6 +26,19 @@ fn sweep<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
     if ctx.layout().mark_sweep(ctx.store, now).is_err() {
         return storage_failure();
     }
+    let outcomes = |deliveries: &[crate::notify::Delivery]| -> Vec<serde_json::Value> {
+        deliveries
+            .iter()
+            .map(|d| {
+                json!({
+                    "channel": d.channel,
+                    "ok": d.ok,
+                    "httpStatus": d.http_status,
+                    "error": d.error,
+                })
+            })
+            .collect()
+    };
     let transitions: Vec<_> = report
         .transitions
         .iter()
@@ -35,14 +48,14 @@ fn sweep<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
                 "from": t.from.as_str(),
                 "to": t.to.as_str(),
                 "at": iso(t.at),
-                "deliveries": deliveries.iter().map(|d| json!({
-                    "channel": d.channel,
-                    "ok": d.ok,
-                    "httpStatus": d.http_status,
-                    "error": d.error,
-                })).collect::<Vec<_>>(),
+                "deliveries": outcomes(deliveries),
             })
         })
+        .collect();
+    let reminders: Vec<_> = report
+        .reminders
+        .iter()
+        .map(|(id, deliveries)| json!({ "serviceId": id, "deliveries": outcomes(deliveries) }))
         .collect();
     Response::json(
         200,
@@ -51,6 +64,7 @@ fn sweep<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
             "sweptAt": iso(now),
             "checked": report.checked,
             "transitions": transitions,
+            "reminders": reminders,
         }),
     )
 }

@@ -61,6 +61,7 @@ pub fn notification(event: Event) -> Notification {
         threshold_secs: 300,
         previous_since: Some(previous_since),
         alert: None,
+        reminder: false,
     }
 }
 
@@ -117,6 +118,7 @@ fn setup(kind: ChannelKind) -> (ChannelConfig, BTreeMap<String, String>) {
         enabled: true,
         options: options.as_object().cloned().unwrap_or_else(Map::new),
         events: None,
+        remind_every_secs: None,
     };
     let secrets = secrets
         .iter()

@@ -40,11 +40,19 @@ pub fn default_message(n: &Notification) -> Message {
     let name = &n.service_name;
     let t = &n.transition;
     let title = match n.event {
+        Event::Down if n.reminder => format!("{name} is still down"),
         Event::Down => format!("{name} is down"),
         Event::Up => format!("{name} is back up"),
         Event::Degraded => format!("{name} is degraded"),
     };
     let mut text = match (n.event, t.reason) {
+        (Event::Down, _) if n.reminder => {
+            let since = n.previous_since.unwrap_or(t.at);
+            format!(
+                "Down for {} and counting.",
+                human_duration((t.at - since) / 1000)
+            )
+        }
         (Event::Down, Reason::Silence) => {
             let silent = n.last_heartbeat.map(|lb| (t.at - lb) / 1000).unwrap_or(0);
             format!(

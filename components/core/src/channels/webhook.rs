@@ -31,7 +31,7 @@ pub fn body(n: &Notification) -> Value {
             "at": iso(n.transition.at),
         });
     }
-    json!({
+    let mut body = json!({
         "event": n.event.as_str(),
         "service": { "id": n.service_id, "name": n.service_name },
         "status": n.transition.to.as_str(),
@@ -40,7 +40,13 @@ pub fn body(n: &Notification) -> Value {
         "at": iso(n.transition.at),
         "lastHeartbeat": n.last_heartbeat.map(iso),
         "message": n.message,
-    })
+    });
+    if n.reminder {
+        // Only on reminders, so receivers written for transitions see the same body as before.
+        body["reminder"] = json!(true);
+        body["downSince"] = json!(n.previous_since.map(iso));
+    }
+    body
 }
 
 impl Channel for Webhook {
@@ -133,6 +139,7 @@ mod tests {
             enabled: true,
             options: Map::new(),
             events: None,
+            remind_every_secs: None,
         }
     }
 
@@ -153,6 +160,7 @@ mod tests {
             threshold_secs: 60,
             previous_since: Some(0),
             alert: None,
+            reminder: false,
         }
     }
 

@@ -14,5 +14,6 @@ mod durability;
 mod maintenance;
 mod notifications;
 mod redis;
+mod reminders;
 mod schedules;
 mod support;
