@@ -54,6 +54,9 @@ pub struct ServiceConfig {
     pub schedule: crate::schedule::Schedule,
     /// The service's own maintenance windows.
     pub maintenance: Vec<crate::maintenance::Window>,
+    /// Services this one needs (`dependsOn`): while one of them is down, this one's `down` is
+    /// held back and counted in the parent's notification.
+    pub depends_on: Vec<String>,
     pub notifications: ServiceNotifications,
 }
 
@@ -139,6 +142,13 @@ impl Config {
 
     pub fn service(&self, id: &str) -> Option<&ServiceConfig> {
         self.services.iter().find(|s| s.id == id)
+    }
+
+    /// Services that depend on `id` (directly).
+    pub fn dependents<'a>(&'a self, id: &'a str) -> impl Iterator<Item = &'a ServiceConfig> + 'a {
+        self.services
+            .iter()
+            .filter(move |s| s.depends_on.iter().any(|p| p == id))
     }
 }
 
@@ -647,6 +657,45 @@ fn parse_alerts(
 
 type Windows = Vec<crate::maintenance::Window>;
 
+/// `dependsOn` names configured services, not the service itself, and has no cycle.
+fn check_dependencies(root: &Field<'_, '_>, services: &[ServiceConfig]) -> Result<(), ConfigError> {
+    let list = root.key("services");
+    let fields = list.array()?;
+    for (i, s) in services.iter().enumerate() {
+        let deps = fields[i].key("dependsOn");
+        for (j, parent) in s.depends_on.iter().enumerate() {
+            let at = deps.array()?;
+            if parent == &s.id {
+                return Err(at[j].error("a service cannot depend on itself"));
+            }
+            if !services.iter().any(|o| &o.id == parent) {
+                return Err(at[j].error(format!("no service \"{parent}\" in services.json")));
+            }
+        }
+    }
+    // A cycle would hold every member's alerts forever: walk each chain of parents.
+    for (i, s) in services.iter().enumerate() {
+        let mut seen = vec![s.id.as_str()];
+        let mut frontier: Vec<&str> = s.depends_on.iter().map(String::as_str).collect();
+        while let Some(id) = frontier.pop() {
+            if id == s.id {
+                return Err(fields[i].key("dependsOn").error(format!(
+                    "depends on itself through {}",
+                    seen[1..].join(" → ")
+                )));
+            }
+            if seen.contains(&id) {
+                continue;
+            }
+            seen.push(id);
+            if let Some(p) = services.iter().find(|o| o.id == id) {
+                frontier.extend(p.depends_on.iter().map(String::as_str));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn parse_services(
     text: &str,
     notifications: &NotificationsConfig,
@@ -725,6 +774,17 @@ fn parse_services(
             staleness_threshold_secs: threshold,
             schedule,
             maintenance: svc.key("maintenance").windows()?,
+            depends_on: {
+                let f = svc.key("dependsOn");
+                if f.present() {
+                    f.array()?
+                        .iter()
+                        .map(|p| p.string().map(str::to_string))
+                        .collect::<Result<Vec<_>, _>>()?
+                } else {
+                    Vec::new()
+                }
+            },
             notifications: ServiceNotifications {
                 enabled: n.key("enabled").bool_or(true)?,
                 channels,
@@ -732,6 +792,7 @@ fn parse_services(
             },
         });
     }
+    check_dependencies(&root, &services)?;
     Ok((services, global))
 }
 

@@ -583,6 +583,32 @@ impl Layout {
         Ok(store.get_many(&keys)?.into_iter().map(decode).collect())
     }
 
+    /// Claim the right to tell, at `now`, about a `down` that was held back: the service is still
+    /// down and its episode was not told. Returns the new state to whoever wins.
+    pub fn claim_release<S: Store>(
+        &self,
+        store: &S,
+        clock: &dyn Clock,
+        id: &str,
+        now: i64,
+    ) -> Result<Option<ServiceState>, StoreError> {
+        update(
+            store,
+            clock,
+            &state_key(id),
+            Absent::Skip,
+            |cur: Option<ServiceState>| match cur {
+                Some(mut s) if s.notified.held && s.status == crate::model::Status::Down => {
+                    s.notified.held = false;
+                    s.notified.episode = true;
+                    s.notified.record(crate::model::Event::Down, now);
+                    Step::Write(s.clone(), Some(s))
+                }
+                _ => Step::Done(None),
+            },
+        )
+    }
+
     /// Claim the reminders due at `now` for a service that is still down and was told so:
     /// each of `channels` (name, interval in ms) whose last reminder — or the down notification
     /// itself — is at least its interval old. The compare-and-swap makes overlapping sweeps

@@ -26,15 +26,19 @@ pub struct Notification {
     pub alert: Option<crate::alert::Alert>,
     /// A reminder that the service is still down; the transition was told before.
     pub reminder: bool,
+    /// On a `down`: the services that depend on this one (their `down` is held meanwhile).
+    pub dependents: Vec<String>,
 }
 
 impl Notification {
     /// The notification for `event`, which `change` (a claimed transition of `service`)
     /// decided to send. Everything comes from the new state, so ingest and sweep agree.
+    /// On a `down`, `dependents` names the services that depend on this one.
     pub fn for_change(
         service: &ServiceConfig,
         change: &crate::state::Change,
         event: Event,
+        dependents: Vec<String>,
     ) -> Notification {
         let state = &change.state;
         Notification {
@@ -53,6 +57,11 @@ impl Notification {
             previous_since: change.previous_since,
             alert: None,
             reminder: false,
+            dependents: if event == Event::Down {
+                dependents
+            } else {
+                Vec::new()
+            },
         }
     }
 
@@ -80,6 +89,7 @@ impl Notification {
             previous_since: Some(state.since),
             alert: None,
             reminder: true,
+            dependents: Vec::new(),
         }
     }
 
@@ -113,6 +123,7 @@ impl Notification {
             previous_since: None,
             alert: Some(alert.clone()),
             reminder: false,
+            dependents: Vec::new(),
         }
     }
 }

@@ -3,8 +3,9 @@
 //! it — from any request that finds it overdue.
 
 use crate::api::Context;
+use crate::config::ServiceConfig;
 use crate::layout::Rules;
-use crate::model::{Event, Transition};
+use crate::model::{Event, Status, Transition};
 use crate::notify::{channels_for, Delivery, Notification};
 use crate::store::{Store, StoreError};
 
@@ -35,8 +36,7 @@ pub fn run<S: Store>(ctx: &Context<'_, S>, now: i64) -> Result<Report, StoreErro
         {
             continue;
         }
-        let quiet = ctx.config.in_maintenance(service, now)
-            || layout.pauses(ctx.store, &[&service.id])?[0].is_some();
+        let quiet = quiet(ctx, service, now)?;
         let wanted = |event| !channels_for(ctx.config, service, event).is_empty();
         let rules = Rules {
             schedule: &service.schedule,
@@ -52,7 +52,7 @@ pub fn run<S: Store>(ctx: &Context<'_, S>, now: i64) -> Result<Report, StoreErro
         let deliveries = match change.notify {
             Some(event) => crate::notify::notify_and_record(
                 ctx,
-                &Notification::for_change(service, &change, event),
+                &Notification::for_change(service, &change, event, dependents(ctx, service)),
             ),
             None => Vec::new(),
         };
@@ -60,8 +60,94 @@ pub fn run<S: Store>(ctx: &Context<'_, S>, now: i64) -> Result<Report, StoreErro
             .transitions
             .push((service.id.clone(), transition, deliveries));
     }
+    release(ctx, now, &mut report)?;
     remind(ctx, now, &mut report)?;
     Ok(report)
+}
+
+/// Whether nobody is to be told about `service` at `now`: it is paused, in a maintenance
+/// window, or a service it depends on is down (the parent's notification counts it).
+pub fn quiet<S: Store>(
+    ctx: &Context<'_, S>,
+    service: &ServiceConfig,
+    now: i64,
+) -> Result<bool, StoreError> {
+    if ctx.config.in_maintenance(service, now) {
+        return Ok(true);
+    }
+    let layout = ctx.layout();
+    if layout.pauses(ctx.store, &[&service.id])?[0].is_some() {
+        return Ok(true);
+    }
+    parent_down(ctx, service, now)
+}
+
+/// Names of the enabled services that depend on `service`.
+pub fn dependents<S: Store>(ctx: &Context<'_, S>, service: &ServiceConfig) -> Vec<String> {
+    ctx.config
+        .dependents(&service.id)
+        .filter(|d| d.enabled)
+        .map(|d| d.name.clone())
+        .collect()
+}
+
+/// Whether a service `service` depends on is down at `now`.
+fn parent_down<S: Store>(
+    ctx: &Context<'_, S>,
+    service: &ServiceConfig,
+    now: i64,
+) -> Result<bool, StoreError> {
+    if service.depends_on.is_empty() {
+        return Ok(false);
+    }
+    let ids: Vec<&str> = service.depends_on.iter().map(String::as_str).collect();
+    let states = ctx.layout().states(ctx.store, &ids)?;
+    Ok(ids.iter().zip(&states).any(|(id, state)| {
+        ctx.config.service(id).is_some_and(|p| {
+            crate::state::effective_status(state.as_ref(), &p.schedule, now) == Status::Down
+        })
+    }))
+}
+
+/// Tell, at last, about services whose `down` was held back (a parent was down, or they were
+/// paused or in maintenance) and that are still down now that nothing holds it: they are down
+/// on their own.
+fn release<S: Store>(
+    ctx: &Context<'_, S>,
+    now: i64,
+    report: &mut Report,
+) -> Result<(), StoreError> {
+    let layout = ctx.layout();
+    let services: Vec<_> = ctx.config.services.iter().filter(|s| s.enabled).collect();
+    let ids: Vec<&str> = services.iter().map(|s| s.id.as_str()).collect();
+    let states = layout.states(ctx.store, &ids)?;
+    for (service, state) in services.into_iter().zip(states) {
+        let Some(state) = state else { continue };
+        if !state.notified.held || state.status != Status::Down || quiet(ctx, service, now)? {
+            continue;
+        }
+        if channels_for(ctx.config, service, Event::Down).is_empty() {
+            continue;
+        }
+        let Some(state) = layout.claim_release(ctx.store, ctx.clock, &service.id, now)? else {
+            continue;
+        };
+        let flips = layout.histories(ctx.store, &[&service.id])?;
+        let transition = flips[0].last().cloned().unwrap_or(Transition {
+            at: state.since,
+            from: Status::Unknown,
+            to: Status::Down,
+            reason: crate::model::Reason::Silence,
+        });
+        let mut notification = Notification::for_reminder(service, &state, now);
+        notification.reminder = false;
+        notification.transition = transition.clone();
+        let deliveries = crate::notify::notify_and_record(ctx, &notification);
+        report
+            .transitions
+            .push((service.id.clone(), transition, deliveries));
+    }
+    Ok(())
 }
 
 /// Remind the channels with `remindEvery` about services that are still down.

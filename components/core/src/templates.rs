@@ -29,6 +29,7 @@ pub const VARIABLES: &[&str] = &[
     "default_title",
     "default_message",
     "reminder",
+    "dependents",
 ];
 
 fn environment() -> Environment<'static> {
@@ -90,6 +91,7 @@ pub fn variables(n: &Notification, defaults: &Message) -> serde_json::Value {
         "threshold": human_duration(n.threshold_secs as i64),
         "duration": duration.unwrap_or_default(),
         "reminder": n.reminder,
+        "dependents": n.dependents,
         "default_title": defaults.title,
         "default_message": defaults.text,
     })

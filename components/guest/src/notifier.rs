@@ -46,6 +46,7 @@ fn wit(n: &Notification) -> notifier::Notification {
         threshold_secs: n.threshold_secs,
         previous_since_ms: n.previous_since,
         reminder: n.reminder,
+        dependents: n.dependents.clone(),
         alert: n.alert.as_ref().map(|a| notifier::AlertInfo {
             format: a.format.as_str().into(),
             severity: a.severity.as_str().into(),

@@ -76,6 +76,7 @@ fn notification(n: Notification) -> notify::Notification {
         threshold_secs: n.threshold_secs,
         previous_since: n.previous_since_ms,
         reminder: n.reminder,
+        dependents: n.dependents,
         alert: n.alert.map(|a| heartbeat_core::alert::Alert {
             format: heartbeat_core::alert::Format::parse(&a.format)
                 .unwrap_or(heartbeat_core::alert::Format::Generic),

@@ -83,6 +83,7 @@ pub async fn send(rt: &Arc<Runtime>, channel: &str, event: &str) -> Result<Vec<O
         previous_since_ms: Some(now - 60_000),
         alert: None,
         reminder: false,
+        dependents: Vec::new(),
     };
     let deliveries = rt.deliver_to(None, channel, n).await?;
     if deliveries.is_empty() {

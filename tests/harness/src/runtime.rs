@@ -383,6 +383,7 @@ fn export_notification(n: notifier::Notification) -> export::Notification {
         threshold_secs: n.threshold_secs,
         previous_since_ms: n.previous_since_ms,
         reminder: n.reminder,
+        dependents: n.dependents,
         alert: n.alert.map(|a| export::AlertInfo {
             format: a.format,
             severity: a.severity,

@@ -162,26 +162,20 @@ pub(crate) fn accept<S: Store>(
         .map_err(|_| storage_failure())?;
     if let Some(change) = recorded.change {
         if let Some(event) = change.notify {
-            let notification = Notification::for_change(service, &change, event);
+            let dependents = crate::sweep::dependents(ctx, service);
+            let notification = Notification::for_change(service, &change, event, dependents);
             crate::notify::notify_and_record(ctx, &notification);
         }
     }
     Ok(())
 }
 
-/// Whether nobody is to be told about `service` at `now`: it is paused, or in a maintenance
-/// window. Transitions are still recorded.
+/// Whether nobody is to be told about `service` at `now`: it is paused, in a maintenance
+/// window, or a service it depends on is down. Transitions are still recorded.
 pub(crate) fn quiet<S: Store>(
     ctx: &Context<'_, S>,
     service: &ServiceConfig,
     now: i64,
 ) -> Result<bool, Response> {
-    if ctx.config.in_maintenance(service, now) {
-        return Ok(true);
-    }
-    let pauses = ctx
-        .layout()
-        .pauses(ctx.store, &[&service.id])
-        .map_err(|_| storage_failure())?;
-    Ok(pauses[0].is_some())
+    crate::sweep::quiet(ctx, service, now).map_err(|_| storage_failure())
 }

@@ -62,6 +62,7 @@ pub fn notification(event: Event) -> Notification {
         previous_since: Some(previous_since),
         alert: None,
         reminder: false,
+        dependents: Vec::new(),
     }
 }
 

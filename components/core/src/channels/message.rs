@@ -74,6 +74,24 @@ pub fn default_message(n: &Notification) -> Message {
     if let Some(m) = n.message.as_deref().filter(|m| !m.is_empty()) {
         text.push_str(&format!("\nLast message: {m}"));
     }
+    if !n.dependents.is_empty() {
+        const LISTED: usize = 5;
+        let mut names = n
+            .dependents
+            .iter()
+            .take(LISTED)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ");
+        if n.dependents.len() > LISTED {
+            names.push_str(&format!(" and {} more", n.dependents.len() - LISTED));
+        }
+        text.push_str(&format!(
+            "\n{} dependent service{} ({names}): their alerts are held until it recovers.",
+            n.dependents.len(),
+            if n.dependents.len() == 1 { "" } else { "s" }
+        ));
+    }
     let mut fields = vec![
         ("Service", format!("{name} ({})", n.service_id)),
         ("Status", status_change(t.from, t.to)),

@@ -41,6 +41,9 @@ pub fn body(n: &Notification) -> Value {
         "lastHeartbeat": n.last_heartbeat.map(iso),
         "message": n.message,
     });
+    if !n.dependents.is_empty() {
+        body["dependents"] = json!(n.dependents);
+    }
     if n.reminder {
         // Only on reminders, so receivers written for transitions see the same body as before.
         body["reminder"] = json!(true);
@@ -161,6 +164,7 @@ mod tests {
             previous_since: Some(0),
             alert: None,
             reminder: false,
+            dependents: Vec::new(),
         }
     }
 

@@ -10,6 +10,7 @@ mod clients;
 mod compat;
 mod config;
 mod conformance;
+mod dependencies;
 mod durability;
 mod maintenance;
 mod notifications;

@@ -1,0 +1,125 @@
+//! Dependencies: while a parent is down its children's `down` is held and counted in the
+//! parent's notification; a child still down once the parent is back is told on its own.
+
+use super::support::{host_with, root, TestHost};
+use heartbeat_host::kv::AbsentCas;
+use serde_json::json;
+
+fn key(id: &str) -> String {
+    format!("dep-key-{id}")
+}
+
+fn host() -> TestHost {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("hb-deps-{}-{n}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(
+        root().join("tests/fixtures/config/notifications.json"),
+        dir.join("notifications.json"),
+    )
+    .unwrap();
+    let services = json!({ "services": [
+        { "id": "db", "name": "Database", "stalenessThreshold": 600 },
+        { "id": "api", "name": "API", "stalenessThreshold": 600, "dependsOn": ["db"] },
+        { "id": "worker", "name": "Worker", "stalenessThreshold": 60, "dependsOn": ["db"] },
+    ]});
+    std::fs::write(dir.join("services.json"), services.to_string()).unwrap();
+    let keys = json!({ "db": key("db"), "api": key("api"), "worker": key("worker") }).to_string();
+    host_with(AbsentCas::Exact, move |o| {
+        o.config_dir = Some(dir);
+        o.variables.insert("api_keys".into(), keys);
+    })
+}
+
+fn report(h: &TestHost, id: &str, status: &str) {
+    let r = h
+        .client
+        .beat(&key(id), &json!({ "serviceId": id, "status": status }))
+        .unwrap();
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+fn told(h: &TestHost) -> Vec<(String, String)> {
+    h.deliveries()
+        .iter()
+        .map(|d| {
+            (
+                d["service"]["id"].as_str().unwrap().to_string(),
+                d["event"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn pair(id: &str, event: &str) -> (String, String) {
+    (id.to_string(), event.to_string())
+}
+
+#[test]
+fn a_parent_outage_holds_its_childrens_alerts_and_releases_those_still_down() {
+    let h = host();
+    for id in ["db", "api", "worker"] {
+        report(&h, id, "up");
+    }
+    report(&h, "db", "down");
+    assert_eq!(told(&h), [pair("db", "down")]);
+    let db_down = h.deliveries()[0].clone();
+    assert_eq!(db_down["dependents"], json!(["API", "Worker"]), "{db_down}");
+
+    // While the database is down, the API failing and the worker going silent are recorded
+    // but held.
+    report(&h, "api", "down");
+    h.advance(61);
+    h.sweep();
+    assert_eq!(h.client.service_status("worker").unwrap()["status"], "down");
+    assert_eq!(told(&h), [pair("db", "down")], "children's alerts are held");
+
+    // The worker recovers before the database: nobody hears of its outage at all.
+    report(&h, "worker", "up");
+    report(&h, "db", "up");
+    assert_eq!(told(&h), [pair("db", "down"), pair("db", "up")]);
+
+    // The API is still down on its own: the next sweep tells, once.
+    h.sweep();
+    h.sweep();
+    assert_eq!(
+        told(&h),
+        [pair("db", "down"), pair("db", "up"), pair("api", "down")]
+    );
+    report(&h, "api", "up");
+    assert_eq!(
+        told(&h).last(),
+        Some(&pair("api", "up")),
+        "its recovery is told too"
+    );
+}
+
+#[test]
+fn a_dependency_cycle_stops_start_up() {
+    let dir = std::env::temp_dir().join(format!("hb-deps-cycle-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(
+        root().join("tests/fixtures/config/notifications.json"),
+        dir.join("notifications.json"),
+    )
+    .unwrap();
+    let services = json!({ "services": [
+        { "id": "a", "dependsOn": ["b"] },
+        { "id": "b", "dependsOn": ["a"] },
+    ]});
+    std::fs::write(dir.join("services.json"), services.to_string()).unwrap();
+    let mut o = super::support::options(
+        AbsentCas::Exact,
+        &heartbeat_conformance::receiver::Receiver::start().unwrap(),
+    );
+    o.config_dir = Some(dir.clone());
+    let e = heartbeat_host::prepare(&o)
+        .err()
+        .expect("a cycle is refused");
+    assert!(
+        format!("{e:#}").contains("dependsOn: depends on itself"),
+        "{e:#}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
