@@ -88,7 +88,12 @@ pub fn ping<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
         return Response::error(401, "invalid ping key");
     }
     let Some(service) = ctx.config.service(slug) else {
-        return Response::error(404, format!("unknown service \"{}\"", clip(slug)));
+        let hint = if req.query_param("create").is_some() {
+            ": services are defined in config/services.json (validated at start-up, with their keys), so a ping never creates one"
+        } else {
+            ""
+        };
+        return Response::error(404, format!("unknown service \"{}\"{hint}", clip(slug)));
     };
     let now = ctx.clock.now_ms();
     let rid = req
