@@ -223,6 +223,12 @@ fn bad_ping_urls_fail_curl_with_a_clear_answer() {
     assert!(r.error().contains("no-such-service"), "{}", r.body);
     let r = h
         .client
+        .get(&format!("/ping/{PING_KEY}/new-job?create=1"))
+        .unwrap();
+    assert_eq!(r.status, 404, "pings never create services");
+    assert!(r.error().contains("services.json"), "{}", r.body);
+    let r = h
+        .client
         .get(&format!("/ping/{PING_KEY}/alpha/256"))
         .unwrap();
     assert_eq!(r.status, 404, "exit statuses stop at 255");
