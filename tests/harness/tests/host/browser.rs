@@ -5,7 +5,7 @@
 //! delivery log, hostile strings rendered as text, and the page without JavaScript. Screenshots
 //! land in `target/screenshots/`.
 
-use super::support::{host_with, root};
+use super::support::{config_dir, fixture_config, host_with, root};
 use heartbeat_host::kv::AbsentCas;
 use serde_json::json;
 use std::path::Path;
@@ -50,13 +50,6 @@ fn the_dashboard_works_in_a_real_browser() {
     if !prerequisites() {
         return;
     }
-    let config = std::env::temp_dir().join(format!("hb-browser-config-{}", std::process::id()));
-    std::fs::create_dir_all(&config).unwrap();
-    std::fs::copy(
-        root().join("tests/fixtures/config/notifications.json"),
-        config.join("notifications.json"),
-    )
-    .unwrap();
     let services = json!({ "services": [
         { "id": "api", "name": "API gateway", "stalenessThreshold": 3600 },
         { "id": "db", "name": "Primary database", "stalenessThreshold": 3600 },
@@ -65,7 +58,7 @@ fn the_dashboard_works_in_a_real_browser() {
         { "id": "evil", "name": HOSTILE, "stalenessThreshold": 600 },
         { "id": "batch", "name": "Retired batch job", "enabled": false },
     ]});
-    std::fs::write(config.join("services.json"), services.to_string()).unwrap();
+    let config = config_dir("browser", &services, &fixture_config("notifications.json"));
     let ids = ["api", "db", "backup", "never", "evil", "batch"];
     let keys: serde_json::Map<String, serde_json::Value> = ids
         .iter()

@@ -1,7 +1,7 @@
 //! Dependencies: while a parent is down its children's `down` is held and counted in the
 //! parent's notification; a child still down once the parent is back is told on its own.
 
-use super::support::{host_with, root, TestHost};
+use super::support::{config_dir, fixture_config, host_with, TestHost};
 use heartbeat_host::kv::AbsentCas;
 use serde_json::json;
 
@@ -10,21 +10,12 @@ fn key(id: &str) -> String {
 }
 
 fn host() -> TestHost {
-    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!("hb-deps-{}-{n}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::copy(
-        root().join("tests/fixtures/config/notifications.json"),
-        dir.join("notifications.json"),
-    )
-    .unwrap();
     let services = json!({ "services": [
         { "id": "db", "name": "Database", "stalenessThreshold": 600 },
         { "id": "api", "name": "API", "stalenessThreshold": 600, "dependsOn": ["db"] },
         { "id": "worker", "name": "Worker", "stalenessThreshold": 60, "dependsOn": ["db"] },
     ]});
-    std::fs::write(dir.join("services.json"), services.to_string()).unwrap();
+    let dir = config_dir("deps", &services, &fixture_config("notifications.json"));
     let keys = json!({ "db": key("db"), "api": key("api"), "worker": key("worker") }).to_string();
     host_with(AbsentCas::Exact, move |o| {
         o.config_dir = Some(dir);
@@ -97,18 +88,15 @@ fn a_parent_outage_holds_its_childrens_alerts_and_releases_those_still_down() {
 
 #[test]
 fn a_dependency_cycle_stops_start_up() {
-    let dir = std::env::temp_dir().join(format!("hb-deps-cycle-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::copy(
-        root().join("tests/fixtures/config/notifications.json"),
-        dir.join("notifications.json"),
-    )
-    .unwrap();
     let services = json!({ "services": [
         { "id": "a", "dependsOn": ["b"] },
         { "id": "b", "dependsOn": ["a"] },
     ]});
-    std::fs::write(dir.join("services.json"), services.to_string()).unwrap();
+    let dir = config_dir(
+        "deps-cycle",
+        &services,
+        &fixture_config("notifications.json"),
+    );
     let mut o = super::support::options(
         AbsentCas::Exact,
         &heartbeat_conformance::receiver::Receiver::start().unwrap(),

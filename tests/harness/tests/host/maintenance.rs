@@ -1,30 +1,21 @@
 //! Pausing through the API and maintenance windows from the config: transitions are still
 //! recorded (history stays true), nobody is told, and the dashboard says why.
 
-use super::support::{host_with, root, TestHost};
+use super::support::{config_dir, fixture_config, host_with, TestHost};
 use heartbeat_host::kv::AbsentCas;
 
 const ADMIN: &str = "admin-key-5e1f";
 
 fn host() -> TestHost {
-    // One directory per host: the tests run in parallel.
-    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!("hb-maintenance-{}-{n}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let fixture = root().join("tests/fixtures/config");
-    std::fs::copy(
-        fixture.join("notifications.json"),
-        dir.join("notifications.json"),
-    )
-    .unwrap();
-    let mut services: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(fixture.join("services.json")).unwrap())
-            .unwrap();
+    let mut services = fixture_config("services.json");
     // bravo is always in maintenance: a window starting every minute that lasts two.
     services["services"][1]["maintenance"] =
         serde_json::json!([{ "expression": "* * * * *", "timezone": "UTC", "duration": 120 }]);
-    std::fs::write(dir.join("services.json"), services.to_string()).unwrap();
+    let dir = config_dir(
+        "maintenance",
+        &services,
+        &fixture_config("notifications.json"),
+    );
     host_with(AbsentCas::Exact, move |o| {
         o.config_dir = Some(dir);
         o.variables.insert("admin_api_key".into(), ADMIN.into());

@@ -1,19 +1,17 @@
 //! Reminders: a channel with `remindEvery` hears again, at that interval, about a service that
 //! stays down — once per interval however many sweeps run — and stops when it recovers.
 
-use super::support::{host_with, root, TestHost};
+use super::support::{config_dir, fixture_config, host_with, TestHost};
 use heartbeat_host::kv::AbsentCas;
 
 fn host() -> TestHost {
-    let dir = std::env::temp_dir().join(format!("hb-reminders-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let fixture = root().join("tests/fixtures/config");
-    std::fs::copy(fixture.join("services.json"), dir.join("services.json")).unwrap();
-    let mut n: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(fixture.join("notifications.json")).unwrap())
-            .unwrap();
-    n["channels"][0]["remindEvery"] = serde_json::json!(600);
-    std::fs::write(dir.join("notifications.json"), n.to_string()).unwrap();
+    let mut notifications = fixture_config("notifications.json");
+    notifications["channels"][0]["remindEvery"] = serde_json::json!(600);
+    let dir = config_dir(
+        "reminders",
+        &fixture_config("services.json"),
+        &notifications,
+    );
     host_with(AbsentCas::Exact, move |o| o.config_dir = Some(dir))
 }
 

@@ -2,7 +2,7 @@
 //! A service is late after its due time, down after grace, notified once by the sweep. And the
 //! flap guard: `confirmations` downs in a row before a service is down; flapping is shown.
 
-use super::support::{host_with, root, TestHost};
+use super::support::{config_dir, fixture_config, host_with, TestHost};
 use heartbeat_host::kv::AbsentCas;
 use serde_json::json;
 
@@ -11,16 +11,6 @@ fn key(id: &str) -> String {
 }
 
 fn host() -> TestHost {
-    // One directory per host: the tests run in parallel.
-    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!("hb-schedules-{}-{n}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::copy(
-        root().join("tests/fixtures/config/notifications.json"),
-        dir.join("notifications.json"),
-    )
-    .unwrap();
     let services = json!({ "services": [
         { "id": "hourly", "schedule": { "kind": "period", "period": 3600, "grace": 600 } },
         { "id": "nightly", "schedule": { "kind": "cron", "expression": "30 2 * * *",
@@ -28,7 +18,11 @@ fn host() -> TestHost {
         { "id": "guarded", "stalenessThreshold": 600, "confirmations": 2 },
         { "id": "flaky", "stalenessThreshold": 600 },
     ]});
-    std::fs::write(dir.join("services.json"), services.to_string()).unwrap();
+    let dir = config_dir(
+        "schedules",
+        &services,
+        &fixture_config("notifications.json"),
+    );
     let keys = json!({ "hourly": key("hourly"), "nightly": key("nightly"),
                        "guarded": key("guarded"), "flaky": key("flaky") })
     .to_string();

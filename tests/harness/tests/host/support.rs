@@ -31,6 +31,28 @@ pub fn secrets() -> Vec<String> {
     s
 }
 
+/// The fixture configuration as JSON: `file` is `services.json` or `notifications.json`.
+pub fn fixture_config(file: &str) -> serde_json::Value {
+    let path = root().join(FIXTURE_CONFIG_DIR).join(file);
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// A configuration directory of its own (tests run in parallel) holding `services` and
+/// `notifications` as the two config files.
+pub fn config_dir(
+    name: &str,
+    services: &serde_json::Value,
+    notifications: &serde_json::Value,
+) -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("hb-{name}-{}-{n}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("services.json"), services.to_string()).unwrap();
+    std::fs::write(dir.join("notifications.json"), notifications.to_string()).unwrap();
+    dir
+}
+
 pub struct TestHost {
     pub running: Running,
     pub receiver: Receiver,
