@@ -29,9 +29,9 @@ pub fn run<S: Store>(ctx: &Context<'_, S>, now: i64) -> Result<Report, StoreErro
         checked: services.len(),
         ..Default::default()
     };
-    for (service, state) in services.into_iter().zip(states) {
+    for (service, state) in services.iter().zip(&states) {
         let Some(state) = state else { continue };
-        if !crate::state::is_silent(&state, &service.schedule, now)
+        if !crate::state::is_silent(state, &service.schedule, now)
             || state.status == crate::model::Status::Down
         {
             continue;
@@ -60,7 +60,9 @@ pub fn run<S: Store>(ctx: &Context<'_, S>, now: i64) -> Result<Report, StoreErro
             .transitions
             .push((service.id.clone(), transition, deliveries));
     }
-    release(ctx, now, &mut report)?;
+    // The states read above serve the release pass too: a down held back during this sweep is
+    // still held (its hold has not ended), and each release is re-checked by its claim.
+    release(ctx, now, &services, &states, &mut report)?;
     remind(ctx, now, &mut report)?;
     Ok(report)
 }
@@ -115,13 +117,12 @@ fn parent_down<S: Store>(
 fn release<S: Store>(
     ctx: &Context<'_, S>,
     now: i64,
+    services: &[&ServiceConfig],
+    states: &[Option<crate::model::ServiceState>],
     report: &mut Report,
 ) -> Result<(), StoreError> {
     let layout = ctx.layout();
-    let services: Vec<_> = ctx.config.services.iter().filter(|s| s.enabled).collect();
-    let ids: Vec<&str> = services.iter().map(|s| s.id.as_str()).collect();
-    let states = layout.states(ctx.store, &ids)?;
-    for (service, state) in services.into_iter().zip(states) {
+    for (service, state) in services.iter().copied().zip(states) {
         let Some(state) = state else { continue };
         if !state.notified.held || state.status != Status::Down || quiet(ctx, service, now)? {
             continue;
