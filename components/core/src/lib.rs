@@ -20,6 +20,7 @@ pub mod layout;
 pub mod maintenance;
 pub mod model;
 pub mod notify;
+pub mod ready;
 pub mod schedule;
 pub mod state;
 pub mod store;

@@ -155,12 +155,19 @@ pub struct Try {
 }
 
 /// Hands a notification to the channels (the `heartbeat:monitor/notifier` interface).
+///
+/// Its answers are futures because the Cloudflare Worker can only wait for vendors
+/// asynchronously; the WASI components call a blocking import and hand back a finished one.
 pub trait Notifier {
     /// Send to every channel that wants the event.
-    fn deliver(&self, notification: &Notification) -> Vec<Delivery>;
+    fn deliver<'a>(&'a self, notification: &'a Notification) -> Deliveries<'a>;
     /// Send to the channel named `channel` only (reminders, test notifications).
-    fn deliver_to(&self, channel: &str, notification: &Notification) -> Vec<Delivery>;
+    fn deliver_to<'a>(&'a self, channel: &'a str, notification: &'a Notification)
+        -> Deliveries<'a>;
 }
+
+/// What a [`Notifier`] answers: the deliveries, once the channels are done.
+pub type Deliveries<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Vec<Delivery>> + 'a>>;
 
 /// Channels that take `event` for `service`: global switch, the service's own switch and
 /// filters, then each channel's switch and event filter.
@@ -188,11 +195,11 @@ pub fn channels_for<'a>(
 
 /// Hand `notification` to the notifier and keep what happened in the service's delivery log.
 /// A failure to write the log is not the caller's failure: the event was still sent.
-pub fn notify_and_record<S: crate::store::Store>(
+pub async fn notify_and_record<S: crate::store::Store>(
     ctx: &crate::api::Context<'_, S>,
     notification: &Notification,
 ) -> Vec<Delivery> {
-    let deliveries = ctx.notifier.deliver(notification);
+    let deliveries = ctx.notifier.deliver(notification).await;
     let now = ctx.clock.now_ms();
     let records: Vec<_> = deliveries
         .iter()

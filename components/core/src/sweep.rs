@@ -20,7 +20,7 @@ pub struct Report {
 }
 
 /// Check every enabled service at `now`. Only services that changed are written.
-pub fn run<S: Store>(ctx: &Context<'_, S>, now: i64) -> Result<Report, StoreError> {
+pub async fn run<S: Store>(ctx: &Context<'_, S>, now: i64) -> Result<Report, StoreError> {
     let layout = ctx.layout();
     let services: Vec<_> = ctx.config.services.iter().filter(|s| s.enabled).collect();
     let ids: Vec<&str> = services.iter().map(|s| s.id.as_str()).collect();
@@ -50,10 +50,11 @@ pub fn run<S: Store>(ctx: &Context<'_, S>, now: i64) -> Result<Report, StoreErro
         let Some(change) = change else { continue };
         let transition = change.transitions[0].clone();
         let deliveries = match change.notify {
-            Some(event) => crate::notify::notify_and_record(
-                ctx,
-                &Notification::for_change(service, &change, event, dependents(ctx, service)),
-            ),
+            Some(event) => {
+                let notification =
+                    Notification::for_change(service, &change, event, dependents(ctx, service));
+                crate::notify::notify_and_record(ctx, &notification).await
+            }
             None => Vec::new(),
         };
         report
@@ -62,8 +63,8 @@ pub fn run<S: Store>(ctx: &Context<'_, S>, now: i64) -> Result<Report, StoreErro
     }
     // The states read above serve the release pass too: a down held back during this sweep is
     // still held (its hold has not ended), and each release is re-checked by its claim.
-    release(ctx, now, &services, &states, &mut report)?;
-    remind(ctx, now, &mut report)?;
+    release(ctx, now, &services, &states, &mut report).await?;
+    remind(ctx, now, &mut report).await?;
     Ok(report)
 }
 
@@ -114,7 +115,7 @@ fn parent_down<S: Store>(
 /// Tell, at last, about services whose `down` was held back (a parent was down, or they were
 /// paused or in maintenance) and that are still down now that nothing holds it: they are down
 /// on their own.
-fn release<S: Store>(
+async fn release<S: Store>(
     ctx: &Context<'_, S>,
     now: i64,
     services: &[&ServiceConfig],
@@ -143,7 +144,7 @@ fn release<S: Store>(
         let mut notification = Notification::for_reminder(service, &state, now);
         notification.reminder = false;
         notification.transition = transition.clone();
-        let deliveries = crate::notify::notify_and_record(ctx, &notification);
+        let deliveries = crate::notify::notify_and_record(ctx, &notification).await;
         report
             .transitions
             .push((service.id.clone(), transition, deliveries));
@@ -152,7 +153,7 @@ fn release<S: Store>(
 }
 
 /// Remind the channels with `remindEvery` about services that are still down.
-fn remind<S: Store>(ctx: &Context<'_, S>, now: i64, report: &mut Report) -> Result<(), StoreError> {
+async fn remind<S: Store>(ctx: &Context<'_, S>, now: i64, report: &mut Report) -> Result<(), StoreError> {
     let layout = ctx.layout();
     let services: Vec<_> = ctx.config.services.iter().filter(|s| s.enabled).collect();
     let wanted: Vec<Vec<(String, i64)>> = services
@@ -185,7 +186,7 @@ fn remind<S: Store>(ctx: &Context<'_, S>, now: i64, report: &mut Report) -> Resu
         let notification = Notification::for_reminder(service, &state, now);
         let mut deliveries = Vec::new();
         for channel in &due {
-            deliveries.extend(ctx.notifier.deliver_to(channel, &notification));
+            deliveries.extend(ctx.notifier.deliver_to(channel, &notification).await);
         }
         let records: Vec<_> = deliveries
             .iter()
@@ -199,13 +200,13 @@ fn remind<S: Store>(ctx: &Context<'_, S>, now: i64, report: &mut Report) -> Resu
 
 /// Run a sweep if the last one is older than `SWEEP_OVERDUE_SECONDS`, claimed so concurrent
 /// requests do not all run it. Failures are left for the next request: this is a safety net.
-pub fn run_if_overdue<S: Store>(ctx: &Context<'_, S>) {
+pub async fn run_if_overdue<S: Store>(ctx: &Context<'_, S>) {
     let overdue_ms = ctx.settings.sweep_overdue_secs as i64 * 1000;
     if overdue_ms == 0 {
         return;
     }
     let now = ctx.clock.now_ms();
     if let Ok(true) = ctx.layout().claim_sweep(ctx.store, now, overdue_ms) {
-        let _ = run(ctx, now);
+        let _ = run(ctx, now).await;
     }
 }

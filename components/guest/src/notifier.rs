@@ -2,7 +2,7 @@
 
 use crate::bindings::heartbeat::monitor::{notifier, types};
 use heartbeat_core::model::{Event, Reason, Status};
-use heartbeat_core::notify::{Delivery, Notification, Notifier, Try};
+use heartbeat_core::notify::{Deliveries, Delivery, Notification, Notifier, Try};
 
 /// Calls the notifiers component (linked by the host, or composed by Spin).
 #[derive(Debug, Clone, Copy)]
@@ -85,12 +85,14 @@ fn deliveries(list: Vec<notifier::Delivery>) -> Vec<Delivery> {
         .collect()
 }
 
+/// The import blocks until the notifiers component is done, so each answer is a finished future.
 impl Notifier for NotifierImport {
-    fn deliver(&self, n: &Notification) -> Vec<Delivery> {
-        deliveries(notifier::deliver(&wit(n)))
+    fn deliver<'a>(&'a self, n: &'a Notification) -> Deliveries<'a> {
+        Box::pin(std::future::ready(deliveries(notifier::deliver(&wit(n)))))
     }
 
-    fn deliver_to(&self, channel: &str, n: &Notification) -> Vec<Delivery> {
-        deliveries(notifier::deliver_to(channel, &wit(n)))
+    fn deliver_to<'a>(&'a self, channel: &'a str, n: &'a Notification) -> Deliveries<'a> {
+        let answer = deliveries(notifier::deliver_to(channel, &wit(n)));
+        Box::pin(std::future::ready(answer))
     }
 }

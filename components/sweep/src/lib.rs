@@ -9,5 +9,7 @@ use spin_sdk::http_component;
 
 #[http_component]
 fn handle(req: Request) -> Response {
-    heartbeat_guest::serve(req, heartbeat_core::api::sweep::handle)
+    heartbeat_guest::serve(req, |ctx, r| {
+        heartbeat_core::ready::resolve(heartbeat_core::api::sweep::handle(ctx, r))
+    })
 }

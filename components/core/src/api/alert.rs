@@ -6,7 +6,7 @@ use crate::notify::Notification;
 use crate::store::Store;
 use serde_json::json;
 
-pub(crate) fn alert<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
+pub(crate) async fn alert<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
     if let Some(r) = super::too_large(req) {
         return r;
     }
@@ -39,7 +39,7 @@ pub(crate) fn alert<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
         };
         let notification = Notification::for_alert(a, now);
         let deliveries = if send {
-            ctx.notifier.deliver(&notification)
+            ctx.notifier.deliver(&notification).await
         } else {
             Vec::new()
         };

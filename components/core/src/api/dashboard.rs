@@ -53,7 +53,7 @@ impl<'p> Route<'p> {
 }
 
 /// Route a request addressed to the dashboard component (which also owns unknown routes).
-pub fn handle<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
+pub async fn handle<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
     let Some(route) = Route::of(&req.path) else {
         return Response::not_found(&req.path);
     };
@@ -66,7 +66,7 @@ pub fn handle<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
     if let Route::Asset(a) = route {
         return web::asset(a);
     }
-    crate::sweep::run_if_overdue(ctx);
+    crate::sweep::run_if_overdue(ctx).await;
     match route {
         Route::Status => status(ctx),
         Route::Services => services(ctx),

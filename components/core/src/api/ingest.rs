@@ -18,18 +18,18 @@ pub const MAX_MESSAGE_CHARS: usize = 1024;
 pub const MAX_METADATA_BYTES: usize = 4096;
 
 /// Route a request addressed to the ingest component.
-pub fn handle<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
+pub async fn handle<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
     let response = match req.path.as_str() {
-        "/api/heartbeat" if req.method == "POST" => heartbeat(ctx, req),
+        "/api/heartbeat" if req.method == "POST" => heartbeat(ctx, req).await,
         "/api/heartbeat" => Response::method_not_allowed("POST"),
-        "/api/alert" if req.method == "POST" => super::alert::alert(ctx, req),
+        "/api/alert" if req.method == "POST" => super::alert::alert(ctx, req).await,
         "/api/alert" => Response::method_not_allowed("POST"),
-        p if p.starts_with("/ping/") => super::ping::ping(ctx, req),
-        p if p.starts_with("/api/push/") => super::push::push(ctx, req),
+        p if p.starts_with("/ping/") => super::ping::ping(ctx, req).await,
+        p if p.starts_with("/api/push/") => super::push::push(ctx, req).await,
         p if p.starts_with("/api/services/") => super::admin::service_action(ctx, req),
         other => Response::not_found(other),
     };
-    crate::sweep::run_if_overdue(ctx);
+    crate::sweep::run_if_overdue(ctx).await;
     response
 }
 
@@ -90,7 +90,7 @@ fn parse(req: &Request) -> Result<Body, Response> {
     })
 }
 
-fn heartbeat<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
+async fn heartbeat<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
     if let Some(r) = super::too_large(req) {
         return r;
     }
@@ -125,7 +125,7 @@ fn heartbeat<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
 
     let now = ctx.clock.now_ms();
     let entry = LogEntry::new(now, body.status, body.message, body.metadata);
-    if let Err(r) = accept(ctx, service, entry) {
+    if let Err(r) = accept(ctx, service, entry).await {
         return r;
     }
     Response::json(
@@ -141,7 +141,7 @@ fn heartbeat<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
 
 /// Record a validated heartbeat for `service` and tell people about the change it makes, if
 /// any. `Err` is the answer to give instead (the store failed).
-pub(crate) fn accept<S: Store>(
+pub(crate) async fn accept<S: Store>(
     ctx: &Context<'_, S>,
     service: &ServiceConfig,
     entry: LogEntry,
@@ -164,7 +164,7 @@ pub(crate) fn accept<S: Store>(
         if let Some(event) = change.notify {
             let dependents = crate::sweep::dependents(ctx, service);
             let notification = Notification::for_change(service, &change, event, dependents);
-            crate::notify::notify_and_record(ctx, &notification);
+            crate::notify::notify_and_record(ctx, &notification).await;
         }
     }
     Ok(())

@@ -65,7 +65,7 @@ fn ok() -> Response {
     Response::body("text/plain; charset=utf-8", "no-store", "OK")
 }
 
-pub fn ping<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
+pub async fn ping<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
     if !matches!(req.method.as_str(), "GET" | "POST" | "HEAD") {
         return Response::method_not_allowed("GET, POST, HEAD");
     }
@@ -145,7 +145,7 @@ pub fn ping<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
         Err(r) => return r,
     };
     entry.rid = rid;
-    match super::ingest::accept(ctx, service, entry) {
+    match super::ingest::accept(ctx, service, entry).await {
         Ok(()) => ok(),
         Err(r) => r,
     }

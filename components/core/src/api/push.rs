@@ -18,7 +18,7 @@ fn refuse(status: u16, message: &str) -> Response {
     )
 }
 
-pub fn push<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
+pub async fn push<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
     if !matches!(req.method.as_str(), "GET" | "POST" | "HEAD") {
         return Response::method_not_allowed("GET, POST, HEAD");
     }
@@ -62,7 +62,7 @@ pub fn push<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
         .map(|m| crate::dashboard::format::clip(&m, super::ingest::MAX_MESSAGE_CHARS));
     let mut entry = LogEntry::new(ctx.clock.now_ms(), status, message, None);
     entry.latency_ms = latency;
-    match super::ingest::accept(ctx, service, entry) {
+    match super::ingest::accept(ctx, service, entry).await {
         Ok(()) => Response::json(200, &json!({ "ok": true })),
         Err(r) => r,
     }

@@ -6,20 +6,20 @@ use crate::time::iso;
 use serde_json::json;
 
 /// Route a request addressed to the sweep component.
-pub fn handle<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
+pub async fn handle<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
     match req.path.as_str() {
-        "/api/sweep" if req.method == "POST" => sweep(ctx, req),
+        "/api/sweep" if req.method == "POST" => sweep(ctx, req).await,
         "/api/sweep" => Response::method_not_allowed("POST"),
         other => Response::not_found(other),
     }
 }
 
-fn sweep<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
+async fn sweep<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
     if let Err(r) = super::require_optional_key(ctx.secrets, req, "SWEEP_API_KEY") {
         return r;
     }
     let now = ctx.clock.now_ms();
-    let report = match crate::sweep::run(ctx, now) {
+    let report = match crate::sweep::run(ctx, now).await {
         Ok(r) => r,
         Err(_) => return storage_failure(),
     };
