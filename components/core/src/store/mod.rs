@@ -126,3 +126,5 @@ impl Store for MemoryStore {
         Ok(true)
     }
 }
+
+pub mod rows;

@@ -1,0 +1,303 @@
+//! The [`Store`] port over a table of rows, for hosts that bill by rows written — the
+//! Cloudflare Worker's SQLite Durable Object (Free plan: 100,000 rows written a day).
+//!
+//! An ordinary heartbeat writes three keys (`seq`, a log chunk, `state`). Stored one key per
+//! row, 100 services beating every two minutes would write 216,000 rows a day. So the keys a
+//! heartbeat touches share a row: everything under `svc/{id}/` except `flips` (90 days of
+//! transitions, written only on a transition) lives in the row `svc/{id}`, and every other key
+//! is a row of its own. Writes are kept in memory and written back by [`Grouped::flush`],
+//! one row per changed row; the host flushes before it waits for anything (a vendor call), so
+//! that — on a host that runs one request at a time between waits, as a Durable Object does —
+//! compare-and-swap against the cached rows is exact.
+
+use super::{Store, StoreError};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// A table of named byte rows.
+pub trait Rows {
+    /// The rows named `names`, in the same order (`None`: no such row).
+    fn read(&self, names: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError>;
+    /// Write each row, or delete it when the value is `None`, all or nothing.
+    fn write(&self, rows: &[(String, Option<Vec<u8>>)]) -> Result<(), StoreError>;
+}
+
+/// The row a key lives in, and its field there.
+pub fn locate(key: &str) -> (String, String) {
+    if let Some(rest) = key.strip_prefix("svc/") {
+        if let Some((id, field)) = rest.split_once('/') {
+            if field != "flips" {
+                return (format!("svc/{id}"), field.to_string());
+            }
+        }
+    }
+    (key.to_string(), String::new())
+}
+
+/// A row's fields: field name → value.
+type Fields = BTreeMap<String, Vec<u8>>;
+
+/// `[u32 name length][name][u32 value length][value]…`, little-endian.
+fn encode(fields: &Fields) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (name, value) in fields {
+        out.extend_from_slice(&(name.len() as u32).to_le_bytes());
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(&(value.len() as u32).to_le_bytes());
+        out.extend_from_slice(value);
+    }
+    out
+}
+
+fn decode(mut bytes: &[u8]) -> Result<Fields, StoreError> {
+    fn take<'a>(bytes: &mut &'a [u8]) -> Result<&'a [u8], StoreError> {
+        let corrupt = || StoreError("a stored row is corrupt".into());
+        let (len, rest) = bytes.split_first_chunk::<4>().ok_or_else(corrupt)?;
+        let len = u32::from_le_bytes(*len) as usize;
+        let (value, rest) = rest.split_at_checked(len).ok_or_else(corrupt)?;
+        *bytes = rest;
+        Ok(value)
+    }
+    let mut fields = Fields::new();
+    while !bytes.is_empty() {
+        let name = String::from_utf8_lossy(take(&mut bytes)?).into_owned();
+        let value = take(&mut bytes)?.to_vec();
+        fields.insert(name, value);
+    }
+    Ok(fields)
+}
+
+/// A write-back [`Store`] over [`Rows`].
+pub struct Grouped<R: Rows> {
+    rows: R,
+    /// Rows read or written since the last flush.
+    cache: RefCell<HashMap<String, Fields>>,
+    dirty: RefCell<BTreeSet<String>>,
+}
+
+/// A CAS handle: the key and the value it held.
+#[derive(Debug)]
+pub struct GroupedCas {
+    key: String,
+    seen: Option<Vec<u8>>,
+}
+
+impl<R: Rows> Grouped<R> {
+    pub fn new(rows: R) -> Self {
+        Grouped {
+            rows,
+            cache: RefCell::default(),
+            dirty: RefCell::default(),
+        }
+    }
+
+    pub fn rows(&self) -> &R {
+        &self.rows
+    }
+
+    /// Write every changed row back, then forget the cache so that what other requests write
+    /// meanwhile is seen.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        let dirty = std::mem::take(&mut *self.dirty.borrow_mut());
+        let mut cache = self.cache.borrow_mut();
+        let writes: Vec<_> = dirty
+            .into_iter()
+            .map(|name| {
+                let value = cache
+                    .get(&name)
+                    .filter(|f| !f.is_empty())
+                    .map(encode);
+                (name, value)
+            })
+            .collect();
+        cache.clear();
+        if writes.is_empty() {
+            return Ok(());
+        }
+        self.rows.write(&writes)
+    }
+
+    /// Make sure the rows named are cached.
+    fn load(&self, names: &[String]) -> Result<(), StoreError> {
+        let missing: Vec<String> = {
+            let cache = self.cache.borrow();
+            let mut seen = BTreeSet::new();
+            names
+                .iter()
+                .filter(|n| !cache.contains_key(*n) && seen.insert(n.as_str()))
+                .cloned()
+                .collect()
+        };
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let values = self.rows.read(&missing)?;
+        let mut cache = self.cache.borrow_mut();
+        for (name, value) in missing.into_iter().zip(values) {
+            let fields = match value {
+                Some(bytes) => decode(&bytes)?,
+                None => Fields::new(),
+            };
+            cache.insert(name, fields);
+        }
+        Ok(())
+    }
+
+    fn update(&self, key: &str, value: Option<&[u8]>) -> Result<(), StoreError> {
+        let (row, field) = locate(key);
+        self.load(std::slice::from_ref(&row))?;
+        let mut cache = self.cache.borrow_mut();
+        let fields = cache.entry(row.clone()).or_default();
+        match value {
+            Some(v) => fields.insert(field, v.to_vec()),
+            None => fields.remove(&field),
+        };
+        self.dirty.borrow_mut().insert(row);
+        Ok(())
+    }
+}
+
+impl<R: Rows> Store for Grouped<R> {
+    type Cas = GroupedCas;
+
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.get_many(&[key.to_string()])?.remove(0))
+    }
+
+    fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        let located: Vec<_> = keys.iter().map(|k| locate(k)).collect();
+        let names: Vec<String> = located.iter().map(|(row, _)| row.clone()).collect();
+        self.load(&names)?;
+        let cache = self.cache.borrow();
+        Ok(located
+            .iter()
+            .map(|(row, field)| cache.get(row).and_then(|f| f.get(field)).cloned())
+            .collect())
+    }
+
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.update(key, Some(value))
+    }
+
+    fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.update(key, None)
+    }
+
+    fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError> {
+        let current = self
+            .get(key)?
+            .map(|v| i64::from_le_bytes(v.as_slice().try_into().unwrap_or([0; 8])))
+            .unwrap_or(0);
+        let next = current + delta;
+        self.update(key, Some(&next.to_le_bytes()))?;
+        Ok(next)
+    }
+
+    fn cas(&self, key: &str) -> Result<(GroupedCas, Option<Vec<u8>>), StoreError> {
+        let seen = self.get(key)?;
+        let cas = GroupedCas {
+            key: key.to_string(),
+            seen: seen.clone(),
+        };
+        Ok((cas, seen))
+    }
+
+    fn swap(&self, cas: GroupedCas, value: &[u8]) -> Result<bool, StoreError> {
+        if self.get(&cas.key)? != cas.seen {
+            return Ok(false);
+        }
+        self.set(&cas.key, value)?;
+        Ok(true)
+    }
+}
+
+/// Rows in memory, counting what a host would be billed for.
+#[derive(Debug, Default)]
+pub struct MemoryRows {
+    data: RefCell<HashMap<String, Vec<u8>>>,
+    pub rows_read: std::cell::Cell<u64>,
+    pub rows_written: std::cell::Cell<u64>,
+}
+
+impl Rows for MemoryRows {
+    fn read(&self, names: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        let data = self.data.borrow();
+        let values: Vec<_> = names.iter().map(|n| data.get(n).cloned()).collect();
+        let found = values.iter().flatten().count() as u64;
+        self.rows_read.set(self.rows_read.get() + found);
+        Ok(values)
+    }
+
+    fn write(&self, rows: &[(String, Option<Vec<u8>>)]) -> Result<(), StoreError> {
+        let mut data = self.data.borrow_mut();
+        for (name, value) in rows {
+            match value {
+                Some(v) => data.insert(name.clone(), v.clone()),
+                None => data.remove(name),
+            };
+        }
+        self.rows_written
+            .set(self.rows_written.get() + rows.len() as u64);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_a_heartbeat_writes_share_the_service_row() {
+        assert_eq!(locate("svc/a/state"), ("svc/a".into(), "state".into()));
+        assert_eq!(locate("svc/a/log/3"), ("svc/a".into(), "log/3".into()));
+        assert_eq!(locate("svc/a/flips"), ("svc/a/flips".into(), String::new()));
+        assert_eq!(locate("sweep/last"), ("sweep/last".into(), String::new()));
+    }
+
+    #[test]
+    fn writes_stay_in_memory_until_flushed_and_then_cost_one_row_each() {
+        let store = Grouped::new(MemoryRows::default());
+        store.increment("svc/a/seq", 1).unwrap();
+        store.set("svc/a/state", b"{}").unwrap();
+        store.set("svc/a/log/0", b"[]").unwrap();
+        assert_eq!(store.rows().rows_written.get(), 0);
+        store.flush().unwrap();
+        assert_eq!(store.rows().rows_written.get(), 1);
+        assert_eq!(store.get("svc/a/state").unwrap().as_deref(), Some(&b"{}"[..]));
+        assert_eq!(store.increment("svc/a/seq", 2).unwrap(), 3);
+        store.flush().unwrap();
+        store.flush().unwrap();
+        assert_eq!(store.rows().rows_written.get(), 2, "an empty flush writes nothing");
+    }
+
+    #[test]
+    fn compare_and_swap_fails_once_the_value_changed_even_across_flushes() {
+        let store = Grouped::new(MemoryRows::default());
+        let (stale, seen) = store.cas("svc/a/state").unwrap();
+        assert_eq!(seen, None);
+        let (fresh, _) = store.cas("svc/a/state").unwrap();
+        assert!(store.swap(fresh, b"1").unwrap());
+        store.flush().unwrap();
+        assert!(!store.swap(stale, b"2").unwrap(), "an absent key is absent");
+        assert_eq!(store.get("svc/a/state").unwrap().as_deref(), Some(&b"1"[..]));
+    }
+
+    #[test]
+    fn deleting_the_last_field_deletes_the_row() {
+        let store = Grouped::new(MemoryRows::default());
+        store.set("svc/a/paused", b"x").unwrap();
+        store.flush().unwrap();
+        store.delete("svc/a/paused").unwrap();
+        store.flush().unwrap();
+        assert!(store.rows().data.borrow().is_empty());
+    }
+
+    #[test]
+    fn a_corrupt_row_is_an_error_not_a_panic() {
+        let rows = MemoryRows::default();
+        rows.write(&[("svc/a".into(), Some(vec![9, 0, 0, 0, b'x']))])
+            .unwrap();
+        let store = Grouped::new(rows);
+        assert!(store.get("svc/a/state").is_err());
+    }
+}
