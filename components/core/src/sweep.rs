@@ -153,7 +153,11 @@ async fn release<S: Store>(
 }
 
 /// Remind the channels with `remindEvery` about services that are still down.
-async fn remind<S: Store>(ctx: &Context<'_, S>, now: i64, report: &mut Report) -> Result<(), StoreError> {
+async fn remind<S: Store>(
+    ctx: &Context<'_, S>,
+    now: i64,
+    report: &mut Report,
+) -> Result<(), StoreError> {
     let layout = ctx.layout();
     let services: Vec<_> = ctx.config.services.iter().filter(|s| s.enabled).collect();
     let wanted: Vec<Vec<(String, i64)>> = services

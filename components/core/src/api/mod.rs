@@ -227,7 +227,7 @@ impl<S: Store> Context<'_, S> {
 /// The answer when a store operation fails — the store is down or unreachable (a lost Redis
 /// connection, a locked file). Nothing was acknowledged, so the caller should retry: 503 with
 /// `Retry-After`, described without internals.
-pub(crate) fn storage_failure() -> Response {
+pub fn storage_failure() -> Response {
     let mut r = Response::error(503, "the key-value store is unavailable; please retry");
     r.headers.push(("retry-after".into(), "1".into()));
     r

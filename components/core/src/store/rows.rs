@@ -103,10 +103,7 @@ impl<R: Rows> Grouped<R> {
         let writes: Vec<_> = dirty
             .into_iter()
             .map(|name| {
-                let value = cache
-                    .get(&name)
-                    .filter(|f| !f.is_empty())
-                    .map(encode);
+                let value = cache.get(&name).filter(|f| !f.is_empty()).map(encode);
                 (name, value)
             })
             .collect();
@@ -263,11 +260,18 @@ mod tests {
         assert_eq!(store.rows().rows_written.get(), 0);
         store.flush().unwrap();
         assert_eq!(store.rows().rows_written.get(), 1);
-        assert_eq!(store.get("svc/a/state").unwrap().as_deref(), Some(&b"{}"[..]));
+        assert_eq!(
+            store.get("svc/a/state").unwrap().as_deref(),
+            Some(&b"{}"[..])
+        );
         assert_eq!(store.increment("svc/a/seq", 2).unwrap(), 3);
         store.flush().unwrap();
         store.flush().unwrap();
-        assert_eq!(store.rows().rows_written.get(), 2, "an empty flush writes nothing");
+        assert_eq!(
+            store.rows().rows_written.get(),
+            2,
+            "an empty flush writes nothing"
+        );
     }
 
     #[test]
@@ -279,7 +283,10 @@ mod tests {
         assert!(store.swap(fresh, b"1").unwrap());
         store.flush().unwrap();
         assert!(!store.swap(stale, b"2").unwrap(), "an absent key is absent");
-        assert_eq!(store.get("svc/a/state").unwrap().as_deref(), Some(&b"1"[..]));
+        assert_eq!(
+            store.get("svc/a/state").unwrap().as_deref(),
+            Some(&b"1"[..])
+        );
     }
 
     #[test]

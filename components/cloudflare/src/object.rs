@@ -1,0 +1,64 @@
+//! The Durable Object that holds every service's state and answers every request.
+
+use crate::clock::WorkersClock;
+use crate::config::{embedded, EnvSecrets};
+use crate::outbound::FetchNotifier;
+use crate::sql::SqlRows;
+use heartbeat_core::api::{self, Context};
+use heartbeat_core::config::Settings;
+use heartbeat_core::store::rows::Grouped;
+use worker::{durable_object, DurableObject, Env, Request, Response, State};
+
+#[durable_object]
+pub struct Monitor {
+    state: State,
+    env: Env,
+}
+
+impl DurableObject for Monitor {
+    fn new(state: State, env: Env) -> Self {
+        Monitor { state, env }
+    }
+
+    async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
+        let request = crate::http::request(&mut req).await?;
+        crate::http::response(self.answer(&request).await)
+    }
+}
+
+impl Monitor {
+    async fn answer(&self, request: &api::Request) -> api::Response {
+        let config = embedded();
+        let secrets = EnvSecrets(&self.env);
+        let settings = match Settings::from_secrets(&secrets) {
+            Ok(s) => s,
+            Err(e) => return api::Response::error(500, e.to_string()),
+        };
+        let store = match SqlRows::open(self.state.storage().sql()) {
+            Ok(rows) => Grouped::new(rows),
+            Err(_) => return api::storage_failure(),
+        };
+        let notifier = FetchNotifier {
+            config: &config,
+            secrets: &secrets,
+            timeout_ms: settings.request_timeout_ms,
+            store: &store,
+        };
+        let ctx = Context {
+            store: &store,
+            clock: &WorkersClock,
+            notifier: &notifier,
+            config: &config,
+            settings: &settings,
+            secrets: &secrets,
+        };
+        let response = crate::routes::answer(&ctx, request).await;
+        match store.flush() {
+            Ok(()) => response,
+            Err(e) => {
+                worker::console_error!("durable object storage: {e}");
+                api::storage_failure()
+            }
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! heartbeat-core's [`Notifier`] over the Workers `fetch`: every channel's delivery plan at
+//! once, each request raced against its timeout (`REQUEST_TIMEOUT`), retries waited out with
+//! timers. Vendor calls reach the network only from here.
+
+use futures_util::future::{join_all, select, Either};
+use heartbeat_core::channels::{OutboundRequest, OutboundResponse};
+use heartbeat_core::clock::Clock;
+use heartbeat_core::config::{Config, Secrets};
+use heartbeat_core::delivery::{Plan, Step};
+use heartbeat_core::notify::{self, Deliveries, Delivery, Notification, Notifier};
+use heartbeat_core::store::rows::{Grouped, Rows};
+use std::time::Duration;
+use worker::{AbortController, Delay, Fetch, Headers, Method, RequestInit};
+
+use crate::clock::WorkersClock;
+
+pub struct FetchNotifier<'a, R: Rows> {
+    pub config: &'a Config,
+    pub secrets: &'a dyn Secrets,
+    pub timeout_ms: u64,
+    /// Flushed before any vendor call: other requests run while this one waits, and must see
+    /// the transition it claimed.
+    pub store: &'a Grouped<R>,
+}
+
+impl<R: Rows> FetchNotifier<'_, R> {
+    async fn drive_all(&self, plans: Vec<Plan>) -> Vec<Delivery> {
+        if plans.is_empty() {
+            return Vec::new();
+        }
+        if self.store.flush().is_err() {
+            // Nothing was claimed on disk, so the request fails and its retry notifies.
+            return vec![not_sent(&plans)];
+        }
+        join_all(plans.into_iter().map(drive)).await
+    }
+}
+
+fn not_sent(plans: &[Plan]) -> Delivery {
+    Delivery {
+        channel: plans[0].channel().to_string(),
+        channel_type: String::new(),
+        ok: false,
+        http_status: None,
+        latency_ms: 0,
+        error: Some("not sent: the store is unavailable".into()),
+        attempts: 0,
+        tries: Vec::new(),
+    }
+}
+
+impl<R: Rows> Notifier for FetchNotifier<'_, R> {
+    fn deliver<'a>(&'a self, n: &'a Notification) -> Deliveries<'a> {
+        Box::pin(async move {
+            let plans = notify::plans(self.config, self.secrets, self.timeout_ms, n);
+            self.drive_all(plans).await
+        })
+    }
+
+    fn deliver_to<'a>(&'a self, channel: &'a str, n: &'a Notification) -> Deliveries<'a> {
+        Box::pin(async move {
+            let plan = notify::plan_for(self.config, self.secrets, self.timeout_ms, channel, n);
+            self.drive_all(plan.into_iter().collect()).await
+        })
+    }
+}
+
+async fn drive(mut plan: Plan) -> Delivery {
+    let mut step = plan.start(WorkersClock.now_ms());
+    loop {
+        step = match step {
+            Step::Send(request, timeout) => {
+                let result = send(request, timeout).await;
+                plan.on_result(result, WorkersClock.now_ms())
+            }
+            Step::Wait(ms) => {
+                Delay::from(Duration::from_millis(ms)).await;
+                plan.resume(WorkersClock.now_ms())
+            }
+            Step::Done(d) => return d,
+        }
+    }
+}
+
+/// One request; errors never quote the URL, which may hold a token.
+async fn send(req: OutboundRequest, timeout_ms: u64) -> Result<OutboundResponse, String> {
+    let headers = Headers::new();
+    for (name, value) in &req.headers {
+        headers
+            .append(name, value)
+            .map_err(|_| format!("invalid header {name}"))?;
+    }
+    let mut init = RequestInit::new();
+    init.with_method(Method::from(req.method.clone()))
+        .with_headers(headers);
+    if !req.body.is_empty() {
+        init.with_body(Some(
+            worker::js_sys::Uint8Array::from(req.body.as_slice()).into(),
+        ));
+    }
+    let request = worker::Request::new_with_init(&req.url, &init)
+        .map_err(|_| "request failed (invalid request)".to_string())?;
+    let controller = AbortController::default();
+    let signal = controller.signal();
+    let fetch = Fetch::Request(request);
+    let exchange = Box::pin(async move {
+        let mut res = fetch.send_with_signal(&signal).await?;
+        let body = res.bytes().await?;
+        Ok::<_, worker::Error>(OutboundResponse {
+            status: res.status_code(),
+            headers: res.headers().entries().collect(),
+            body,
+        })
+    });
+    let deadline = Box::pin(Delay::from(Duration::from_millis(timeout_ms)));
+    match select(exchange, deadline).await {
+        Either::Left((Ok(response), _)) => Ok(response),
+        Either::Left((Err(_), _)) => Err("request failed (network error)".into()),
+        Either::Right(_) => {
+            controller.abort();
+            Err(format!("no answer within {timeout_ms} ms"))
+        }
+    }
+}
