@@ -1,0 +1,423 @@
+//! The Worker as users run it: built by worker-build with the fixture configuration, served by
+//! `wrangler dev` (workerd from npm) on loopback with a persisted Durable Object, checked over
+//! real HTTP — the conformance suite every host passes, the cron trigger's sweep, notifications
+//! to a loopback receiver, a restart, and a bad configuration failing the build.
+//!
+//! Needs worker-build, the wasm-bindgen CLI matching Cargo.lock and `npm ci` in this crate;
+//! `.ci/run` installs them. Outside CI a missing tool skips the test with a note; in CI it fails.
+
+use heartbeat_conformance::receiver::Receiver;
+use heartbeat_conformance::{fixture_api_keys, fixture_key, Client, SCENARIOS};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+fn crate_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn root() -> PathBuf {
+    crate_dir().join("../..").canonicalize().unwrap()
+}
+
+/// Cargo target directory of the Worker builds, apart from the workspace's so this test never
+/// waits on the cargo that runs it.
+fn target_dir() -> PathBuf {
+    root().join("target/worker")
+}
+
+/// The wasm-bindgen version Cargo.lock resolves, which the CLI must match exactly.
+fn locked_wasm_bindgen() -> String {
+    let lock = std::fs::read_to_string(root().join("Cargo.lock")).unwrap();
+    let at = lock
+        .find("name = \"wasm-bindgen\"\n")
+        .expect("wasm-bindgen in Cargo.lock");
+    let rest = &lock[at..];
+    let version = rest.lines().nth(1).unwrap();
+    version
+        .trim_start_matches("version = \"")
+        .trim_end_matches('"')
+        .to_string()
+}
+
+fn output(cmd: &str, arg: &str) -> Option<String> {
+    let out = Command::new(cmd).arg(arg).output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Why the toolchain is incomplete, if it is.
+fn missing_tool() -> Option<String> {
+    let wasm_bindgen = locked_wasm_bindgen();
+    if !output("worker-build", "--version").is_some_and(|v| v.contains("0.8.7")) {
+        return Some("cargo install --locked worker-build --version 0.8.7".into());
+    }
+    if !output("wasm-bindgen", "--version").is_some_and(|v| v.contains(&wasm_bindgen)) {
+        return Some(format!(
+            "cargo install wasm-bindgen-cli --version {wasm_bindgen}"
+        ));
+    }
+    if !crate_dir().join("node_modules/.bin/wrangler").exists() {
+        return Some("npm ci --prefix components/cloudflare".into());
+    }
+    None
+}
+
+/// `false` (and a note) outside CI when a tool is missing.
+fn tools_present() -> bool {
+    let Some(install) = missing_tool() else {
+        return true;
+    };
+    assert!(
+        std::env::var("CI").is_err(),
+        "missing: {install} (.ci/run installs it)"
+    );
+    eprintln!("skipped outside CI: {install}");
+    false
+}
+
+/// Environment that keeps worker-build and wrangler offline.
+fn offline(cmd: &mut Command) -> &mut Command {
+    let bin = crate_dir().join("node_modules");
+    cmd.env("WASM_OPT_BIN", bin.join("binaryen/bin/wasm-opt"))
+        .env("ESBUILD_BIN", bin.join("@esbuild/linux-x64/bin/esbuild"))
+        .env("WASM_BINDGEN_BIN", "wasm-bindgen")
+        .env("WRANGLER_SEND_METRICS", "false")
+        .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
+        .env("CARGO_TARGET_DIR", target_dir())
+        .env("HEARTBEAT_CONFIG_DIR", root().join("tests/fixtures/config"))
+}
+
+/// The Worker built once with the fixture configuration; its `index.js`.
+fn built() -> &'static Path {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let out = target_dir().join("fixture-build");
+        let started = Instant::now();
+        let status = offline(Command::new("worker-build").current_dir(crate_dir()))
+            .args(["--release", "--out-dir"])
+            .arg(&out)
+            .status()
+            .expect("run worker-build");
+        assert!(status.success(), "worker-build failed");
+        eprintln!(
+            "worker-build --release: {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+        let wasm = std::fs::metadata(out.join("index_bg.wasm")).unwrap().len();
+        eprintln!("index_bg.wasm: {wasm} bytes");
+        out.join("index.js")
+    })
+}
+
+/// The repository's wrangler.toml, pointed at the fixture build.
+fn wrangler_config(dir: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(root().join("wrangler.toml")).unwrap();
+    let main = "main = \"components/cloudflare/build/index.js\"";
+    assert!(
+        text.contains(main),
+        "wrangler.toml's main moved; update this test"
+    );
+    let text = text.replace(main, &format!("main = \"{}\"", built().display()));
+    let path = dir.join("wrangler.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `wrangler dev` on loopback; stopped (with workerd) when dropped, and after ten minutes
+/// whatever happens.
+struct Wrangler {
+    child: Child,
+    base: String,
+    log: PathBuf,
+}
+
+impl Wrangler {
+    /// Start on `state` (the `--persist-to` directory) with `vars` as `.dev.vars`.
+    fn start(state: &Path, vars: &[(&str, String)]) -> Wrangler {
+        std::fs::create_dir_all(state).unwrap();
+        let env_file = state.join("dev.vars");
+        let lines: Vec<String> = vars
+            .iter()
+            // Single quotes: dotenv keeps the JSON inside verbatim.
+            .map(|(k, v)| format!("{k}='{v}'"))
+            .collect();
+        std::fs::write(&env_file, lines.join("\n")).unwrap();
+        let config = wrangler_config(state);
+        let port = free_port();
+        let log = state.join("wrangler.log");
+        let wrangler = crate_dir().join("node_modules/.bin/wrangler");
+        let mut cmd = Command::new("timeout");
+        cmd.args(["--kill-after=5", "600"])
+            .arg(wrangler)
+            .args([
+                "dev",
+                "--local",
+                "--ip",
+                "127.0.0.1",
+                "--test-scheduled",
+                "--port",
+            ])
+            .arg(port.to_string())
+            .arg("--config")
+            .arg(&config)
+            .arg("--persist-to")
+            .arg(state.join("persist"))
+            .arg("--env-file")
+            .arg(&env_file)
+            .current_dir(state)
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(&log).unwrap())
+            .stderr(std::fs::File::options().append(true).open(&log).unwrap());
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        let child = offline(&mut cmd).spawn().expect("start wrangler dev");
+        let w = Wrangler {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            log,
+        };
+        w.wait_ready();
+        w
+    }
+
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(90);
+        let agent = ureq::AgentBuilder::new()
+            .timeout(Duration::from_secs(5))
+            .build();
+        while Instant::now() < deadline {
+            if agent
+                .get(&format!("{}/api/services", self.base))
+                .call()
+                .is_ok()
+            {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        panic!("wrangler dev did not start:\n{}", self.log_text());
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn client(&self) -> Client {
+        Client::new(&self.base)
+    }
+
+    /// Fire the cron trigger, as Cloudflare does every five minutes.
+    fn cron(&self) {
+        let reply = self.client().get("/__scheduled?cron=*/5+*+*+*+*").unwrap();
+        assert_eq!(reply.status, 200, "{}", reply.body);
+    }
+}
+
+impl Drop for Wrangler {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        let _ = self.child.wait();
+    }
+}
+
+fn state_dir(name: &str) -> PathBuf {
+    let dir = target_dir().join(format!("state-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn secrets(receiver: Option<&Receiver>) -> Vec<(&'static str, String)> {
+    let mut vars = vec![("API_KEYS", fixture_api_keys())];
+    if let Some(r) = receiver {
+        vars.push((
+            "NOTIFICATION_OPS_WEBHOOK_URL",
+            format!("http://{}/hook", r.addr),
+        ));
+    }
+    vars
+}
+
+fn beat(c: &Client, service: &str, status: &str) {
+    let reply = c
+        .beat(
+            &fixture_key(service),
+            &json!({"serviceId": service, "status": status}),
+        )
+        .unwrap();
+    assert_eq!(reply.status, 200, "{}", reply.body);
+}
+
+#[test]
+fn the_conformance_suite_passes_against_wrangler_dev() {
+    if !tools_present() {
+        return;
+    }
+    let w = Wrangler::start(&state_dir("conformance"), &secrets(None));
+    let failures: Vec<String> = SCENARIOS
+        .iter()
+        .filter_map(|s| {
+            let started = Instant::now();
+            let outcome = (s.run)(&w.client());
+            eprintln!("{}: {:.1} s", s.name, started.elapsed().as_secs_f64());
+            outcome.err().map(|e| format!("{}: {e:#}", s.name))
+        })
+        .collect();
+    assert!(failures.is_empty(), "{failures:#?}\n{}", w.log_text());
+}
+
+#[test]
+fn heartbeats_notify_at_once_and_the_cron_sweep_notices_silence() {
+    if !tools_present() {
+        return;
+    }
+    let receiver = Receiver::start().unwrap();
+    let w = Wrangler::start(&state_dir("notify"), &secrets(Some(&receiver)));
+    let c = w.client();
+    beat(&c, "alpha", "up");
+    beat(&c, "bravo", "up");
+    let silent_from = Instant::now();
+    beat(&c, "alpha", "down");
+    let hooks = receiver.wait_for(1, Duration::from_secs(10));
+    assert_eq!(hooks.len(), 1, "one down notification: {hooks:?}");
+    assert_eq!(hooks[0].json()["event"], "down");
+    assert_eq!(hooks[0].json()["service"]["id"], "alpha");
+    beat(&c, "alpha", "up");
+    let hooks = receiver.wait_for(2, Duration::from_secs(10));
+    assert_eq!(hooks.len(), 2, "and its recovery: {hooks:?}");
+    assert_eq!(hooks[1].json()["event"], "up");
+    let deliveries = c.get("/api/deliveries?serviceId=alpha").unwrap().json();
+    let entries = deliveries["entries"].as_array().expect("entries");
+    assert_eq!(entries.len(), 2, "{deliveries}");
+    assert!(
+        entries
+            .iter()
+            .all(|e| e["ok"] == true && e["httpStatus"] == 200),
+        "{deliveries}"
+    );
+
+    // bravo's threshold is 60 s: keep alpha alive, fire the cron trigger until bravo is down.
+    let deadline = silent_from + Duration::from_secs(150);
+    loop {
+        assert!(
+            Instant::now() < deadline,
+            "no down for bravo:\n{}",
+            w.log_text()
+        );
+        std::thread::sleep(Duration::from_secs(5));
+        // A fresh client: workerd closes idle keep-alive connections within these 5 s.
+        let c = w.client();
+        beat(&c, "alpha", "up");
+        w.cron();
+        let bravo = receiver
+            .received()
+            .into_iter()
+            .filter(|r| r.json()["service"]["id"] == "bravo")
+            .count();
+        if bravo > 0 {
+            break;
+        }
+    }
+    assert!(
+        silent_from.elapsed() >= Duration::from_secs(60),
+        "down only after the threshold"
+    );
+    w.cron();
+    w.cron();
+    let bravo: Vec<_> = receiver
+        .received()
+        .into_iter()
+        .filter(|r| r.json()["service"]["id"] == "bravo")
+        .collect();
+    assert_eq!(
+        bravo.len(),
+        1,
+        "told once, however often the sweep runs: {bravo:?}"
+    );
+    assert_eq!(bravo[0].json()["reason"], "silence");
+    assert_eq!(c.service_status("bravo").unwrap()["status"], "down");
+}
+
+#[test]
+fn state_survives_a_restart_of_wrangler_dev() {
+    if !tools_present() {
+        return;
+    }
+    let state = state_dir("restart");
+    let (logs, status) = {
+        let w = Wrangler::start(&state, &secrets(None));
+        let c = w.client();
+        for status in ["up", "degraded", "up"] {
+            beat(&c, "charlie", status);
+        }
+        (
+            c.logs("charlie").unwrap(),
+            c.service_status("charlie").unwrap(),
+        )
+    };
+    assert_eq!(logs.len(), 3);
+    let w = Wrangler::start(&state, &secrets(None));
+    let c = w.client();
+    assert_eq!(c.logs("charlie").unwrap(), logs, "the log survived");
+    let after = c.service_status("charlie").unwrap();
+    assert_eq!(after["status"], "up");
+    assert_eq!(after["lastHeartbeat"], status["lastHeartbeat"]);
+}
+
+#[test]
+fn a_bad_configuration_fails_the_build_naming_the_field() {
+    if !tools_present() {
+        return;
+    }
+    built();
+    let dir = state_dir("bad-config");
+    std::fs::create_dir_all(&dir).unwrap();
+    let fixtures = root().join("tests/fixtures/config");
+    std::fs::copy(
+        fixtures.join("notifications.json"),
+        dir.join("notifications.json"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("services.json"),
+        r#"{"services": [{"id": "a"}, {"id": "b", "stalenessThreshold": -5}]}"#,
+    )
+    .unwrap();
+    let out = offline(Command::new(env!("CARGO")).current_dir(crate_dir()))
+        .args([
+            "check",
+            "--release",
+            "--lib",
+            "--target",
+            "wasm32-unknown-unknown",
+        ])
+        .env("HEARTBEAT_CONFIG_DIR", &dir)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "the build must fail");
+    assert!(
+        stderr
+            .contains("services.json: services[1].stalenessThreshold: must be a positive integer"),
+        "{stderr}"
+    );
+}
