@@ -41,7 +41,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     match sweep(&env).await {
-        Ok(status) if status == 200 => {}
+        Ok(200) => {}
         Ok(status) => worker::console_error!("scheduled sweep answered HTTP {status}"),
         Err(e) => worker::console_error!("scheduled sweep failed: {e}"),
     }
