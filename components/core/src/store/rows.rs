@@ -22,6 +22,17 @@ pub trait Rows {
     fn write(&self, rows: &[(String, Option<Vec<u8>>)]) -> Result<(), StoreError>;
 }
 
+/// Rows shared by several stores (one per request) in tests and simulations.
+impl<R: Rows> Rows for &R {
+    fn read(&self, names: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        (*self).read(names)
+    }
+
+    fn write(&self, rows: &[(String, Option<Vec<u8>>)]) -> Result<(), StoreError> {
+        (*self).write(rows)
+    }
+}
+
 /// The row a key lives in, and its field there.
 pub fn locate(key: &str) -> (String, String) {
     if let Some(rest) = key.strip_prefix("svc/") {

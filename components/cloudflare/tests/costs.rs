@@ -1,0 +1,328 @@
+//! The Free-plan budget table in docs/DEPLOYMENT.md, computed rather than estimated: a day of
+//! heartbeats every two minutes and the five-minute cron sweep, run through heartbeat-core's
+//! API exactly as the Durable Object runs it (a write-back store flushed per request), with
+//! the settings of the repository's wrangler.toml, counting requests, rows written and rows
+//! read. The same traffic on a store with one key per row gives the Workers KV column.
+//!
+//! `UPDATE_DOCS=1 cargo test -p heartbeat-worker --test costs` rewrites the table.
+
+use heartbeat_core::api::{self, Context, Request};
+use heartbeat_core::clock::ManualClock;
+use heartbeat_core::config::{Config, Settings};
+use heartbeat_core::notify::{Deliveries, Notification, Notifier};
+use heartbeat_core::ready::resolve;
+use heartbeat_core::store::rows::{Grouped, MemoryRows};
+use heartbeat_core::store::{MemoryStore, Store};
+use std::collections::BTreeMap;
+
+/// The Workers Free plan's daily limits (developers.cloudflare.com: Workers and Durable
+/// Objects pricing; Workers KV limits).
+const WORKER_REQUESTS: u64 = 100_000;
+const DO_REQUESTS: u64 = 100_000;
+const ROWS_WRITTEN: u64 = 100_000;
+const ROWS_READ: u64 = 5_000_000;
+const KV_WRITES: u64 = 1_000;
+
+const BEAT_EVERY_MS: i64 = 120_000;
+const CRON_EVERY_MS: i64 = 300_000;
+/// Settling time, then the measured window; a whole number of both periods, scaled to a day.
+const SETTLE_MS: i64 = 600_000;
+const WINDOW_MS: i64 = 1_800_000;
+const WINDOWS_PER_DAY: u64 = 48;
+const START: i64 = 1_764_000_000_000;
+
+struct Silent;
+
+impl Notifier for Silent {
+    fn deliver<'a>(&'a self, _: &'a Notification) -> Deliveries<'a> {
+        Box::pin(std::future::ready(Vec::new()))
+    }
+
+    fn deliver_to<'a>(&'a self, _: &'a str, _: &'a Notification) -> Deliveries<'a> {
+        Box::pin(std::future::ready(Vec::new()))
+    }
+}
+
+/// `[vars]` of wrangler.toml.
+fn wrangler_vars() -> BTreeMap<String, String> {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../wrangler.toml"))
+        .unwrap();
+    let manifest: toml::Value = toml::from_str(&text).unwrap();
+    manifest["vars"]
+        .as_table()
+        .expect("[vars]")
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().expect("string vars").to_string()))
+        .collect()
+}
+
+/// What one day costs.
+#[derive(Debug, Default, Clone, Copy)]
+struct Day {
+    requests: u64,
+    rows_written: u64,
+    rows_read: u64,
+    key_writes: u64,
+}
+
+/// Requests in time order during `[from, to)`: every service beats every two minutes (spread
+/// evenly) and the cron sweeps every five.
+fn traffic(n: usize, from: i64, to: i64) -> Vec<(i64, Request)> {
+    let mut events = Vec::new();
+    for i in 0..n {
+        let offset = BEAT_EVERY_MS * i as i64 / n as i64;
+        let mut at = from + offset;
+        while at < to {
+            let body = format!(r#"{{"serviceId": "svc-{i}"}}"#);
+            let req = Request {
+                method: "POST".into(),
+                path: "/api/heartbeat".into(),
+                headers: vec![("authorization".into(), format!("Bearer key-{i}"))],
+                body: body.into_bytes(),
+                ..Default::default()
+            };
+            events.push((at, req));
+            at += BEAT_EVERY_MS;
+        }
+    }
+    let mut at = from + CRON_EVERY_MS - 1;
+    while at < to {
+        let req = Request {
+            method: "POST".into(),
+            path: "/api/sweep".into(),
+            ..Default::default()
+        };
+        events.push((at, req));
+        at += CRON_EVERY_MS;
+    }
+    events.sort_by_key(|(at, _)| *at);
+    events
+}
+
+/// Run `events` against `store`, flushing after each request as the Durable Object does.
+fn run<S: Store>(
+    n: usize,
+    events: Vec<(i64, Request)>,
+    store: &S,
+    flush: impl Fn(),
+    config: &Config,
+    secrets: &BTreeMap<String, String>,
+) {
+    let settings = Settings::from_secrets(secrets).unwrap();
+    for (at, req) in events {
+        let clock = ManualClock::at(at);
+        let ctx = Context {
+            store,
+            clock: &clock,
+            notifier: &Silent,
+            config,
+            settings: &settings,
+            secrets,
+        };
+        let response = if req.path == "/api/sweep" {
+            resolve(api::sweep::handle(&ctx, &req))
+        } else {
+            resolve(api::ingest::handle(&ctx, &req))
+        };
+        assert_eq!(
+            response.status,
+            200,
+            "{n} services: {:?}",
+            String::from_utf8_lossy(&response.body)
+        );
+        flush();
+    }
+}
+
+/// One day for `n` services: ten minutes to settle, then half an hour measured, times 48.
+fn day(n: usize) -> Day {
+    let services: Vec<_> = (0..n)
+        .map(|i| format!(r#"{{"id": "svc-{i}", "stalenessThreshold": 300}}"#))
+        .collect();
+    let config = Config::parse(
+        &format!(r#"{{"services": [{}]}}"#, services.join(",")),
+        r#"{"enabled": true, "channels": []}"#,
+    )
+    .unwrap();
+    let mut secrets = wrangler_vars();
+    let keys: BTreeMap<_, _> = (0..n)
+        .map(|i| (format!("svc-{i}"), format!("key-{i}")))
+        .collect();
+    secrets.insert("API_KEYS".into(), serde_json::to_string(&keys).unwrap());
+
+    let rows = MemoryRows::default();
+    let keyed = MemoryStore::default();
+    let settle = traffic(n, START, START + SETTLE_MS);
+    let measured = traffic(n, START + SETTLE_MS, START + SETTLE_MS + WINDOW_MS);
+    let requests = measured.len() as u64;
+
+    let store = Grouped::new(&rows);
+    run(
+        n,
+        settle.clone(),
+        &store,
+        || store.flush().unwrap(),
+        &config,
+        &secrets,
+    );
+    let (written, read) = (rows.rows_written.get(), rows.rows_read.get());
+    run(
+        n,
+        measured.clone(),
+        &store,
+        || store.flush().unwrap(),
+        &config,
+        &secrets,
+    );
+
+    run(n, settle, &keyed, || {}, &config, &secrets);
+    let key_writes = keyed.writes.get() as u64;
+    run(n, measured, &keyed, || {}, &config, &secrets);
+
+    Day {
+        requests: requests * WINDOWS_PER_DAY,
+        rows_written: (rows.rows_written.get() - written) * WINDOWS_PER_DAY,
+        rows_read: (rows.rows_read.get() - read) * WINDOWS_PER_DAY,
+        key_writes: (keyed.writes.get() as u64 - key_writes) * WINDOWS_PER_DAY,
+    }
+}
+
+fn thousands(v: u64) -> String {
+    let s = v.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn verdict(used: u64, limit: u64) -> String {
+    let share = used as f64 * 100.0 / limit as f64;
+    let mark = if used <= limit { "" } else { " ✗" };
+    format!(
+        "{} ({} %){mark}",
+        thousands(used),
+        thousands(share.round() as u64)
+    )
+}
+
+/// The largest service count within every limit, and the limit that binds, from the linear
+/// cost model `cost(n) = fixed + n · per_service` fitted to two simulated days.
+fn largest(a: (usize, Day), b: (usize, Day)) -> (u64, &'static str) {
+    let fit = |f: fn(&Day) -> u64, limit: u64| {
+        let per = (f(&b.1) - f(&a.1)) as f64 / (b.0 - a.0) as f64;
+        let fixed = f(&a.1) as f64 - per * a.0 as f64;
+        ((limit as f64 - fixed) / per).floor() as u64
+    };
+    [
+        (
+            fit(|d| d.requests, WORKER_REQUESTS),
+            "Worker and Durable Object requests",
+        ),
+        (fit(|d| d.rows_written, ROWS_WRITTEN), "rows written"),
+        (fit(|d| d.rows_read, ROWS_READ), "rows read"),
+    ]
+    .into_iter()
+    .min_by_key(|(n, _)| *n)
+    .unwrap()
+}
+
+/// Simulated days for 10, 100 and 1,000 services, computed once for all tests.
+fn days() -> &'static [(usize, Day)] {
+    static DAYS: std::sync::OnceLock<Vec<(usize, Day)>> = std::sync::OnceLock::new();
+    DAYS.get_or_init(|| {
+        std::thread::scope(|s| {
+            let runs: Vec<_> = [10, 100, 1000]
+                .into_iter()
+                .map(|n| s.spawn(move || (n, day(n))))
+                .collect();
+            runs.into_iter().map(|r| r.join().unwrap()).collect()
+        })
+    })
+}
+
+fn table() -> String {
+    let days = days();
+    let mut out = String::from(
+        "| services | Worker requests | Durable Object requests | rows written | rows read | \
+         Workers KV writes (one key each) |\n|---|---|---|---|---|---|\n",
+    );
+    for (n, d) in days {
+        out += &format!(
+            "| {} | {} | {} | {} | {} | {} |\n",
+            thousands(*n as u64),
+            verdict(d.requests, WORKER_REQUESTS),
+            verdict(d.requests, DO_REQUESTS),
+            verdict(d.rows_written, ROWS_WRITTEN),
+            verdict(d.rows_read, ROWS_READ),
+            verdict(d.key_writes, KV_WRITES),
+        );
+    }
+    let (max, bound) = largest(days[1], days[2]);
+    out += &format!(
+        "| **Free plan limit** | {} | {} | {} | {} | {} |\n\nPer day, heartbeats every 2 minutes \
+         and the cron sweep every 5; percentages are of the Free plan's daily limit, ✗ marks \
+         an excess. The largest count that fits the Free plan is **{max} services**, bound by \
+         {bound}.\n",
+        thousands(WORKER_REQUESTS),
+        thousands(DO_REQUESTS),
+        thousands(ROWS_WRITTEN),
+        thousands(ROWS_READ),
+        thousands(KV_WRITES),
+    );
+    out
+}
+
+const START_MARK: &str = "<!-- cost table: generated by components/cloudflare/tests/costs.rs -->\n";
+const END_MARK: &str = "<!-- end of cost table -->";
+
+#[test]
+fn an_ordinary_heartbeat_writes_one_row() {
+    let (n, d) = days()[0];
+    let beats = (n as u64) * 720;
+    let sweeps = 288;
+    assert_eq!(d.requests, beats + sweeps);
+    assert!(
+        d.rows_written <= beats + sweeps,
+        "{} rows for {beats} beats and {sweeps} sweeps",
+        d.rows_written
+    );
+    assert!(
+        d.key_writes >= 3 * beats,
+        "one key per row would write three per beat"
+    );
+}
+
+#[test]
+fn the_free_plan_fits_a_hundred_services_at_two_minute_beats() {
+    let (_, d) = days()[1];
+    assert!(
+        d.requests <= WORKER_REQUESTS && d.requests <= DO_REQUESTS,
+        "{d:?}"
+    );
+    assert!(d.rows_written <= ROWS_WRITTEN, "{d:?}");
+    assert!(d.rows_read <= ROWS_READ, "{d:?}");
+}
+
+#[test]
+fn the_deployment_guide_shows_the_computed_table() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/DEPLOYMENT.md");
+    let doc = std::fs::read_to_string(path).unwrap();
+    let table = table();
+    let (Some(start), Some(end)) = (doc.find(START_MARK), doc.find(END_MARK)) else {
+        panic!("docs/DEPLOYMENT.md lacks the cost table markers");
+    };
+    let current = &doc[start + START_MARK.len()..end];
+    if std::env::var("UPDATE_DOCS").is_ok() {
+        let updated = format!("{}{START_MARK}{table}{}", &doc[..start], &doc[end..]);
+        std::fs::write(path, updated).unwrap();
+        return;
+    }
+    assert_eq!(
+        current, table,
+        "the cost table is out of date: UPDATE_DOCS=1 cargo test -p heartbeat-worker --test costs"
+    );
+}
