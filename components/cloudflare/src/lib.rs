@@ -6,11 +6,12 @@
 //! allows 1,000 writes a day and its reads may be a minute stale, which would fake `down`
 //! alerts; one object runs one request at a time between waits, so compare-and-swap is exact
 //! and nothing is lost. The Worker itself only forwards: every request, and the cron trigger's
-//! sweep, goes to that object.
+//! sweep, goes to that object. Workers KV remains as an opt-in backend (`kv`).
 
 mod clock;
 mod config;
 mod http;
+mod kv;
 mod object;
 mod outbound;
 mod routes;
@@ -32,9 +33,35 @@ fn monitor(env: &Env) -> worker::Result<worker::Stub> {
         .get_by_name(OBJECT_NAME)
 }
 
+/// Where state lives: `[vars] STORE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Backend {
+    DurableObject,
+    Kv,
+}
+
+fn backend(env: &Env) -> Result<Backend, String> {
+    let store = env.var("STORE").map(|v| v.to_string()).unwrap_or_default();
+    match store.as_str() {
+        "" | "durable-object" => Ok(Backend::DurableObject),
+        "kv" => Ok(Backend::Kv),
+        other => Err(format!(
+            "STORE must be \"durable-object\" or \"kv\", not \"{}\"",
+            other.escape_default()
+        )),
+    }
+}
+
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
-    monitor(&env)?.fetch_with_request(req).await
+async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    match backend(&env) {
+        Ok(Backend::DurableObject) => monitor(&env)?.fetch_with_request(req).await,
+        Ok(Backend::Kv) => {
+            let request = http::request(&mut req).await?;
+            http::response(kv::answer(&env, &request).await)
+        }
+        Err(e) => http::response(heartbeat_core::api::Response::error(500, e)),
+    }
 }
 
 /// The cron trigger: one `POST /api/sweep`, as any scheduler would send it.
@@ -54,9 +81,15 @@ async fn sweep(env: &Env) -> worker::Result<u16> {
     }
     let mut init = RequestInit::new();
     init.with_method(Method::Post).with_headers(headers);
-    let request = Request::new_with_init("https://heartbeat-monitor/api/sweep", &init)?;
-    Ok(monitor(env)?
-        .fetch_with_request(request)
-        .await?
-        .status_code())
+    let mut request = Request::new_with_init("https://heartbeat-monitor/api/sweep", &init)?;
+    match backend(env).map_err(worker::Error::RustError)? {
+        Backend::DurableObject => Ok(monitor(env)?
+            .fetch_with_request(request)
+            .await?
+            .status_code()),
+        Backend::Kv => {
+            let request = http::request(&mut request).await?;
+            Ok(kv::answer(env, &request).await.status)
+        }
+    }
 }

@@ -38,11 +38,18 @@ impl Monitor {
             Ok(rows) => Grouped::new(rows),
             Err(_) => return api::storage_failure(),
         };
+        // A failed write-back means nothing was claimed: the request fails, and its retry
+        // notifies.
+        let write_back = || {
+            store
+                .flush()
+                .map_err(|_| "the store is unavailable".to_string())
+        };
         let notifier = FetchNotifier {
             config: &config,
             secrets: &secrets,
             timeout_ms: settings.request_timeout_ms,
-            store: &store,
+            before_sending: &write_back,
         };
         let ctx = Context {
             store: &store,

@@ -8,48 +8,47 @@ use heartbeat_core::clock::Clock;
 use heartbeat_core::config::{Config, Secrets};
 use heartbeat_core::delivery::{Plan, Step};
 use heartbeat_core::notify::{self, Deliveries, Delivery, Notification, Notifier};
-use heartbeat_core::store::rows::{Grouped, Rows};
 use std::time::Duration;
 use worker::{AbortController, Delay, Fetch, Headers, Method, RequestInit};
 
 use crate::clock::WorkersClock;
 
-pub struct FetchNotifier<'a, R: Rows> {
+pub struct FetchNotifier<'a> {
     pub config: &'a Config,
     pub secrets: &'a dyn Secrets,
     pub timeout_ms: u64,
-    /// Flushed before any vendor call: other requests run while this one waits, and must see
-    /// the transition it claimed.
-    pub store: &'a Grouped<R>,
+    /// Runs before the first vendor call of each notification (the Durable Object writes back
+    /// what it decided: other requests run while this one waits, and must see the transition
+    /// it claimed). `Err` says why nothing may be sent.
+    pub before_sending: &'a dyn Fn() -> Result<(), String>,
 }
 
-impl<R: Rows> FetchNotifier<'_, R> {
+impl FetchNotifier<'_> {
     async fn drive_all(&self, plans: Vec<Plan>) -> Vec<Delivery> {
         if plans.is_empty() {
             return Vec::new();
         }
-        if self.store.flush().is_err() {
-            // Nothing was claimed on disk, so the request fails and its retry notifies.
-            return vec![not_sent(&plans)];
+        if let Err(why) = (self.before_sending)() {
+            return plans.iter().map(|p| not_sent(p, &why)).collect();
         }
         join_all(plans.into_iter().map(drive)).await
     }
 }
 
-fn not_sent(plans: &[Plan]) -> Delivery {
+fn not_sent(plan: &Plan, why: &str) -> Delivery {
     Delivery {
-        channel: plans[0].channel().to_string(),
+        channel: plan.channel().to_string(),
         channel_type: String::new(),
         ok: false,
         http_status: None,
         latency_ms: 0,
-        error: Some("not sent: the store is unavailable".into()),
+        error: Some(format!("not sent: {why}")),
         attempts: 0,
         tries: Vec::new(),
     }
 }
 
-impl<R: Rows> Notifier for FetchNotifier<'_, R> {
+impl Notifier for FetchNotifier<'_> {
     fn deliver<'a>(&'a self, n: &'a Notification) -> Deliveries<'a> {
         Box::pin(async move {
             let plans = notify::plans(self.config, self.secrets, self.timeout_ms, n);

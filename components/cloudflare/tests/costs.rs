@@ -191,7 +191,7 @@ fn thousands(v: u64) -> String {
     let s = v.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -248,7 +248,7 @@ fn table() -> String {
     let days = days();
     let mut out = String::from(
         "| services | Worker requests | Durable Object requests | rows written | rows read | \
-         Workers KV writes (one key each) |\n|---|---|---|---|---|---|\n",
+         Workers KV writes (`STORE = \"kv\"`) |\n|---|---|---|---|---|---|\n",
     );
     for (n, d) in days {
         out += &format!(

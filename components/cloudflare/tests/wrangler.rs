@@ -113,7 +113,11 @@ fn built() -> &'static Path {
     })
 }
 
-/// The repository's wrangler.toml, pointed at the fixture build.
+/// The commented-out KV binding in wrangler.toml.
+const KV_BLOCK: &str =
+    "# [[kv_namespaces]]\n# binding = \"HEARTBEAT_LOGS\"\n# id = \"<namespace id>\"";
+
+/// The repository's wrangler.toml, pointed at the fixture build, its KV binding enabled.
 fn wrangler_config(dir: &Path) -> PathBuf {
     let text = std::fs::read_to_string(root().join("wrangler.toml")).unwrap();
     let main = "main = \"components/cloudflare/build/index.js\"";
@@ -121,7 +125,16 @@ fn wrangler_config(dir: &Path) -> PathBuf {
         text.contains(main),
         "wrangler.toml's main moved; update this test"
     );
-    let text = text.replace(main, &format!("main = \"{}\"", built().display()));
+    assert!(
+        text.contains(KV_BLOCK),
+        "wrangler.toml's KV binding moved; update this test"
+    );
+    let kv = KV_BLOCK
+        .replace("# ", "")
+        .replace("<namespace id>", "heartbeat-logs-local");
+    let text = text
+        .replace(main, &format!("main = \"{}\"", built().display()))
+        .replace(KV_BLOCK, &kv);
     let path = dir.join("wrangler.toml");
     std::fs::write(&path, text).unwrap();
     path
@@ -420,4 +433,69 @@ fn a_bad_configuration_fails_the_build_naming_the_field() {
             .contains("services.json: services[1].stalenessThreshold: must be a positive integer"),
         "{stderr}"
     );
+}
+
+/// The events the receiver was told about `service`.
+fn about(receiver: &Receiver, service: &str) -> Vec<String> {
+    receiver
+        .received()
+        .iter()
+        .map(|r| r.json())
+        .filter(|j| j["service"]["id"] == service)
+        .map(|j| j["event"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[test]
+fn the_opt_in_workers_kv_backend_serves_the_same_api() {
+    if !tools_present() {
+        return;
+    }
+    let receiver = Receiver::start().unwrap();
+    let mut vars = secrets(Some(&receiver));
+    vars.push(("STORE", "kv".into()));
+    let state = state_dir("kv");
+    // KV has no compare-and-swap: the concurrency scenarios are this backend's documented limit.
+    let sequential = [
+        "heartbeats_are_reflected_in_status_and_logs",
+        "bad_input_is_rejected_and_changes_nothing",
+        "read_endpoints_answer_the_documented_shapes",
+        "dashboard_pages_badges_and_metrics_answer",
+    ];
+    let told = {
+        let w = Wrangler::start(&state, &vars);
+        let failures: Vec<String> = SCENARIOS
+            .iter()
+            .filter(|s| sequential.contains(&s.name))
+            .filter_map(|s| {
+                (s.run)(&w.client())
+                    .err()
+                    .map(|e| format!("{}: {e:#}", s.name))
+            })
+            .collect();
+        assert!(failures.is_empty(), "{failures:#?}\n{}", w.log_text());
+        let c = w.client();
+        beat(&c, "delta", "up");
+        beat(&c, "delta", "down");
+        let told = receiver.wait_for(4, Duration::from_secs(10)).len();
+        assert_eq!(about(&receiver, "delta"), ["down"], "one down notification");
+        w.cron();
+        told
+    };
+    // The state is in the KV namespace, not in the Durable Object.
+    let w = Wrangler::start(&state, &secrets(None));
+    assert_eq!(
+        w.client().logs("delta").unwrap().len(),
+        0,
+        "the object never saw it"
+    );
+    drop(w);
+    let w = Wrangler::start(&state, &vars);
+    let logs = w.client().logs("delta").unwrap();
+    assert_eq!(logs.len(), 2, "{logs:?}");
+    assert_eq!(
+        w.client().service_status("delta").unwrap()["status"],
+        "down"
+    );
+    assert_eq!(receiver.received().len(), told, "nothing told twice");
 }

@@ -128,3 +128,4 @@ impl Store for MemoryStore {
 }
 
 pub mod rows;
+pub mod snapshot;
