@@ -47,12 +47,8 @@ pub async fn answer(env: &Env, request: &api::Request) -> api::Response {
             sent.set(true);
             Ok(())
         };
-        let notifier = FetchNotifier {
-            config: &config,
-            secrets: &secrets,
-            timeout_ms: settings.request_timeout_ms,
-            before_sending: &may_send,
-        };
+        let notifier =
+            FetchNotifier::new(&config, &secrets, settings.request_timeout_ms, &may_send);
         let ctx = Context {
             store: &snapshot,
             clock: &WorkersClock,

@@ -45,12 +45,8 @@ impl Monitor {
                 .flush()
                 .map_err(|_| "the store is unavailable".to_string())
         };
-        let notifier = FetchNotifier {
-            config: &config,
-            secrets: &secrets,
-            timeout_ms: settings.request_timeout_ms,
-            before_sending: &write_back,
-        };
+        let notifier =
+            FetchNotifier::new(&config, &secrets, settings.request_timeout_ms, &write_back);
         let ctx = Context {
             store: &store,
             clock: &WorkersClock,

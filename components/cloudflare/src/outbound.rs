@@ -21,9 +21,28 @@ pub struct FetchNotifier<'a> {
     /// what it decided: other requests run while this one waits, and must see the transition
     /// it claimed). `Err` says why nothing may be sent.
     pub before_sending: &'a dyn Fn() -> Result<(), String>,
+    /// `OUTBOUND_REDIRECT`: send every vendor call to this origin (path and query kept) instead
+    /// of its real host — the seam the tests use to point vendors at a loopback receiver, as
+    /// heartbeat-host's outgoing-request hook does. Never set it in production.
+    pub redirect: Option<String>,
 }
 
-impl FetchNotifier<'_> {
+impl<'a> FetchNotifier<'a> {
+    pub fn new(
+        config: &'a Config,
+        secrets: &'a dyn Secrets,
+        timeout_ms: u64,
+        before_sending: &'a dyn Fn() -> Result<(), String>,
+    ) -> Self {
+        FetchNotifier {
+            config,
+            secrets,
+            timeout_ms,
+            before_sending,
+            redirect: secrets.get("OUTBOUND_REDIRECT").filter(|r| !r.is_empty()),
+        }
+    }
+
     async fn drive_all(&self, plans: Vec<Plan>) -> Vec<Delivery> {
         if plans.is_empty() {
             return Vec::new();
@@ -31,7 +50,8 @@ impl FetchNotifier<'_> {
         if let Err(why) = (self.before_sending)() {
             return plans.iter().map(|p| not_sent(p, &why)).collect();
         }
-        join_all(plans.into_iter().map(drive)).await
+        let redirect = self.redirect.as_deref();
+        join_all(plans.into_iter().map(|p| drive(p, redirect))).await
     }
 }
 
@@ -64,11 +84,14 @@ impl Notifier for FetchNotifier<'_> {
     }
 }
 
-async fn drive(mut plan: Plan) -> Delivery {
+async fn drive(mut plan: Plan, redirect: Option<&str>) -> Delivery {
     let mut step = plan.start(WorkersClock.now_ms());
     loop {
         step = match step {
-            Step::Send(request, timeout) => {
+            Step::Send(mut request, timeout) => {
+                if let Some(origin) = redirect {
+                    request.url = redirected(&request.url, origin);
+                }
                 let result = send(request, timeout).await;
                 plan.on_result(result, WorkersClock.now_ms())
             }
@@ -78,6 +101,17 @@ async fn drive(mut plan: Plan) -> Delivery {
             }
             Step::Done(d) => return d,
         }
+    }
+}
+
+/// `url` with its scheme, host and port replaced by `origin`.
+fn redirected(url: &str, origin: &str) -> String {
+    match worker::Url::parse(url) {
+        Ok(u) => {
+            let query = u.query().map(|q| format!("?{q}")).unwrap_or_default();
+            format!("{}{}{query}", origin.trim_end_matches('/'), u.path())
+        }
+        Err(_) => url.to_string(),
     }
 }
 

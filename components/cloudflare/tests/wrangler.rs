@@ -6,12 +6,13 @@
 //! Needs worker-build, the wasm-bindgen CLI matching Cargo.lock and `npm ci` in this crate;
 //! `.ci/run` installs them. Outside CI a missing tool skips the test with a note; in CI it fails.
 
+use heartbeat_conformance::channels::channels;
 use heartbeat_conformance::receiver::Receiver;
 use heartbeat_conformance::{fixture_api_keys, fixture_key, Client, SCENARIOS};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 fn crate_dir() -> PathBuf {
@@ -88,37 +89,42 @@ fn offline(cmd: &mut Command) -> &mut Command {
         .env("WRANGLER_SEND_METRICS", "false")
         .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
         .env("CARGO_TARGET_DIR", target_dir())
-        .env("HEARTBEAT_CONFIG_DIR", root().join("tests/fixtures/config"))
 }
 
-/// The Worker built once with the fixture configuration; its `index.js`.
+/// Build the Worker with the configuration in `config` into `target/worker/<name>`; its
+/// `index.js`. Builds run one at a time: they share the cargo output they are made from.
+fn build(name: &str, config: &Path) -> PathBuf {
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let out = target_dir().join(name);
+    let started = Instant::now();
+    let status = offline(Command::new("worker-build").current_dir(crate_dir()))
+        .env("HEARTBEAT_CONFIG_DIR", config)
+        .args(["--release", "--out-dir"])
+        .arg(&out)
+        .status()
+        .expect("run worker-build");
+    assert!(status.success(), "worker-build failed");
+    let wasm = std::fs::metadata(out.join("index_bg.wasm")).unwrap().len();
+    eprintln!(
+        "worker-build --release ({name}): {:.1} s, index_bg.wasm {wasm} bytes",
+        started.elapsed().as_secs_f64()
+    );
+    out.join("index.js")
+}
+
+/// The Worker built once with the fixture configuration.
 fn built() -> &'static Path {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let out = target_dir().join("fixture-build");
-        let started = Instant::now();
-        let status = offline(Command::new("worker-build").current_dir(crate_dir()))
-            .args(["--release", "--out-dir"])
-            .arg(&out)
-            .status()
-            .expect("run worker-build");
-        assert!(status.success(), "worker-build failed");
-        eprintln!(
-            "worker-build --release: {:.1} s",
-            started.elapsed().as_secs_f64()
-        );
-        let wasm = std::fs::metadata(out.join("index_bg.wasm")).unwrap().len();
-        eprintln!("index_bg.wasm: {wasm} bytes");
-        out.join("index.js")
-    })
+    BUILT.get_or_init(|| build("fixture-build", &root().join("tests/fixtures/config")))
 }
 
 /// The commented-out KV binding in wrangler.toml.
 const KV_BLOCK: &str =
     "# [[kv_namespaces]]\n# binding = \"HEARTBEAT_LOGS\"\n# id = \"<namespace id>\"";
 
-/// The repository's wrangler.toml, pointed at the fixture build, its KV binding enabled.
-fn wrangler_config(dir: &Path) -> PathBuf {
+/// The repository's wrangler.toml, pointed at `build`, its KV binding enabled.
+fn wrangler_config(dir: &Path, build: &Path) -> PathBuf {
     let text = std::fs::read_to_string(root().join("wrangler.toml")).unwrap();
     let main = "main = \"components/cloudflare/build/index.js\"";
     assert!(
@@ -133,7 +139,7 @@ fn wrangler_config(dir: &Path) -> PathBuf {
         .replace("# ", "")
         .replace("<namespace id>", "heartbeat-logs-local");
     let text = text
-        .replace(main, &format!("main = \"{}\"", built().display()))
+        .replace(main, &format!("main = \"{}\"", build.display()))
         .replace(KV_BLOCK, &kv);
     let path = dir.join("wrangler.toml");
     std::fs::write(&path, text).unwrap();
@@ -157,17 +163,22 @@ struct Wrangler {
 }
 
 impl Wrangler {
-    /// Start on `state` (the `--persist-to` directory) with `vars` as `.dev.vars`.
-    fn start(state: &Path, vars: &[(&str, String)]) -> Wrangler {
+    /// Start the fixture build on `state` (the `--persist-to` directory) with `vars` as
+    /// `.dev.vars`.
+    fn start<K: AsRef<str>>(state: &Path, vars: &[(K, String)]) -> Wrangler {
+        Wrangler::start_build(built(), state, vars)
+    }
+
+    fn start_build<K: AsRef<str>>(build: &Path, state: &Path, vars: &[(K, String)]) -> Wrangler {
         std::fs::create_dir_all(state).unwrap();
         let env_file = state.join("dev.vars");
         let lines: Vec<String> = vars
             .iter()
             // Single quotes: dotenv keeps the JSON inside verbatim.
-            .map(|(k, v)| format!("{k}='{v}'"))
+            .map(|(k, v)| format!("{}='{v}'", k.as_ref()))
             .collect();
         std::fs::write(&env_file, lines.join("\n")).unwrap();
-        let config = wrangler_config(state);
+        let config = wrangler_config(state, build);
         let port = free_port();
         let log = state.join("wrangler.log");
         let wrangler = crate_dir().join("node_modules/.bin/wrangler");
@@ -498,4 +509,94 @@ fn the_opt_in_workers_kv_backend_serves_the_same_api() {
         "down"
     );
     assert_eq!(receiver.received().len(), told, "nothing told twice");
+}
+
+/// A configuration with one channel of every type, secrets for each, and vendor calls
+/// redirected to `receiver`.
+fn every_channel(receiver: &Receiver) -> (PathBuf, Vec<(String, String)>) {
+    let dir = target_dir().join("channels-config");
+    std::fs::create_dir_all(&dir).unwrap();
+    let fixtures = root().join("tests/fixtures/config");
+    std::fs::copy(fixtures.join("services.json"), dir.join("services.json")).unwrap();
+    let specs = channels();
+    let list: Vec<_> = specs
+        .iter()
+        .map(|(name, kind, options, _, _)| json!({"type": kind, "name": name, "config": options}))
+        .collect();
+    let notifications = json!({"channels": list, "settings": {"cooldownMinutes": 0}});
+    std::fs::write(dir.join("notifications.json"), notifications.to_string()).unwrap();
+    let mut vars: Vec<(String, String)> = secrets(None)
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    for (name, _, _, keys, _) in &specs {
+        for (key, value) in keys {
+            let var = format!(
+                "NOTIFICATION_{}_{key}",
+                name.to_ascii_uppercase().replace('-', "_")
+            );
+            vars.push((var, value.to_string()));
+        }
+    }
+    vars.push((
+        "OUTBOUND_REDIRECT".into(),
+        format!("http://{}", receiver.addr),
+    ));
+    (dir, vars)
+}
+
+#[test]
+fn every_channel_is_reached_from_the_worker() {
+    if !tools_present() {
+        return;
+    }
+    let receiver = Receiver::start().unwrap();
+    let (config, vars) = every_channel(&receiver);
+    let build = build("channels-build", &config);
+    let w = Wrangler::start_build(&build, &state_dir("channels"), &vars);
+    let c = w.client();
+    beat(&c, "alpha", "up");
+    beat(&c, "alpha", "down");
+    let specs = channels();
+    receiver.wait_for(specs.len(), Duration::from_secs(20));
+    for (name, kind, _, _, prefix) in &specs {
+        let got = receiver.received_at(prefix);
+        assert_eq!(
+            got.len(),
+            1,
+            "{name} ({kind}) received {} requests",
+            got.len()
+        );
+    }
+    let trigger = receiver.received_at("/v2/enqueue")[0].json();
+    assert_eq!(trigger["event_action"], "trigger");
+    let email = &receiver.received_at("/v3/")[0];
+    assert!(email.header("authorization").unwrap().starts_with("Basic "));
+    let log = c.get("/api/deliveries?serviceId=alpha").unwrap().json();
+    let entries = log["entries"].as_array().expect("entries");
+    assert_eq!(entries.len(), specs.len(), "{log}");
+    assert!(
+        entries
+            .iter()
+            .all(|e| e["ok"] == true && e["attempts"] == 1),
+        "{log}"
+    );
+
+    beat(&c, "alpha", "up");
+    receiver.wait_for(2 * specs.len(), Duration::from_secs(20));
+    let pd = receiver.received_at("/v2/enqueue");
+    assert_eq!(pd.len(), 2, "the recovery reaches PagerDuty too");
+    assert_eq!(pd[1].json()["event_action"], "resolve");
+    assert_eq!(pd[1].json()["dedup_key"], trigger["dedup_key"]);
+    assert_eq!(receiver.received().len(), 2 * specs.len());
+    for body in c.bodies() {
+        for (_, _, _, keys, _) in &specs {
+            for (_, value) in keys {
+                assert!(
+                    !value.contains("secret") || !body.contains(value),
+                    "a secret leaked: {body}"
+                );
+            }
+        }
+    }
 }
