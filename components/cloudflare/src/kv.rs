@@ -9,11 +9,7 @@
 //! over a [`Snapshot`]: each round records the keys it lacked, they are fetched, and the request
 //! runs again; the round that lacked nothing is the one whose writes are stored.
 
-use crate::clock::WorkersClock;
-use crate::config::{embedded, EnvSecrets};
-use crate::outbound::FetchNotifier;
-use heartbeat_core::api::{self, Context};
-use heartbeat_core::config::Settings;
+use heartbeat_core::api;
 use heartbeat_core::store::snapshot::Snapshot;
 use std::cell::Cell;
 use worker::{Env, KvStore};
@@ -30,12 +26,6 @@ pub async fn answer(env: &Env, request: &api::Request) -> api::Response {
             format!("STORE is \"kv\" but wrangler.toml binds no {KV_BINDING} KV namespace"),
         );
     };
-    let config = embedded();
-    let secrets = EnvSecrets(env);
-    let settings = match Settings::from_secrets(&secrets) {
-        Ok(s) => s,
-        Err(e) => return api::Response::error(500, e.to_string()),
-    };
     let snapshot = Snapshot::default();
     for _ in 0..MAX_ROUNDS {
         let sent = Cell::new(false);
@@ -47,17 +37,7 @@ pub async fn answer(env: &Env, request: &api::Request) -> api::Response {
             sent.set(true);
             Ok(())
         };
-        let notifier =
-            FetchNotifier::new(&config, &secrets, settings.request_timeout_ms, &may_send);
-        let ctx = Context {
-            store: &snapshot,
-            clock: &WorkersClock,
-            notifier: &notifier,
-            config: &config,
-            settings: &settings,
-            secrets: &secrets,
-        };
-        let response = crate::routes::answer(&ctx, request).await;
+        let response = crate::routes::answer(env, &snapshot, &may_send, request).await;
         // Once someone was told, the round stands even if it lacked a key afterwards (only its
         // delivery log can be incomplete): running it again would tell them twice.
         if !snapshot.missed() || sent.get() {

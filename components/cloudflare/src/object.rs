@@ -1,11 +1,7 @@
 //! The Durable Object that holds every service's state and answers every request.
 
-use crate::clock::WorkersClock;
-use crate::config::{embedded, EnvSecrets};
-use crate::outbound::FetchNotifier;
 use crate::sql::SqlRows;
-use heartbeat_core::api::{self, Context};
-use heartbeat_core::config::Settings;
+use heartbeat_core::api;
 use heartbeat_core::store::rows::Grouped;
 use worker::{durable_object, DurableObject, Env, Request, Response, State};
 
@@ -28,12 +24,6 @@ impl DurableObject for Monitor {
 
 impl Monitor {
     async fn answer(&self, request: &api::Request) -> api::Response {
-        let config = embedded();
-        let secrets = EnvSecrets(&self.env);
-        let settings = match Settings::from_secrets(&secrets) {
-            Ok(s) => s,
-            Err(e) => return api::Response::error(500, e.to_string()),
-        };
         let store = match SqlRows::open(self.state.storage().sql()) {
             Ok(rows) => Grouped::new(rows),
             Err(_) => return api::storage_failure(),
@@ -45,17 +35,7 @@ impl Monitor {
                 .flush()
                 .map_err(|_| "the store is unavailable".to_string())
         };
-        let notifier =
-            FetchNotifier::new(&config, &secrets, settings.request_timeout_ms, &write_back);
-        let ctx = Context {
-            store: &store,
-            clock: &WorkersClock,
-            notifier: &notifier,
-            config: &config,
-            settings: &settings,
-            secrets: &secrets,
-        };
-        let response = crate::routes::answer(&ctx, request).await;
+        let response = crate::routes::answer(&self.env, &store, &write_back, request).await;
         match store.flush() {
             Ok(()) => response,
             Err(e) => {

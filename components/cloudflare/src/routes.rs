@@ -1,7 +1,11 @@
 //! Which of core's entry points answers a path — the same split spin.toml's routes make
 //! between the ingest, sweep and dashboard components (a test holds the two together).
 
+use crate::clock::WorkersClock;
+use crate::config::{embedded, EnvSecrets};
+use crate::outbound::FetchNotifier;
 use heartbeat_core::api::{self, Context, Request, Response};
+use heartbeat_core::config::Settings;
 use heartbeat_core::store::Store;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,11 +28,38 @@ pub fn entry(path: &str) -> Entry {
     }
 }
 
-pub async fn answer<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
+/// Answer `req` with core over `store`, with the embedded configuration and the Worker's
+/// secrets and settings. `before_sending` runs before any vendor call (see [`FetchNotifier`]).
+pub async fn answer<S: Store>(
+    env: &worker::Env,
+    store: &S,
+    before_sending: &dyn Fn() -> Result<(), String>,
+    req: &Request,
+) -> Response {
+    let config = embedded();
+    let secrets = EnvSecrets(env);
+    let settings = match Settings::from_secrets(&secrets) {
+        Ok(s) => s,
+        Err(e) => return Response::error(500, e.to_string()),
+    };
+    let notifier = FetchNotifier::new(
+        &config,
+        &secrets,
+        settings.request_timeout_ms,
+        before_sending,
+    );
+    let ctx = Context {
+        store,
+        clock: &WorkersClock,
+        notifier: &notifier,
+        config: &config,
+        settings: &settings,
+        secrets: &secrets,
+    };
     match entry(&req.path) {
-        Entry::Ingest => api::ingest::handle(ctx, req).await,
-        Entry::Sweep => api::sweep::handle(ctx, req).await,
-        Entry::Dashboard => api::dashboard::handle(ctx, req).await,
+        Entry::Ingest => api::ingest::handle(&ctx, req).await,
+        Entry::Sweep => api::sweep::handle(&ctx, req).await,
+        Entry::Dashboard => api::dashboard::handle(&ctx, req).await,
     }
 }
 
