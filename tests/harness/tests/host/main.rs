@@ -14,6 +14,7 @@ mod dependencies;
 mod durability;
 mod maintenance;
 mod notifications;
+mod quickstart;
 mod redis;
 mod reminders;
 mod schedules;
