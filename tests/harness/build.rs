@@ -13,11 +13,21 @@ fn main() {
         .map(PathBuf::from)
         .unwrap_or_else(|_| root.join("target"))
         .join("components");
-    for path in ["components", "wit", "Cargo.lock", "Cargo.toml"] {
+    for path in [
+        "components",
+        "tests/ceiling",
+        "wit",
+        "Cargo.lock",
+        "Cargo.toml",
+    ] {
         println!("cargo:rerun-if-changed={}", root.join(path).display());
     }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    for packages in [&["ingest", "sweep", "dashboard"][..], &["notifiers"][..]] {
+    // `ceiling` is the benchmarks' do-nothing component, built with the others.
+    for packages in [
+        &["ingest", "sweep", "dashboard", "ceiling"][..],
+        &["notifiers"][..],
+    ] {
         let mut cmd = Command::new(&cargo);
         cmd.current_dir(&root)
             .args(["build", "--target", "wasm32-wasip2", "--profile", "wasm"])

@@ -1,0 +1,148 @@
+//! What one heartbeat costs the key-value store, counted through the real API path
+//! (`POST /api/heartbeat` → `api::ingest::handle`): the same whatever the number of services
+//! and however long the history, and never more than three writes (DESIGN §4). Prints the
+//! counts (`cargo test -p heartbeat-core --test store_ops -- --nocapture`).
+
+use heartbeat_core::api::{self, Context, Request};
+use heartbeat_core::clock::ManualClock;
+use heartbeat_core::config::{Config, Settings};
+use heartbeat_core::notify::{Deliveries, Notification, Notifier};
+use heartbeat_core::ready::resolve;
+use heartbeat_core::store::{MemoryStore, Store, StoreError};
+use std::cell::Cell;
+use std::collections::BTreeMap;
+
+/// Counts each kind of operation on the store it wraps.
+#[derive(Default)]
+struct Counted {
+    inner: MemoryStore,
+    reads: Cell<u64>,
+    writes: Cell<u64>,
+    swaps: Cell<u64>,
+}
+
+impl Counted {
+    fn reset(&self) {
+        self.reads.set(0);
+        self.writes.set(0);
+        self.swaps.set(0);
+    }
+
+    fn bump(c: &Cell<u64>, by: u64) {
+        c.set(c.get() + by);
+    }
+}
+
+impl Store for Counted {
+    type Cas = <MemoryStore as Store>::Cas;
+
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Counted::bump(&self.reads, 1);
+        self.inner.get(key)
+    }
+
+    fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        Counted::bump(&self.reads, keys.len() as u64);
+        self.inner.get_many(keys)
+    }
+
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        Counted::bump(&self.writes, 1);
+        self.inner.set(key, value)
+    }
+
+    fn delete(&self, key: &str) -> Result<(), StoreError> {
+        Counted::bump(&self.writes, 1);
+        self.inner.delete(key)
+    }
+
+    fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError> {
+        Counted::bump(&self.writes, 1);
+        self.inner.increment(key, delta)
+    }
+
+    fn cas(&self, key: &str) -> Result<(Self::Cas, Option<Vec<u8>>), StoreError> {
+        Counted::bump(&self.reads, 1);
+        self.inner.cas(key)
+    }
+
+    fn swap(&self, cas: Self::Cas, value: &[u8]) -> Result<bool, StoreError> {
+        Counted::bump(&self.swaps, 1);
+        Counted::bump(&self.writes, 1);
+        self.inner.swap(cas, value)
+    }
+}
+
+struct Silent;
+
+impl Notifier for Silent {
+    fn deliver<'a>(&'a self, _: &'a Notification) -> Deliveries<'a> {
+        Box::pin(std::future::ready(Vec::new()))
+    }
+
+    fn deliver_to<'a>(&'a self, _: &'a str, _: &'a Notification) -> Deliveries<'a> {
+        Box::pin(std::future::ready(Vec::new()))
+    }
+}
+
+/// (reads, writes, of which compare-and-swaps) of one steady heartbeat to `svc-0`, with
+/// `services` configured and `history` heartbeats already recorded for it.
+fn one_beat(services: usize, history: usize) -> (u64, u64, u64) {
+    let list: Vec<_> = (0..services)
+        .map(|i| format!(r#"{{"id": "svc-{i}"}}"#))
+        .collect();
+    let config = Config::parse(
+        &format!(r#"{{"services": [{}]}}"#, list.join(",")),
+        r#"{"enabled": true, "channels": []}"#,
+    )
+    .unwrap();
+    let secrets: BTreeMap<String, String> = [
+        ("API_KEYS".to_string(), r#"{"svc-0": "k"}"#.to_string()),
+        ("SWEEP_OVERDUE_SECONDS".to_string(), "0".to_string()),
+    ]
+    .into();
+    let settings = Settings::from_secrets(&secrets).unwrap();
+    let store = Counted::default();
+    let beat = |at: i64| {
+        let clock = ManualClock::at(at);
+        let ctx = Context {
+            store: &store,
+            clock: &clock,
+            notifier: &Silent,
+            config: &config,
+            settings: &settings,
+            secrets: &secrets,
+        };
+        let req = Request {
+            method: "POST".into(),
+            path: "/api/heartbeat".into(),
+            headers: vec![("authorization".into(), "Bearer k".into())],
+            body: br#"{"serviceId": "svc-0", "message": "steady"}"#.to_vec(),
+            ..Default::default()
+        };
+        let res = resolve(api::ingest::handle(&ctx, &req));
+        assert_eq!(res.status, 200, "{}", String::from_utf8_lossy(&res.body));
+    };
+    let start = 1_764_000_000_000;
+    for i in 0..history {
+        beat(start + i as i64 * 1000);
+    }
+    store.reset();
+    beat(start + history as i64 * 1000);
+    (store.reads.get(), store.writes.get(), store.swaps.get())
+}
+
+#[test]
+fn a_heartbeat_costs_the_same_store_work_for_any_fleet_or_history() {
+    let cases = [(1, 10), (1_000, 10), (1, 10_000), (1_000, 10_000)];
+    let counts: Vec<_> = cases.iter().map(|&(s, h)| one_beat(s, h)).collect();
+    println!("| services | history | reads | writes | of which CAS |\n|---|---|---|---|---|");
+    for ((services, history), (reads, writes, swaps)) in cases.iter().zip(&counts) {
+        println!("| {services} | {history} | {reads} | {writes} | {swaps} |");
+    }
+    assert!(
+        counts.iter().all(|c| *c == counts[0]),
+        "the cost must not depend on fleet size or history: {counts:?}"
+    );
+    assert!(counts[0].1 <= 3, "at most three writes: {counts:?}");
+}
