@@ -56,6 +56,10 @@ pub struct Runtime {
     options: RuntimeOptions,
 }
 
+/// Set to `on-demand` to allocate each instance's memory with mmap instead of the pool (only
+/// the per-request benchmark does, to show what pooling saves).
+pub const ALLOCATOR_ENV: &str = "HEARTBEAT_HOST_ALLOCATOR";
+
 /// One engine per process: compiling is the expensive part, and tests start many hosts.
 fn engine() -> Result<Engine> {
     static ENGINE: std::sync::OnceLock<Engine> = std::sync::OnceLock::new();
@@ -64,13 +68,15 @@ fn engine() -> Result<Engine> {
     }
     let mut config = Config::new();
     config.wasm_component_model(true);
-    let mut pool = PoolingAllocationConfig::default();
-    pool.total_component_instances(1000)
-        .total_core_instances(2000)
-        .total_memories(2000)
-        .total_tables(2000)
-        .max_memory_size(MEMORY_LIMIT);
-    config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    if std::env::var(ALLOCATOR_ENV).as_deref() != Ok("on-demand") {
+        let mut pool = PoolingAllocationConfig::default();
+        pool.total_component_instances(1000)
+            .total_core_instances(2000)
+            .total_memories(2000)
+            .total_tables(2000)
+            .max_memory_size(MEMORY_LIMIT);
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    }
     let engine = Engine::new(&config)?;
     Ok(ENGINE.get_or_init(|| engine).clone())
 }
