@@ -9,7 +9,7 @@
 use heartbeat_core::api::{self, Context, Request};
 use heartbeat_core::clock::ManualClock;
 use heartbeat_core::config::{Config, Settings};
-use heartbeat_core::notify::{Deliveries, Notification, Notifier};
+use heartbeat_core::notify::Nobody;
 use heartbeat_core::ready::resolve;
 use heartbeat_core::store::rows::{Grouped, MemoryRows};
 use heartbeat_core::store::{MemoryStore, Store};
@@ -30,18 +30,6 @@ const SETTLE_MS: i64 = 600_000;
 const WINDOW_MS: i64 = 1_800_000;
 const WINDOWS_PER_DAY: u64 = 48;
 const START: i64 = 1_764_000_000_000;
-
-struct Silent;
-
-impl Notifier for Silent {
-    fn deliver<'a>(&'a self, _: &'a Notification) -> Deliveries<'a> {
-        Box::pin(std::future::ready(Vec::new()))
-    }
-
-    fn deliver_to<'a>(&'a self, _: &'a str, _: &'a Notification) -> Deliveries<'a> {
-        Box::pin(std::future::ready(Vec::new()))
-    }
-}
 
 /// `[vars]` of wrangler.toml.
 fn wrangler_vars() -> BTreeMap<String, String> {
@@ -114,7 +102,7 @@ fn run<S: Store>(
         let ctx = Context {
             store,
             clock: &clock,
-            notifier: &Silent,
+            notifier: &Nobody,
             config,
             settings: &settings,
             secrets,

@@ -166,6 +166,21 @@ pub trait Notifier {
         -> Deliveries<'a>;
 }
 
+/// A [`Notifier`] that tells no one: for simulations and store-cost counts, where only what the
+/// store sees matters.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Nobody;
+
+impl Notifier for Nobody {
+    fn deliver<'a>(&'a self, _: &'a Notification) -> Deliveries<'a> {
+        Box::pin(std::future::ready(Vec::new()))
+    }
+
+    fn deliver_to<'a>(&'a self, _: &'a str, _: &'a Notification) -> Deliveries<'a> {
+        Box::pin(std::future::ready(Vec::new()))
+    }
+}
+
 /// What a [`Notifier`] answers: the deliveries, once the channels are done.
 pub type Deliveries<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Vec<Delivery>> + 'a>>;
 

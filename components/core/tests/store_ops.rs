@@ -6,7 +6,7 @@
 use heartbeat_core::api::{self, Context, Request};
 use heartbeat_core::clock::ManualClock;
 use heartbeat_core::config::{Config, Settings};
-use heartbeat_core::notify::{Deliveries, Notification, Notifier};
+use heartbeat_core::notify::Nobody;
 use heartbeat_core::ready::resolve;
 use heartbeat_core::store::{MemoryStore, Store, StoreError};
 use std::cell::Cell;
@@ -73,18 +73,6 @@ impl Store for Counted {
     }
 }
 
-struct Silent;
-
-impl Notifier for Silent {
-    fn deliver<'a>(&'a self, _: &'a Notification) -> Deliveries<'a> {
-        Box::pin(std::future::ready(Vec::new()))
-    }
-
-    fn deliver_to<'a>(&'a self, _: &'a str, _: &'a Notification) -> Deliveries<'a> {
-        Box::pin(std::future::ready(Vec::new()))
-    }
-}
-
 /// (reads, writes, of which compare-and-swaps) of one steady heartbeat to `svc-0`, with
 /// `services` configured and `history` heartbeats already recorded for it.
 fn one_beat(services: usize, history: usize) -> (u64, u64, u64) {
@@ -108,7 +96,7 @@ fn one_beat(services: usize, history: usize) -> (u64, u64, u64) {
         let ctx = Context {
             store: &store,
             clock: &clock,
-            notifier: &Silent,
+            notifier: &Nobody,
             config: &config,
             settings: &settings,
             secrets: &secrets,
