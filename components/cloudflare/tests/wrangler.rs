@@ -8,7 +8,7 @@
 
 use heartbeat_conformance::channels::channels;
 use heartbeat_conformance::receiver::Receiver;
-use heartbeat_conformance::{fixture_api_keys, fixture_key, Client, SCENARIOS};
+use heartbeat_conformance::{fixture_api_keys, fixture_key, free_port, Client, SCENARIOS};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -144,14 +144,6 @@ fn wrangler_config(dir: &Path, build: &Path) -> PathBuf {
     let path = dir.join("wrangler.toml");
     std::fs::write(&path, text).unwrap();
     path
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// `wrangler dev` on loopback; stopped (with workerd) when dropped, and after ten minutes

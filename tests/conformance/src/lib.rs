@@ -45,3 +45,11 @@ pub fn run_all(base_url: &str) -> Vec<(&'static str, anyhow::Result<()>)> {
         .map(|s| (s.name, (s.run)(&Client::new(base_url))))
         .collect()
 }
+
+/// A loopback port that nothing listens on right now, for a server a test starts itself.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free loopback port")
+        .port()
+}

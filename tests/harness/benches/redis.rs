@@ -83,9 +83,7 @@ fn main() -> anyhow::Result<()> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     let dir = std::env::temp_dir().join(format!("hb-bench-redis-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
+    let port = heartbeat_conformance::free_port();
     let mut redis = Command::new("/usr/bin/redis-server")
         .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
         .args([

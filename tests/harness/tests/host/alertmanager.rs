@@ -3,6 +3,7 @@
 //! fires, then resolves, and both arrive at the loopback vendor receiver as notifications.
 
 use super::support::host;
+use heartbeat_conformance::free_port;
 use heartbeat_host::kv::AbsentCas;
 use serde_json::json;
 use std::process::{Child, Command, Stdio};
@@ -17,14 +18,6 @@ impl Drop for Alertmanager {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn post_alert(api: &str, ends_at: Option<&str>) {

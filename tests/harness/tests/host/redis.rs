@@ -43,11 +43,7 @@ impl Redis {
         let dir = std::env::temp_dir().join(format!("hb-redis-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = heartbeat_conformance::free_port();
         let mut r = Redis {
             child: None,
             port,
