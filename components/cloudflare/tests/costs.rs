@@ -6,11 +6,8 @@
 //!
 //! `UPDATE_DOCS=1 cargo test -p heartbeat-worker --test costs` rewrites the table.
 
-use heartbeat_core::api::{self, Context, Request};
-use heartbeat_core::clock::ManualClock;
-use heartbeat_core::config::{Config, Settings};
-use heartbeat_core::notify::Nobody;
-use heartbeat_core::ready::resolve;
+use heartbeat_core::api::fleet::Fleet;
+use heartbeat_core::api::Request;
 use heartbeat_core::store::rows::{Grouped, MemoryRows};
 use heartbeat_core::store::{MemoryStore, Store};
 use std::collections::BTreeMap;
@@ -61,26 +58,13 @@ fn traffic(n: usize, from: i64, to: i64) -> Vec<(i64, Request)> {
         let offset = BEAT_EVERY_MS * i as i64 / n as i64;
         let mut at = from + offset;
         while at < to {
-            let body = format!(r#"{{"serviceId": "svc-{i}"}}"#);
-            let req = Request {
-                method: "POST".into(),
-                path: "/api/heartbeat".into(),
-                headers: vec![("authorization".into(), format!("Bearer key-{i}"))],
-                body: body.into_bytes(),
-                ..Default::default()
-            };
-            events.push((at, req));
+            events.push((at, Fleet::beat(i)));
             at += BEAT_EVERY_MS;
         }
     }
     let mut at = from + CRON_EVERY_MS - 1;
     while at < to {
-        let req = Request {
-            method: "POST".into(),
-            path: "/api/sweep".into(),
-            ..Default::default()
-        };
-        events.push((at, req));
+        events.push((at, Fleet::sweep()));
         at += CRON_EVERY_MS;
     }
     events.sort_by_key(|(at, _)| *at);
@@ -88,34 +72,14 @@ fn traffic(n: usize, from: i64, to: i64) -> Vec<(i64, Request)> {
 }
 
 /// Run `events` against `store`, flushing after each request as the Durable Object does.
-fn run<S: Store>(
-    n: usize,
-    events: Vec<(i64, Request)>,
-    store: &S,
-    flush: impl Fn(),
-    config: &Config,
-    secrets: &BTreeMap<String, String>,
-) {
-    let settings = Settings::from_secrets(secrets).unwrap();
+fn run<S: Store>(fleet: &Fleet, events: Vec<(i64, Request)>, store: &S, flush: impl Fn()) {
     for (at, req) in events {
-        let clock = ManualClock::at(at);
-        let ctx = Context {
-            store,
-            clock: &clock,
-            notifier: &Nobody,
-            config,
-            settings: &settings,
-            secrets,
-        };
-        let response = if req.path == "/api/sweep" {
-            resolve(api::sweep::handle(&ctx, &req))
-        } else {
-            resolve(api::ingest::handle(&ctx, &req))
-        };
+        let response = fleet.answer(store, at, &req);
         assert_eq!(
             response.status,
             200,
-            "{n} services: {:?}",
+            "{} services: {:?}",
+            fleet.config.services.len(),
             String::from_utf8_lossy(&response.body)
         );
         flush();
@@ -124,20 +88,7 @@ fn run<S: Store>(
 
 /// One day for `n` services: ten minutes to settle, then half an hour measured, times 48.
 fn day(n: usize) -> Day {
-    let services: Vec<_> = (0..n)
-        .map(|i| format!(r#"{{"id": "svc-{i}", "stalenessThreshold": 300}}"#))
-        .collect();
-    let config = Config::parse(
-        &format!(r#"{{"services": [{}]}}"#, services.join(",")),
-        r#"{"enabled": true, "channels": []}"#,
-    )
-    .unwrap();
-    let mut secrets = wrangler_vars();
-    let keys: BTreeMap<_, _> = (0..n)
-        .map(|i| (format!("svc-{i}"), format!("key-{i}")))
-        .collect();
-    secrets.insert("API_KEYS".into(), serde_json::to_string(&keys).unwrap());
-
+    let fleet = Fleet::new(n, wrangler_vars());
     let rows = MemoryRows::default();
     let keyed = MemoryStore::default();
     let settle = traffic(n, START, START + SETTLE_MS);
@@ -145,27 +96,13 @@ fn day(n: usize) -> Day {
     let requests = measured.len() as u64;
 
     let store = Grouped::new(&rows);
-    run(
-        n,
-        settle.clone(),
-        &store,
-        || store.flush().unwrap(),
-        &config,
-        &secrets,
-    );
+    run(&fleet, settle.clone(), &store, || store.flush().unwrap());
     let (written, read) = (rows.rows_written.get(), rows.rows_read.get());
-    run(
-        n,
-        measured.clone(),
-        &store,
-        || store.flush().unwrap(),
-        &config,
-        &secrets,
-    );
+    run(&fleet, measured.clone(), &store, || store.flush().unwrap());
 
-    run(n, settle, &keyed, || {}, &config, &secrets);
+    run(&fleet, settle, &keyed, || {});
     let key_writes = keyed.writes.get() as u64;
-    run(n, measured, &keyed, || {}, &config, &secrets);
+    run(&fleet, measured, &keyed, || {});
 
     Day {
         requests: requests * WINDOWS_PER_DAY,

@@ -3,14 +3,9 @@
 //! and however long the history, and never more than three writes (DESIGN §4). Prints the
 //! counts (`cargo test -p heartbeat-core --test store_ops -- --nocapture`).
 
-use heartbeat_core::api::{self, Context, Request};
-use heartbeat_core::clock::ManualClock;
-use heartbeat_core::config::{Config, Settings};
-use heartbeat_core::notify::Nobody;
-use heartbeat_core::ready::resolve;
+use heartbeat_core::api::fleet::Fleet;
 use heartbeat_core::store::{MemoryStore, Store, StoreError};
 use std::cell::Cell;
-use std::collections::BTreeMap;
 
 /// Counts each kind of operation on the store it wraps.
 #[derive(Default)]
@@ -76,39 +71,11 @@ impl Store for Counted {
 /// (reads, writes, of which compare-and-swaps) of one steady heartbeat to `svc-0`, with
 /// `services` configured and `history` heartbeats already recorded for it.
 fn one_beat(services: usize, history: usize) -> (u64, u64, u64) {
-    let list: Vec<_> = (0..services)
-        .map(|i| format!(r#"{{"id": "svc-{i}"}}"#))
-        .collect();
-    let config = Config::parse(
-        &format!(r#"{{"services": [{}]}}"#, list.join(",")),
-        r#"{"enabled": true, "channels": []}"#,
-    )
-    .unwrap();
-    let secrets: BTreeMap<String, String> = [
-        ("API_KEYS".to_string(), r#"{"svc-0": "k"}"#.to_string()),
-        ("SWEEP_OVERDUE_SECONDS".to_string(), "0".to_string()),
-    ]
-    .into();
-    let settings = Settings::from_secrets(&secrets).unwrap();
+    let vars = [("SWEEP_OVERDUE_SECONDS".to_string(), "0".to_string())].into();
+    let fleet = Fleet::new(services, vars);
     let store = Counted::default();
     let beat = |at: i64| {
-        let clock = ManualClock::at(at);
-        let ctx = Context {
-            store: &store,
-            clock: &clock,
-            notifier: &Nobody,
-            config: &config,
-            settings: &settings,
-            secrets: &secrets,
-        };
-        let req = Request {
-            method: "POST".into(),
-            path: "/api/heartbeat".into(),
-            headers: vec![("authorization".into(), "Bearer k".into())],
-            body: br#"{"serviceId": "svc-0", "message": "steady"}"#.to_vec(),
-            ..Default::default()
-        };
-        let res = resolve(api::ingest::handle(&ctx, &req));
+        let res = fleet.answer(&store, at, &Fleet::beat(0));
         assert_eq!(res.status, 200, "{}", String::from_utf8_lossy(&res.body));
     };
     let start = 1_764_000_000_000;

@@ -5,6 +5,7 @@
 mod admin;
 mod alert;
 pub mod dashboard;
+pub mod fleet;
 pub mod ingest;
 mod ping;
 mod push;

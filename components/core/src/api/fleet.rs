@@ -1,0 +1,83 @@
+//! A fleet of identical services answered in-process with a clock set per request and no
+//! notifications — what the store-cost count, the sweep benchmark and the Cloudflare cost
+//! simulation share, so they measure the real API path the same way.
+
+use super::{Context, Request, Response};
+use crate::clock::ManualClock;
+use crate::config::{Config, Settings};
+use crate::notify::Nobody;
+use crate::ready::resolve;
+use crate::store::Store;
+use std::collections::BTreeMap;
+
+/// `n` services `svc-{i}` (threshold 300 s, no channels), each with the heartbeat key `key-{i}`.
+pub struct Fleet {
+    pub config: Config,
+    pub secrets: BTreeMap<String, String>,
+    pub settings: Settings,
+}
+
+impl Fleet {
+    /// The fleet, with `vars` as further settings (`API_KEYS` is the fleet's own).
+    pub fn new(n: usize, mut vars: BTreeMap<String, String>) -> Fleet {
+        let services: Vec<_> = (0..n)
+            .map(|i| format!(r#"{{"id": "svc-{i}", "stalenessThreshold": 300}}"#))
+            .collect();
+        let config = Config::parse(
+            &format!(r#"{{"services": [{}]}}"#, services.join(",")),
+            r#"{"enabled": true, "channels": []}"#,
+        )
+        .expect("the fleet's configuration is valid");
+        let keys: BTreeMap<_, _> = (0..n)
+            .map(|i| (format!("svc-{i}"), format!("key-{i}")))
+            .collect();
+        vars.insert(
+            "API_KEYS".into(),
+            serde_json::to_string(&keys).expect("json"),
+        );
+        let settings = Settings::from_secrets(&vars).expect("valid settings");
+        Fleet {
+            config,
+            secrets: vars,
+            settings,
+        }
+    }
+
+    /// `POST /api/heartbeat` for service `i`.
+    pub fn beat(i: usize) -> Request {
+        Request {
+            method: "POST".into(),
+            path: "/api/heartbeat".into(),
+            headers: vec![("authorization".into(), format!("Bearer key-{i}"))],
+            body: format!(r#"{{"serviceId": "svc-{i}"}}"#).into_bytes(),
+            ..Default::default()
+        }
+    }
+
+    /// `POST /api/sweep`.
+    pub fn sweep() -> Request {
+        Request {
+            method: "POST".into(),
+            path: "/api/sweep".into(),
+            ..Default::default()
+        }
+    }
+
+    /// Answer `req` at `at` over `store`.
+    pub fn answer<S: Store>(&self, store: &S, at: i64, req: &Request) -> Response {
+        let clock = ManualClock::at(at);
+        let ctx = Context {
+            store,
+            clock: &clock,
+            notifier: &Nobody,
+            config: &self.config,
+            settings: &self.settings,
+            secrets: &self.secrets,
+        };
+        if req.path == "/api/sweep" {
+            resolve(super::sweep::handle(&ctx, req))
+        } else {
+            resolve(super::ingest::handle(&ctx, req))
+        }
+    }
+}
