@@ -11,8 +11,9 @@
 //! | `svc/{id}/flips` | [`FlipLog`] JSON (90 days) | CAS, only on a transition |
 //! | `sweep/last` | [`SweepMark`] JSON | CAS, once per sweep |
 //!
-//! So a heartbeat costs three writes (four when it changes the status), touches nothing shared
-//! with other services, and never rewrites a growing value.
+//! So a heartbeat costs three writes (five when it changes the status: the history, and the
+//! state once more to settle the change — see [`Layout::settle`]), touches nothing shared with
+//! other services, and never rewrites a growing value.
 //!
 //! Ordering comes from `increment`, which is exact on every store. Compare-and-swap is exact
 //! only on keys that exist: on Spin's default store a swap against an absent key is an
@@ -21,7 +22,7 @@
 //! and everyone else waits briefly for it to appear instead of creating it.
 
 use crate::clock::Clock;
-use crate::model::{LogEntry, Note, ServiceState, Transition};
+use crate::model::{LogEntry, Note, ServiceState, Transition, Unsent};
 use crate::state::{self, Beat, Change, Policy};
 use crate::store::{Store, StoreError};
 use serde::de::DeserializeOwned;
@@ -38,6 +39,9 @@ pub const MAX_FLIPS: usize = 2000;
 const CREATE_WAIT_ATTEMPTS: u32 = 40;
 /// CAS attempts before giving up under extreme contention.
 const CAS_ATTEMPTS: u32 = 500;
+/// Unsent changes kept per service; older ones are dropped (only a long store outage piles
+/// them up).
+pub const MAX_UNSENT: usize = 16;
 
 /// A run of consecutive log entries.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -266,6 +270,24 @@ fn update<S: Store, T: Serialize + DeserializeOwned, R>(
     Err(StoreError(format!("{key}: too much contention")))
 }
 
+/// The state to write for a claimed change: its new state, with the change remembered as
+/// unsent when it makes transitions, until [`Layout::settle`] confirms it.
+fn remember(change: &Change, now: i64) -> ServiceState {
+    let mut state = change.state.clone();
+    if !change.transitions.is_empty() {
+        let unsent = &mut state.notified.unsent;
+        unsent.push(Unsent {
+            transitions: change.transitions.clone(),
+            event: change.notify,
+            previous_since: change.previous_since,
+            claimed: now,
+        });
+        let excess = unsent.len().saturating_sub(MAX_UNSENT);
+        unsent.drain(..excess);
+    }
+    state
+}
+
 /// The storage layout with its one setting.
 #[derive(Debug, Clone, Copy)]
 pub struct Layout {
@@ -315,7 +337,7 @@ impl Layout {
                 rules.policy,
                 rules.wanted,
             ) {
-                Some(change) => Step::Write(change.state.clone(), Some(change)),
+                Some(change) => Step::Write(remember(&change, beat.at), Some(change)),
                 None => Step::Done(None),
             },
         )?;
@@ -399,7 +421,16 @@ impl Layout {
             absent,
             |cur: Option<FlipLog>| {
                 let mut log = cur.unwrap_or_default();
-                log.flips.extend(transitions.iter().cloned());
+                let new: Vec<_> = transitions
+                    .iter()
+                    .filter(|t| !log.flips.contains(t))
+                    .cloned()
+                    .collect();
+                if new.is_empty() {
+                    // Already there: a recovery finishing a change its claimer had written.
+                    return Step::Done(());
+                }
+                log.flips.extend(new);
                 log.flips.sort_by_key(|t| t.at);
                 log.flips.retain(|t| now - t.at <= HISTORY_MS);
                 let excess = log.flips.len().saturating_sub(MAX_FLIPS);
@@ -407,6 +438,78 @@ impl Layout {
                 Step::Write(log, ())
             },
         )
+    }
+
+    /// Confirm that a claimed change (named by its last transition) is in the history and was
+    /// handed to the notifier: it leaves the state's unsent list.
+    pub fn settle<S: Store>(
+        &self,
+        store: &S,
+        clock: &dyn Clock,
+        id: &str,
+        last: &Transition,
+    ) -> Result<(), StoreError> {
+        update(
+            store,
+            clock,
+            &state_key(id),
+            Absent::Skip,
+            |cur: Option<ServiceState>| match cur {
+                Some(mut s) if s.notified.unsent.iter().any(|u| u.last() == Some(last)) => {
+                    s.notified.unsent.retain(|u| u.last() != Some(last));
+                    Step::Write(s, ())
+                }
+                _ => Step::Done(()),
+            },
+        )
+    }
+
+    /// Take over the oldest unsent change of a service whose owner has had `lease_ms` to finish
+    /// it and has not (it crashed, or its store failed): it is claimed afresh at `now`, so
+    /// overlapping sweeps finish it once.
+    pub fn claim_unsent<S: Store>(
+        &self,
+        store: &S,
+        clock: &dyn Clock,
+        id: &str,
+        now: i64,
+        lease_ms: i64,
+    ) -> Result<Option<Unsent>, StoreError> {
+        update(
+            store,
+            clock,
+            &state_key(id),
+            Absent::Skip,
+            |cur: Option<ServiceState>| {
+                let Some(mut s) = cur else {
+                    return Step::Done(None);
+                };
+                let Some(u) = s
+                    .notified
+                    .unsent
+                    .iter_mut()
+                    .find(|u| now - u.claimed >= lease_ms)
+                else {
+                    return Step::Done(None);
+                };
+                u.claimed = now;
+                let taken = u.clone();
+                Step::Write(s, Some(taken))
+            },
+        )
+    }
+
+    /// Write transitions a recovered change claimed into the history, unless they are there.
+    pub fn restore_flips<S: Store>(
+        &self,
+        store: &S,
+        clock: &dyn Clock,
+        id: &str,
+        transitions: &[Transition],
+        now: i64,
+    ) -> Result<(), StoreError> {
+        // Its claimer may have died before creating the history; nobody else will now.
+        self.append_flips(store, clock, id, transitions, now, Absent::Create)
     }
 
     /// Mark a silent service down, if it still needs it. The CAS makes overlapping sweeps (and
@@ -427,7 +530,7 @@ impl Layout {
             |cur: Option<ServiceState>| match cur.and_then(|s| {
                 state::apply_silence(&s, rules.schedule, now, rules.policy, rules.wanted)
             }) {
-                Some(change) => Step::Write(change.state.clone(), Some(change)),
+                Some(change) => Step::Write(remember(&change, now), Some(change)),
                 None => Step::Done(None),
             },
         )?;

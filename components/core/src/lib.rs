@@ -28,4 +28,5 @@ pub mod sweep;
 #[cfg(feature = "templates")]
 pub mod templates;
 pub mod time;
+pub mod unsent;
 pub mod uptime;

@@ -203,6 +203,32 @@ pub struct Notified {
     /// recovery is not told either.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub held: bool,
+    /// Claimed changes whose history and notification are not confirmed yet. The claim and
+    /// this record are one write, so a crash between the claim and the delivery leaves the
+    /// change here for the sweep to finish (see [`crate::layout::Layout::claim_unsent`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unsent: Vec<Unsent>,
+}
+
+/// A claimed change still to be written to the history and told.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Unsent {
+    pub transitions: Vec<Transition>,
+    /// The event to tell, if the claim decided to tell one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<Event>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_since: Option<i64>,
+    /// When its current owner took it on; another may take over once that is long past.
+    pub claimed: i64,
+}
+
+impl Unsent {
+    /// Identifies the change among a service's unsent ones: its last transition.
+    pub fn last(&self) -> Option<&Transition> {
+        self.transitions.last()
+    }
 }
 
 impl Notified {

@@ -49,20 +49,14 @@ pub async fn run<S: Store>(ctx: &Context<'_, S>, now: i64) -> Result<Report, Sto
         let change = layout.record_silence(ctx.store, ctx.clock, &service.id, now, &rules)?;
         let Some(change) = change else { continue };
         let transition = change.transitions[0].clone();
-        let deliveries = match change.notify {
-            Some(event) => {
-                let notification =
-                    Notification::for_change(service, &change, event, dependents(ctx, service));
-                crate::notify::notify_and_record(ctx, &notification).await
-            }
-            None => Vec::new(),
-        };
+        let deliveries = crate::unsent::finish(ctx, service, &change).await;
         report
             .transitions
             .push((service.id.clone(), transition, deliveries));
     }
     // The states read above serve the release pass too: a down held back during this sweep is
     // still held (its hold has not ended), and each release is re-checked by its claim.
+    crate::unsent::recover(ctx, now, &services, &states, &mut report).await?;
     release(ctx, now, &services, &states, &mut report).await?;
     remind(ctx, now, &mut report).await?;
     Ok(report)

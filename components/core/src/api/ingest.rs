@@ -6,7 +6,7 @@ use crate::auth::{bearer, constant_time_eq};
 use crate::config::{api_keys, ServiceConfig};
 use crate::layout::Rules;
 use crate::model::{LogEntry, Status};
-use crate::notify::{channels_for, Notification};
+use crate::notify::channels_for;
 use crate::state::Policy;
 use crate::store::Store;
 use crate::time::iso;
@@ -161,11 +161,7 @@ pub(crate) async fn accept<S: Store>(
         .record_heartbeat(ctx.store, ctx.clock, &service.id, entry, &rules)
         .map_err(|_| storage_failure())?;
     if let Some(change) = recorded.change {
-        if let Some(event) = change.notify {
-            let dependents = crate::sweep::dependents(ctx, service);
-            let notification = Notification::for_change(service, &change, event, dependents);
-            crate::notify::notify_and_record(ctx, &notification).await;
-        }
+        crate::unsent::finish(ctx, service, &change).await;
     }
     Ok(())
 }

@@ -1,0 +1,267 @@
+//! Finishing a claimed change. The claim writes the new state and, in the same write, records
+//! the change as unsent; then its transitions go into the history, its event (if any) to the
+//! notifier, and [`finish`] settles it. A host that dies anywhere in between loses nothing: the
+//! sweep takes the change over once its claimer has had time enough ([`lease_ms`]) and finishes
+//! it ([`recover`]).
+//!
+//! Delivery is therefore at least once. The one way to be told twice is a crash after a vendor
+//! accepted a message and before the settle landed; the repeat carries the same transition
+//! (event, service, `at`), so a receiver can drop it.
+
+use crate::api::Context;
+use crate::config::ServiceConfig;
+use crate::delivery::BUDGET_TIMEOUTS;
+use crate::model::{Event, ServiceState};
+use crate::notify::{channels_for, Delivery, Notification};
+use crate::state::Change;
+use crate::store::{Store, StoreError};
+
+/// Tell about `change` (if it decided to tell) and settle it. Its transitions are already in
+/// the history.
+pub async fn finish<S: Store>(
+    ctx: &Context<'_, S>,
+    service: &ServiceConfig,
+    change: &Change,
+) -> Vec<Delivery> {
+    let Some(last) = change.transitions.last() else {
+        return Vec::new();
+    };
+    let deliveries = match change.notify {
+        Some(event) => {
+            let dependents = crate::sweep::dependents(ctx, service);
+            let notification = Notification::for_change(service, change, event, dependents);
+            crate::notify::notify_and_record(ctx, &notification).await
+        }
+        None => Vec::new(),
+    };
+    // Should this write fail, the sweep finishes the change again: told twice, never lost.
+    let _ = ctx.layout().settle(ctx.store, ctx.clock, &service.id, last);
+    deliveries
+}
+
+/// How long a change's claimer may take to finish it before the sweep takes over: every
+/// channel's whole delivery budget one after another (the slowest host sends them in turn),
+/// plus one timeout for the store.
+pub fn lease_ms<S: Store>(ctx: &Context<'_, S>, service: &ServiceConfig) -> i64 {
+    let channels = [Event::Down, Event::Up, Event::Degraded]
+        .into_iter()
+        .map(|e| channels_for(ctx.config, service, e).len())
+        .max()
+        .unwrap_or(0)
+        .max(1) as i64;
+    let timeout = ctx.settings.request_timeout_ms as i64;
+    timeout * (BUDGET_TIMEOUTS as i64 * channels + 1)
+}
+
+/// Finish, at `now`, the changes whose claimers did not: restore their history, tell, settle.
+/// `states` are the services' states as the sweep read them.
+pub async fn recover<S: Store>(
+    ctx: &Context<'_, S>,
+    now: i64,
+    services: &[&ServiceConfig],
+    states: &[Option<ServiceState>],
+    report: &mut crate::sweep::Report,
+) -> Result<(), StoreError> {
+    let layout = ctx.layout();
+    for (service, state) in services.iter().copied().zip(states) {
+        let Some(state) = state.as_ref().filter(|s| !s.notified.unsent.is_empty()) else {
+            continue;
+        };
+        let lease = lease_ms(ctx, service);
+        while let Some(unsent) =
+            layout.claim_unsent(ctx.store, ctx.clock, &service.id, now, lease)?
+        {
+            let Some(last) = unsent.last().cloned() else {
+                continue;
+            };
+            layout.restore_flips(ctx.store, ctx.clock, &service.id, &unsent.transitions, now)?;
+            let change = Change {
+                state: state.clone(),
+                transitions: unsent.transitions,
+                notify: unsent.event,
+                previous_since: unsent.previous_since,
+            };
+            let deliveries = finish(ctx, service, &change).await;
+            report
+                .transitions
+                .push((service.id.clone(), last, deliveries));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::config::{Config, Settings};
+    use crate::layout::{flips_key, state_key, Rules};
+    use crate::model::{LogEntry, Status};
+    use crate::notify::{Deliveries, Notifier};
+    use crate::ready::resolve;
+    use crate::store::MemoryStore;
+    use std::cell::RefCell;
+    use std::collections::BTreeMap;
+
+    /// Keeps every notification handed to it.
+    #[derive(Default)]
+    struct Recorder(RefCell<Vec<Notification>>);
+
+    impl Notifier for Recorder {
+        fn deliver<'a>(&'a self, n: &'a Notification) -> Deliveries<'a> {
+            self.0.borrow_mut().push(n.clone());
+            Box::pin(std::future::ready(Vec::new()))
+        }
+        fn deliver_to<'a>(&'a self, _: &'a str, n: &'a Notification) -> Deliveries<'a> {
+            self.deliver(n)
+        }
+    }
+
+    const T0: i64 = 1_700_000_000_000;
+
+    struct World {
+        store: MemoryStore,
+        config: Config,
+        settings: Settings,
+        secrets: BTreeMap<String, String>,
+        told: Recorder,
+    }
+
+    fn world() -> World {
+        let config = Config::parse(
+            r#"{"services": [{"id": "db", "stalenessThreshold": 300}]}"#,
+            r#"{"enabled": true, "settings": {"cooldownMinutes": 0},
+                "channels": [{"type": "webhook", "name": "ops", "config": {}}]}"#,
+        )
+        .unwrap();
+        let secrets = BTreeMap::from([("REQUEST_TIMEOUT".to_string(), "1000".to_string())]);
+        World {
+            store: MemoryStore::default(),
+            settings: Settings::from_secrets(&secrets).unwrap(),
+            config,
+            secrets,
+            told: Recorder::default(),
+        }
+    }
+
+    impl World {
+        fn at<'a>(&'a self, clock: &'a ManualClock) -> Context<'a, MemoryStore> {
+            Context {
+                store: &self.store,
+                clock,
+                notifier: &self.told,
+                config: &self.config,
+                settings: &self.settings,
+                secrets: &self.secrets,
+            }
+        }
+
+        /// A heartbeat whose host dies right after its claim: nothing after the state write.
+        fn claim_and_die(&self, at: i64, status: Status) {
+            let clock = ManualClock::at(at);
+            let ctx = self.at(&clock);
+            let rules = Rules {
+                schedule: &self.config.services[0].schedule,
+                policy: ctx.policy(),
+                wanted: &|_| true,
+            };
+            let entry = LogEntry::new(at, status, None, None);
+            ctx.layout()
+                .record_heartbeat(&self.store, &clock, "db", entry, &rules)
+                .unwrap();
+        }
+
+        fn sweep(&self, at: i64) -> usize {
+            let clock = ManualClock::at(at);
+            let report = resolve(crate::sweep::run(&self.at(&clock), at)).unwrap();
+            report.transitions.len()
+        }
+
+        fn state(&self) -> ServiceState {
+            serde_json::from_slice(&self.store.get(&state_key("db")).unwrap().unwrap()).unwrap()
+        }
+
+        fn flips(&self) -> Vec<crate::model::Transition> {
+            let log: crate::layout::FlipLog =
+                serde_json::from_slice(&self.store.get(&flips_key("db")).unwrap().unwrap())
+                    .unwrap();
+            log.flips
+        }
+    }
+
+    #[test]
+    fn a_change_whose_claimer_died_is_finished_by_the_sweep_once_the_lease_is_over() {
+        let w = world();
+        w.claim_and_die(T0, Status::Down);
+        // Died before the history was written too.
+        w.store.delete(&flips_key("db")).unwrap();
+        let lease = lease_ms(&w.at(&ManualClock::at(T0)), &w.config.services[0]);
+        assert_eq!(
+            lease, 3000,
+            "one channel: two timeouts of delivery and one for the store"
+        );
+
+        assert_eq!(
+            w.sweep(T0 + lease - 1),
+            0,
+            "the claimer may still be at work"
+        );
+        assert!(w.told.0.borrow().is_empty());
+        assert_eq!(w.state().notified.unsent.len(), 1);
+
+        assert_eq!(w.sweep(T0 + lease), 1);
+        let told = w.told.0.borrow().clone();
+        assert_eq!(told.len(), 1);
+        assert_eq!(told[0].event, Event::Down);
+        assert_eq!(told[0].transition.at, T0);
+        assert_eq!(w.flips().len(), 1, "the history is restored");
+        assert!(
+            w.state().notified.unsent.is_empty(),
+            "and the change settled"
+        );
+
+        assert_eq!(
+            w.sweep(T0 + 10 * lease),
+            0,
+            "finished changes stay finished"
+        );
+        assert_eq!(w.told.0.borrow().len(), 1);
+    }
+
+    #[test]
+    fn a_history_written_before_the_crash_is_not_written_twice() {
+        let w = world();
+        w.claim_and_die(T0, Status::Down);
+        w.claim_and_die(T0 + 1000, Status::Up);
+        assert_eq!(w.state().notified.unsent.len(), 2);
+        w.sweep(T0 + 60_000);
+        let told: Vec<_> = w.told.0.borrow().iter().map(|n| n.event).collect();
+        assert_eq!(told, [Event::Down, Event::Up], "oldest first");
+        assert_eq!(w.flips().len(), 2);
+        assert!(w.state().notified.unsent.is_empty());
+    }
+
+    #[test]
+    fn a_change_finished_by_its_claimer_is_settled_and_not_told_again() {
+        let w = world();
+        let clock = ManualClock::at(T0);
+        let ctx = w.at(&clock);
+        let beat = crate::api::Request {
+            method: "POST".into(),
+            path: "/api/heartbeat".into(),
+            headers: vec![("authorization".into(), "Bearer k".into())],
+            body: br#"{"serviceId": "db", "status": "down"}"#.to_vec(),
+            ..Default::default()
+        };
+        let secrets = BTreeMap::from([("API_KEYS".to_string(), r#"{"db": "k"}"#.to_string())]);
+        let ctx = Context {
+            secrets: &secrets,
+            ..ctx
+        };
+        assert_eq!(resolve(crate::api::ingest::handle(&ctx, &beat)).status, 200);
+        assert_eq!(w.told.0.borrow().len(), 1);
+        assert!(w.state().notified.unsent.is_empty());
+        assert_eq!(w.sweep(T0 + 60_000), 0);
+        assert_eq!(w.told.0.borrow().len(), 1);
+    }
+}
