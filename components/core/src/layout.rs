@@ -270,6 +270,29 @@ fn update<S: Store, T: Serialize + DeserializeOwned, R>(
     Err(StoreError(format!("{key}: too much contention")))
 }
 
+/// Sort a history by time, and transitions within one millisecond so that each starts where
+/// the one before it ended. Writers append their transitions independently, so two changes
+/// claimed in the same millisecond may arrive in either order; the order decides which status
+/// the history says followed.
+fn chain_order(flips: &mut [Transition]) {
+    flips.sort_by_key(|t| t.at);
+    let mut start = 0;
+    while start < flips.len() {
+        let end = start + flips[start..].partition_point(|t| t.at == flips[start].at);
+        // A history that has not aged out starts from `unknown`.
+        let mut current = match start {
+            0 => crate::model::Status::Unknown,
+            _ => flips[start - 1].to,
+        };
+        for i in start..end {
+            let next = (i..end).find(|&j| flips[j].from == current).unwrap_or(i);
+            flips.swap(i, next);
+            current = flips[i].to;
+        }
+        start = end;
+    }
+}
+
 /// The state to write for a claimed change: its new state, with the change remembered as
 /// unsent when it makes transitions, until [`Layout::settle`] confirms it.
 fn remember(change: &Change, now: i64) -> ServiceState {
@@ -431,7 +454,7 @@ impl Layout {
                     return Step::Done(());
                 }
                 log.flips.extend(new);
-                log.flips.sort_by_key(|t| t.at);
+                chain_order(&mut log.flips);
                 log.flips.retain(|t| now - t.at <= HISTORY_MS);
                 let excess = log.flips.len().saturating_sub(MAX_FLIPS);
                 log.flips.drain(..excess);
@@ -905,6 +928,31 @@ mod tests {
         cooldown_ms: 0,
         quiet: false,
     };
+
+    #[test]
+    fn transitions_in_one_millisecond_are_kept_as_a_chain_whatever_order_they_arrive_in() {
+        use crate::model::Transition as T;
+        let t = |at, from, to| T::by_heartbeat(at, from, to);
+        let mut flips = vec![
+            t(5, Status::Up, Status::Down),
+            t(9, Status::Degraded, Status::Up),
+            t(9, Status::Down, Status::Degraded),
+            t(1, Status::Unknown, Status::Up),
+            t(9, Status::Up, Status::Down),
+        ];
+        chain_order(&mut flips);
+        let statuses: Vec<_> = flips.iter().map(|t| (t.at, t.from, t.to)).collect();
+        assert_eq!(
+            statuses,
+            [
+                (1, Status::Unknown, Status::Up),
+                (5, Status::Up, Status::Down),
+                (9, Status::Down, Status::Degraded),
+                (9, Status::Degraded, Status::Up),
+                (9, Status::Up, Status::Down),
+            ]
+        );
+    }
     static SIXTY: crate::schedule::Schedule = crate::schedule::Schedule {
         kind: crate::schedule::Kind::Period { period_ms: 60_000 },
         grace_ms: 0,

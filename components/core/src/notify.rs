@@ -215,6 +215,16 @@ pub async fn notify_and_record<S: crate::store::Store>(
     notification: &Notification,
 ) -> Vec<Delivery> {
     let deliveries = ctx.notifier.deliver(notification).await;
+    record(ctx, notification, &deliveries);
+    deliveries
+}
+
+/// Keep `deliveries` of `notification` in the service's delivery log, best effort.
+pub fn record<S: crate::store::Store>(
+    ctx: &crate::api::Context<'_, S>,
+    notification: &Notification,
+    deliveries: &[Delivery],
+) {
     let now = ctx.clock.now_ms();
     let records: Vec<_> = deliveries
         .iter()
@@ -223,7 +233,6 @@ pub async fn notify_and_record<S: crate::store::Store>(
     let _ =
         ctx.layout()
             .record_deliveries(ctx.store, ctx.clock, &notification.service_id, &records);
-    deliveries
 }
 
 /// Channels that relay `alert`: the global switch, the `alerts` switch, severity (resolutions

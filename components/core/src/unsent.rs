@@ -26,16 +26,20 @@ pub async fn finish<S: Store>(
     let Some(last) = change.transitions.last() else {
         return Vec::new();
     };
-    let deliveries = match change.notify {
-        Some(event) => {
-            let dependents = crate::sweep::dependents(ctx, service);
-            let notification = Notification::for_change(service, change, event, dependents);
-            crate::notify::notify_and_record(ctx, &notification).await
-        }
+    let notification = change.notify.map(|event| {
+        let dependents = crate::sweep::dependents(ctx, service);
+        Notification::for_change(service, change, event, dependents)
+    });
+    let deliveries = match &notification {
+        Some(n) => ctx.notifier.deliver(n).await,
         None => Vec::new(),
     };
-    // Should this write fail, the sweep finishes the change again: told twice, never lost.
+    // Settle first, the delivery log after: the window in which a crash makes the sweep tell
+    // again is this one write. Should it fail, the sweep tells again: twice, never lost.
     let _ = ctx.layout().settle(ctx.store, ctx.clock, &service.id, last);
+    if let Some(n) = &notification {
+        crate::notify::record(ctx, n, &deliveries);
+    }
     deliveries
 }
 

@@ -1,64 +1,21 @@
 //! heartbeat-host as a child process on its SQLite store: every acknowledged heartbeat survives
 //! `kill -9`, and nothing it prints ever contains a secret.
 
+use super::process::Process;
 use super::support::{root, secrets, WEBHOOK_URL};
 use heartbeat_conformance::{fixture_api_keys, fixture_key, Client, FIXTURE_CONFIG_DIR, SCENARIOS};
-use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-struct Process {
-    child: Child,
-    url: String,
-    output: Arc<Mutex<String>>,
-}
-
-fn drain(r: impl Read + Send + 'static, out: Arc<Mutex<String>>) {
-    std::thread::spawn(move || {
-        for line in BufReader::new(r).lines().map_while(Result::ok) {
-            let mut o = out.lock().unwrap();
-            o.push_str(&line);
-            o.push('\n');
-        }
-    });
-}
-
 fn spawn(data: &Path) -> Process {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_heartbeat-host"))
-        .current_dir(root())
-        .args([
-            "up",
-            "--listen",
-            "127.0.0.1:0",
-            "--sweep-every",
-            "0",
-            "--config",
-            FIXTURE_CONFIG_DIR,
-            "--data",
-        ])
-        .arg(data)
-        .env("SPIN_VARIABLE_API_KEYS", fixture_api_keys())
-        .env("SPIN_VARIABLE_NOTIFICATION_OPS_WEBHOOK_URL", WEBHOOK_URL)
-        .env("RUST_LOG", "debug,wasmtime=info,cranelift=info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let output = Arc::new(Mutex::new(String::new()));
-    drain(child.stderr.take().unwrap(), output.clone());
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    stdout.read_line(&mut first).unwrap();
-    output.lock().unwrap().push_str(&first);
-    drain(stdout, output.clone());
-    let url = first
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no URL in {first:?}: {}", output.lock().unwrap()))
-        .to_string();
-    Process { child, url, output }
+    Process::spawn(
+        data,
+        &root().join(FIXTURE_CONFIG_DIR),
+        &[
+            ("api_keys", fixture_api_keys()),
+            ("notification_ops_webhook_url", WEBHOOK_URL.to_string()),
+        ],
+    )
 }
 
 #[test]
@@ -91,8 +48,7 @@ fn acknowledged_heartbeats_survive_kill_9_and_logs_hold_no_secrets() {
         ));
     }
     let per_beat = started.elapsed() / 40;
-    first.child.kill().unwrap(); // SIGKILL: no shutdown, no flush.
-    first.child.wait().unwrap();
+    first.kill();
 
     let mut second = spawn(&data);
     let client = Client::new(&second.url);
@@ -115,15 +71,10 @@ fn acknowledged_heartbeats_survive_kill_9_and_logs_hold_no_secrets() {
             newest.as_str()
         );
     }
-    second.child.kill().unwrap();
-    second.child.wait().unwrap();
+    second.kill();
     std::thread::sleep(Duration::from_millis(100));
 
-    let logs = format!(
-        "{}{}",
-        first.output.lock().unwrap(),
-        second.output.lock().unwrap()
-    );
+    let logs = format!("{}{}", first.output(), second.output());
     assert!(
         logs.contains("/api/heartbeat"),
         "requests are logged: {logs}"
