@@ -13,6 +13,8 @@ mod conformance;
 mod crash;
 mod dependencies;
 mod durability;
+mod fleet;
+mod load;
 mod maintenance;
 mod notifications;
 mod process;
