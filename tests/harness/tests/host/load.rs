@@ -73,7 +73,7 @@ fn sixty_four_connections_lose_nothing_and_a_failing_vendor_does_not_slow_ingest
                     n += 1;
                     // Mixed services: each connection walks all of them from its own offset.
                     let i = (c * 7 + n * 13) % SERVICES;
-                    let status = if i < FLAPPERS && n % 16 == 0 {
+                    let status = if i < FLAPPERS && n.is_multiple_of(16) {
                         "down"
                     } else {
                         "up"
