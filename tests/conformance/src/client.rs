@@ -82,12 +82,17 @@ impl Client {
             Err(e) => return Err(e).with_context(|| format!("{method} {path}")),
         };
         let status = response.status();
-        let headers = response
+        let headers: Vec<(String, String)> = response
             .headers_names()
             .into_iter()
             .filter_map(|n| response.header(&n).map(|v| (n.clone(), v.to_string())))
             .collect();
         let body = response.into_string().context("reading body")?;
+        let mut header_text = String::new();
+        for (n, v) in &headers {
+            header_text.push_str(&format!("{n}: {v}\n"));
+        }
+        crate::capture::keep("responses", &format!("{header_text}\n{body}\n"));
         self.seen.lock().unwrap().push(body.clone());
         Ok(Reply {
             status,

@@ -6,6 +6,7 @@
 //!
 //! Scenarios that need a movable clock or `kill -9` live with heartbeat-host's own tests.
 
+pub mod capture;
 pub mod channels;
 pub mod client;
 pub mod receiver;

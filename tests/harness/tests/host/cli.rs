@@ -7,7 +7,7 @@ use heartbeat_conformance::FIXTURE_CONFIG_DIR;
 use std::process::{Command, Output};
 
 fn notify_test(channel: &str, url: &str) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_heartbeat-host"))
+    let out = Command::new(env!("CARGO_BIN_EXE_heartbeat-host"))
         .current_dir(root())
         .args([
             "notify-test",
@@ -18,7 +18,11 @@ fn notify_test(channel: &str, url: &str) -> Output {
         ])
         .env("SPIN_VARIABLE_NOTIFICATION_OPS_WEBHOOK_URL", url)
         .output()
-        .unwrap()
+        .unwrap();
+    for stream in [&out.stdout, &out.stderr] {
+        heartbeat_conformance::capture::keep("host-output", &String::from_utf8_lossy(stream));
+    }
+    out
 }
 
 #[test]
