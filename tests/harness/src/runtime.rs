@@ -262,7 +262,12 @@ impl Runtime {
                 .await
         });
         match rx.await {
-            Ok(Ok(resp)) => Ok(Some(resp)),
+            Ok(Ok(resp)) => {
+                // The component has made its writes; nothing is acknowledged before they are
+                // durable.
+                self.options.backend.sync()?;
+                Ok(Some(resp))
+            }
             Ok(Err(e)) => Err(anyhow!("component {name} failed: {e:?}")),
             Err(_) => match task.await {
                 Ok(Ok(())) => bail!("component {name} returned no response"),
@@ -281,6 +286,11 @@ impl Runtime {
         caller: &Profile,
         n: notifier::Notification,
     ) -> Vec<types::Delivery> {
+        // Nobody is told about a change before its claim is durable: a crash after this cannot
+        // make the change be claimed, and told, a second time.
+        if let Err(e) = self.options.backend.sync() {
+            tracing::error!("store: cannot commit before notifying: {e:#}");
+        }
         match self.try_deliver(caller, n).await {
             Ok(d) => d,
             Err(e) => {

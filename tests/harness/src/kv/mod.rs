@@ -1,5 +1,5 @@
-//! Key-value backends behind `wasi:keyvalue`: SQLite on disk (the default; a write returns only
-//! after it is committed), Redis/Valkey (several instances sharing one state; [`RedisBackend`])
+//! Key-value backends behind `wasi:keyvalue`: SQLite on disk (the default; writes are committed
+//! in groups, before anything depending on them leaves the host — see [`Backend::sync`]), Redis/Valkey (several instances sharing one state; [`RedisBackend`])
 //! and memory (tests). [`AbsentCas::Upsert`] reproduces Spin's default
 //! store, where compare-and-swap against a key that does not exist yet writes unconditionally,
 //! so the concurrency tests prove the storage layout survives it.
@@ -32,6 +32,12 @@ pub trait Backend: Send + Sync {
         expected: Option<&[u8]>,
         value: &[u8],
     ) -> Result<bool>;
+    /// Make every write so far durable. The host calls it before anything that depends on the
+    /// writes leaves it — an HTTP response, a vendor call — so whatever was acknowledged or
+    /// told survives a crash. Backends that make each write durable on its own do nothing.
+    fn sync(&self) -> Result<()> {
+        Ok(())
+    }
 }
 
 fn counter(bytes: Option<&[u8]>) -> i64 {
@@ -107,9 +113,19 @@ impl Backend for MemoryBackend {
     }
 }
 
-/// A SQLite file: durable, and every operation is one committed transaction.
+/// A SQLite file. Writes go into one open transaction; [`Backend::sync`] commits it (WAL,
+/// `synchronous = FULL`: a commit survives a crash of this process or the machine). Every
+/// request that wrote syncs before it answers, and one commit covers every request whose writes
+/// it holds, so concurrent requests share the cost of the disk flush (group commit). One
+/// connection behind a mutex keeps compare-and-swap exact.
 pub struct SqliteBackend {
-    conn: Mutex<Connection>,
+    inner: Mutex<Sqlite>,
+}
+
+struct Sqlite {
+    conn: Connection,
+    /// Written since the last commit.
+    dirty: bool,
 }
 
 impl SqliteBackend {
@@ -120,17 +136,17 @@ impl SqliteBackend {
         }
         let conn = Connection::open(path)
             .with_context(|| format!("cannot open store {}", path.display()))?;
-        // WAL + FULL: a commit survives a crash of this process or the machine.
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS kv (
                 store TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL,
-                PRIMARY KEY (store, key)) WITHOUT ROWID;",
+                PRIMARY KEY (store, key)) WITHOUT ROWID;
+             BEGIN;",
         )?;
         Ok(SqliteBackend {
-            conn: Mutex::new(conn),
+            inner: Mutex::new(Sqlite { conn, dirty: false }),
         })
     }
 
@@ -144,36 +160,41 @@ impl SqliteBackend {
             .optional()?)
     }
 
-    fn write(conn: &Connection, store: &str, key: &str, value: &[u8]) -> Result<()> {
-        conn.execute(
+    fn write(db: &mut Sqlite, store: &str, key: &str, value: &[u8]) -> Result<()> {
+        db.conn.execute(
             "INSERT INTO kv (store, key, value) VALUES (?1, ?2, ?3)
              ON CONFLICT (store, key) DO UPDATE SET value = excluded.value",
             params![store, key, value],
         )?;
+        db.dirty = true;
         Ok(())
     }
 }
 
 impl Backend for SqliteBackend {
     fn get(&self, store: &str, key: &str) -> Result<Option<Vec<u8>>> {
-        Self::read(&self.conn.lock().unwrap(), store, key)
+        Self::read(&self.inner.lock().unwrap().conn, store, key)
     }
 
     fn set(&self, store: &str, key: &str, value: &[u8]) -> Result<()> {
-        Self::write(&self.conn.lock().unwrap(), store, key, value)
+        Self::write(&mut self.inner.lock().unwrap(), store, key, value)
     }
 
     fn delete(&self, store: &str, key: &str) -> Result<()> {
-        self.conn.lock().unwrap().execute(
+        let mut db = self.inner.lock().unwrap();
+        db.conn.execute(
             "DELETE FROM kv WHERE store = ?1 AND key = ?2",
             params![store, key],
         )?;
+        db.dirty = true;
         Ok(())
     }
 
     fn keys(&self, store: &str) -> Result<Vec<String>> {
-        let conn = self.conn.lock().unwrap();
-        let mut stmt = conn.prepare("SELECT key FROM kv WHERE store = ?1 ORDER BY key")?;
+        let db = self.inner.lock().unwrap();
+        let mut stmt = db
+            .conn
+            .prepare("SELECT key FROM kv WHERE store = ?1 ORDER BY key")?;
         let keys = stmt
             .query_map(params![store], |row| row.get(0))?
             .collect::<rusqlite::Result<Vec<String>>>()?;
@@ -181,11 +202,9 @@ impl Backend for SqliteBackend {
     }
 
     fn increment(&self, store: &str, key: &str, delta: i64) -> Result<i64> {
-        let mut conn = self.conn.lock().unwrap();
-        let tx = conn.transaction()?;
-        let next = counter(Self::read(&tx, store, key)?.as_deref()) + delta;
-        Self::write(&tx, store, key, &next.to_le_bytes())?;
-        tx.commit()?;
+        let mut db = self.inner.lock().unwrap();
+        let next = counter(Self::read(&db.conn, store, key)?.as_deref()) + delta;
+        Self::write(&mut db, store, key, &next.to_le_bytes())?;
         Ok(next)
     }
 
@@ -196,14 +215,31 @@ impl Backend for SqliteBackend {
         expected: Option<&[u8]>,
         value: &[u8],
     ) -> Result<bool> {
-        let mut conn = self.conn.lock().unwrap();
-        let tx = conn.transaction()?;
-        if Self::read(&tx, store, key)?.as_deref() != expected {
+        let mut db = self.inner.lock().unwrap();
+        if Self::read(&db.conn, store, key)?.as_deref() != expected {
             return Ok(false);
         }
-        Self::write(&tx, store, key, value)?;
-        tx.commit()?;
+        Self::write(&mut db, store, key, value)?;
         Ok(true)
+    }
+
+    fn sync(&self) -> Result<()> {
+        let mut db = self.inner.lock().unwrap();
+        if db.dirty {
+            db.conn
+                .execute_batch("COMMIT; BEGIN;")
+                .context("cannot commit to the store")?;
+            db.dirty = false;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for SqliteBackend {
+    fn drop(&mut self) {
+        if let Err(e) = self.sync() {
+            tracing::error!("store: last writes not committed: {e:#}");
+        }
     }
 }
 
@@ -234,7 +270,9 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("hb-kv-{}", std::process::id()));
         let path = dir.join("store.db");
         let _ = std::fs::remove_file(&path);
-        exercise(&SqliteBackend::open(&path).unwrap());
+        let first = SqliteBackend::open(&path).unwrap();
+        exercise(&first);
+        first.sync().unwrap();
         let reopened = SqliteBackend::open(&path).unwrap();
         assert_eq!(reopened.increment("s", "n", 0).unwrap(), 3);
         let _ = std::fs::remove_dir_all(dir);
