@@ -3,7 +3,8 @@
 //! (a component that only answers), in one run, loaded by wrk (`apt-get install wrk`) at 1, 16
 //! and 64 connections. Once with the in-memory store (the components' own cost) and once with
 //! the durable SQLite store `heartbeat-host up` uses (each heartbeat committed before the
-//! answer). Prints a table; asserts nothing.
+//! answer). Then one connection against fleets of 8, 128 and 1,000 services, since every request
+//! reads the whole configuration. Prints tables; asserts nothing.
 //!
 //! `cargo bench -p heartbeat-host --bench ingest` (`BENCH_SECONDS`, default 10 per cell).
 
@@ -187,6 +188,61 @@ fn main() -> anyhow::Result<()> {
             );
         }
     }
+    fleet_sizes(&root, &dir, seconds)?;
     let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// One connection beating one service of fleets of 8, 128 and 1,000 services: the store work
+/// is the same, but each request reads and parses the whole configuration and `API_KEYS`.
+fn fleet_sizes(root: &Path, dir: &Path, seconds: u32) -> anyhow::Result<()> {
+    println!();
+    println!("one connection, one service, in-memory store: fleet size");
+    println!("| services | req/s | p50 ms | p99 ms | errors |");
+    println!("|---|---|---|---|---|");
+    for n in [8usize, 128, 1000] {
+        let config = dir.join(format!("fleet-{n}"));
+        std::fs::create_dir_all(&config)?;
+        let services: Vec<_> = (0..n)
+            .map(|i| serde_json::json!({"id": format!("svc-{i}"), "name": format!("Service {i}"), "stalenessThreshold": 300}))
+            .collect();
+        std::fs::write(
+            config.join("services.json"),
+            serde_json::json!({ "services": services }).to_string(),
+        )?;
+        std::fs::write(
+            config.join("notifications.json"),
+            r#"{"enabled": true, "channels": []}"#,
+        )?;
+        let keys: std::collections::BTreeMap<_, _> = (0..n)
+            .map(|i| (format!("svc-{i}"), format!("key-{i}-0123456789abcdef")))
+            .collect();
+        let mut o = HostOptions::new(root.join("spin.toml"));
+        o.listen = "127.0.0.1:0".parse()?;
+        o.store = StoreChoice::Memory;
+        o.sweep_every = None;
+        o.config_dir = Some(config.clone());
+        o.variables
+            .insert("api_keys".into(), serde_json::to_string(&keys)?);
+        o.variables
+            .insert("sweep_overdue_seconds".into(), "0".into());
+        let host = start(o)?;
+        let lua = config.join("one.lua");
+        std::fs::write(
+            &lua,
+            r#"request = function()
+  return wrk.format("POST", "/api/heartbeat", {["Authorization"] = "Bearer key-1-0123456789abcdef",
+    ["Content-Type"] = "application/json"}, '{"serviceId":"svc-1","message":"bench"}')
+end
+"#,
+        )?;
+        let url = format!("{}/api/heartbeat", host.url());
+        wrk(&url, &lua, 1, 2);
+        let l = wrk(&url, &lua, 1, seconds);
+        println!(
+            "| {n} | {:.0} | {:.2} | {:.2} | {} |",
+            l.rps, l.p50_ms, l.p99_ms, l.errors
+        );
+    }
     Ok(())
 }

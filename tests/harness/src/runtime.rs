@@ -60,6 +60,10 @@ pub struct Runtime {
 /// the per-request benchmark does, to show what pooling saves).
 pub const ALLOCATOR_ENV: &str = "HEARTBEAT_HOST_ALLOCATOR";
 
+/// Set to `perfmap` to write `/tmp/perf-<pid>.map`, so `perf` names the components' functions
+/// (profiling only; docs/PERFORMANCE.md shows how).
+pub const PROFILER_ENV: &str = "HEARTBEAT_HOST_PROFILER";
+
 /// One engine per process: compiling is the expensive part, and tests start many hosts.
 fn engine() -> Result<Engine> {
     static ENGINE: std::sync::OnceLock<Engine> = std::sync::OnceLock::new();
@@ -76,6 +80,9 @@ fn engine() -> Result<Engine> {
             .total_tables(2000)
             .max_memory_size(MEMORY_LIMIT);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    }
+    if std::env::var(PROFILER_ENV).as_deref() == Ok("perfmap") {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
     }
     let engine = Engine::new(&config)?;
     Ok(ENGINE.get_or_init(|| engine).clone())

@@ -12,6 +12,7 @@ use anyhow::{Context, Result};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 
 pub use heartbeat_core::store::AbsentCas;
@@ -115,17 +116,16 @@ impl Backend for MemoryBackend {
 
 /// A SQLite file. Writes go into one open transaction; [`Backend::sync`] commits it (WAL,
 /// `synchronous = FULL`: a commit survives a crash of this process or the machine). Every
-/// request that wrote syncs before it answers, and one commit covers every request whose writes
-/// it holds, so concurrent requests share the cost of the disk flush (group commit). One
-/// connection behind a mutex keeps compare-and-swap exact.
+/// request syncs before it answers, and one commit covers every request whose writes it holds:
+/// requests that arrive while a commit is on its way to disk wait for it instead of committing
+/// again, so concurrent requests share the disk flush (group commit). One connection behind a
+/// mutex keeps compare-and-swap exact.
 pub struct SqliteBackend {
-    inner: Mutex<Sqlite>,
-}
-
-struct Sqlite {
-    conn: Connection,
-    /// Written since the last commit.
-    dirty: bool,
+    conn: Mutex<Connection>,
+    /// The open transaction's number; each commit starts the next.
+    open: AtomicU64,
+    /// The open transaction holds writes.
+    dirty: AtomicBool,
 }
 
 impl SqliteBackend {
@@ -146,55 +146,54 @@ impl SqliteBackend {
              BEGIN;",
         )?;
         Ok(SqliteBackend {
-            inner: Mutex::new(Sqlite { conn, dirty: false }),
+            conn: Mutex::new(conn),
+            open: AtomicU64::new(1),
+            dirty: AtomicBool::new(false),
         })
     }
 
     fn read(conn: &Connection, store: &str, key: &str) -> Result<Option<Vec<u8>>> {
+        // Cached statements: preparing one costs more than running it.
         Ok(conn
-            .query_row(
-                "SELECT value FROM kv WHERE store = ?1 AND key = ?2",
-                params![store, key],
-                |row| row.get(0),
-            )
+            .prepare_cached("SELECT value FROM kv WHERE store = ?1 AND key = ?2")?
+            .query_row(params![store, key], |row| row.get(0))
             .optional()?)
     }
 
-    fn write(db: &mut Sqlite, store: &str, key: &str, value: &[u8]) -> Result<()> {
-        db.conn.execute(
+    /// Write with the connection held, so the transaction it lands in is the one `dirty` marks.
+    fn write(&self, conn: &Connection, store: &str, key: &str, value: &[u8]) -> Result<()> {
+        conn.prepare_cached(
             "INSERT INTO kv (store, key, value) VALUES (?1, ?2, ?3)
              ON CONFLICT (store, key) DO UPDATE SET value = excluded.value",
-            params![store, key, value],
-        )?;
-        db.dirty = true;
+        )?
+        .execute(params![store, key, value])?;
+        self.dirty.store(true, Ordering::SeqCst);
         Ok(())
     }
 }
 
 impl Backend for SqliteBackend {
     fn get(&self, store: &str, key: &str) -> Result<Option<Vec<u8>>> {
-        Self::read(&self.inner.lock().unwrap().conn, store, key)
+        Self::read(&self.conn.lock().unwrap(), store, key)
     }
 
     fn set(&self, store: &str, key: &str, value: &[u8]) -> Result<()> {
-        Self::write(&mut self.inner.lock().unwrap(), store, key, value)
+        self.write(&self.conn.lock().unwrap(), store, key, value)
     }
 
     fn delete(&self, store: &str, key: &str) -> Result<()> {
-        let mut db = self.inner.lock().unwrap();
-        db.conn.execute(
+        let conn = self.conn.lock().unwrap();
+        conn.execute(
             "DELETE FROM kv WHERE store = ?1 AND key = ?2",
             params![store, key],
         )?;
-        db.dirty = true;
+        self.dirty.store(true, Ordering::SeqCst);
         Ok(())
     }
 
     fn keys(&self, store: &str) -> Result<Vec<String>> {
-        let db = self.inner.lock().unwrap();
-        let mut stmt = db
-            .conn
-            .prepare("SELECT key FROM kv WHERE store = ?1 ORDER BY key")?;
+        let conn = self.conn.lock().unwrap();
+        let mut stmt = conn.prepare("SELECT key FROM kv WHERE store = ?1 ORDER BY key")?;
         let keys = stmt
             .query_map(params![store], |row| row.get(0))?
             .collect::<rusqlite::Result<Vec<String>>>()?;
@@ -202,9 +201,9 @@ impl Backend for SqliteBackend {
     }
 
     fn increment(&self, store: &str, key: &str, delta: i64) -> Result<i64> {
-        let mut db = self.inner.lock().unwrap();
-        let next = counter(Self::read(&db.conn, store, key)?.as_deref()) + delta;
-        Self::write(&mut db, store, key, &next.to_le_bytes())?;
+        let conn = self.conn.lock().unwrap();
+        let next = counter(Self::read(&conn, store, key)?.as_deref()) + delta;
+        self.write(&conn, store, key, &next.to_le_bytes())?;
         Ok(next)
     }
 
@@ -215,22 +214,29 @@ impl Backend for SqliteBackend {
         expected: Option<&[u8]>,
         value: &[u8],
     ) -> Result<bool> {
-        let mut db = self.inner.lock().unwrap();
-        if Self::read(&db.conn, store, key)?.as_deref() != expected {
+        let conn = self.conn.lock().unwrap();
+        if Self::read(&conn, store, key)?.as_deref() != expected {
             return Ok(false);
         }
-        Self::write(&mut db, store, key, value)?;
+        self.write(&conn, store, key, value)?;
         Ok(true)
     }
 
     fn sync(&self) -> Result<()> {
-        let mut db = self.inner.lock().unwrap();
-        if db.dirty {
-            db.conn
-                .execute_batch("COMMIT; BEGIN;")
-                .context("cannot commit to the store")?;
-            db.dirty = false;
+        // Whatever the caller wrote or read lies in the open transaction or an earlier one.
+        // Note which before waiting: a commit that lands meanwhile covers it.
+        if !self.dirty.load(Ordering::SeqCst) {
+            return Ok(());
         }
+        let mark = self.open.load(Ordering::SeqCst);
+        let conn = self.conn.lock().unwrap();
+        if self.open.load(Ordering::SeqCst) > mark || !self.dirty.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        conn.execute_batch("COMMIT; BEGIN;")
+            .context("cannot commit to the store")?;
+        self.open.fetch_add(1, Ordering::SeqCst);
+        self.dirty.store(false, Ordering::SeqCst);
         Ok(())
     }
 }
