@@ -311,6 +311,31 @@ fn remember(change: &Change, now: i64) -> ServiceState {
     state
 }
 
+/// Edit a service's existing state: `edit` changes it and says what to report, or returns
+/// `None` to leave it as it was. A service with no state yet is left to its first heartbeat.
+fn edit_state<S: Store, R>(
+    store: &S,
+    clock: &dyn Clock,
+    id: &str,
+    mut edit: impl FnMut(&mut ServiceState) -> Option<R>,
+) -> Result<Option<R>, StoreError> {
+    update(
+        store,
+        clock,
+        &state_key(id),
+        Absent::Skip,
+        |cur: Option<ServiceState>| {
+            let Some(mut s) = cur else {
+                return Step::Done(None);
+            };
+            match edit(&mut s) {
+                Some(r) => Step::Write(s, Some(r)),
+                None => Step::Done(None),
+            }
+        },
+    )
+}
+
 /// The storage layout with its one setting.
 #[derive(Debug, Clone, Copy)]
 pub struct Layout {
@@ -472,19 +497,12 @@ impl Layout {
         id: &str,
         last: &Transition,
     ) -> Result<(), StoreError> {
-        update(
-            store,
-            clock,
-            &state_key(id),
-            Absent::Skip,
-            |cur: Option<ServiceState>| match cur {
-                Some(mut s) if s.notified.unsent.iter().any(|u| u.last() == Some(last)) => {
-                    s.notified.unsent.retain(|u| u.last() != Some(last));
-                    Step::Write(s, ())
-                }
-                _ => Step::Done(()),
-            },
-        )
+        edit_state(store, clock, id, |s| {
+            let before = s.notified.unsent.len();
+            s.notified.unsent.retain(|u| u.last() != Some(last));
+            (s.notified.unsent.len() < before).then_some(())
+        })?;
+        Ok(())
     }
 
     /// Take over the oldest unsent change of a service whose owner has had `lease_ms` to finish
@@ -498,28 +516,15 @@ impl Layout {
         now: i64,
         lease_ms: i64,
     ) -> Result<Option<Unsent>, StoreError> {
-        update(
-            store,
-            clock,
-            &state_key(id),
-            Absent::Skip,
-            |cur: Option<ServiceState>| {
-                let Some(mut s) = cur else {
-                    return Step::Done(None);
-                };
-                let Some(u) = s
-                    .notified
-                    .unsent
-                    .iter_mut()
-                    .find(|u| now - u.claimed >= lease_ms)
-                else {
-                    return Step::Done(None);
-                };
-                u.claimed = now;
-                let taken = u.clone();
-                Step::Write(s, Some(taken))
-            },
-        )
+        edit_state(store, clock, id, |s| {
+            let u = s
+                .notified
+                .unsent
+                .iter_mut()
+                .find(|u| now - u.claimed >= lease_ms)?;
+            u.claimed = now;
+            Some(u.clone())
+        })
     }
 
     /// Write transitions a recovered change claimed into the history, unless they are there.
@@ -718,21 +723,15 @@ impl Layout {
         id: &str,
         now: i64,
     ) -> Result<Option<ServiceState>, StoreError> {
-        update(
-            store,
-            clock,
-            &state_key(id),
-            Absent::Skip,
-            |cur: Option<ServiceState>| match cur {
-                Some(mut s) if s.notified.held && s.status == crate::model::Status::Down => {
-                    s.notified.held = false;
-                    s.notified.episode = true;
-                    s.notified.record(crate::model::Event::Down, now);
-                    Step::Write(s.clone(), Some(s))
-                }
-                _ => Step::Done(None),
-            },
-        )
+        edit_state(store, clock, id, |s| {
+            if !s.notified.held || s.status != crate::model::Status::Down {
+                return None;
+            }
+            s.notified.held = false;
+            s.notified.episode = true;
+            s.notified.record(crate::model::Event::Down, now);
+            Some(s.clone())
+        })
     }
 
     /// Claim the reminders due at `now` for a service that is still down and was told so:
@@ -747,38 +746,29 @@ impl Layout {
         now: i64,
         channels: &[(String, i64)],
     ) -> Result<Option<(ServiceState, Vec<String>)>, StoreError> {
-        update(
-            store,
-            clock,
-            &state_key(id),
-            Absent::Skip,
-            |cur: Option<ServiceState>| {
-                let Some(mut s) = cur else {
-                    return Step::Done(None);
-                };
-                let (Some(told), true) = (s.notified.down, s.notified.episode) else {
-                    return Step::Done(None);
-                };
-                if s.status != crate::model::Status::Down {
-                    return Step::Done(None);
-                }
-                let due: Vec<String> = channels
-                    .iter()
-                    .filter(|(name, every)| {
-                        let last = s.notified.reminded.get(name).copied().unwrap_or(told);
-                        now - last >= *every
-                    })
-                    .map(|(name, _)| name.clone())
-                    .collect();
-                if due.is_empty() {
-                    return Step::Done(None);
-                }
-                for name in &due {
-                    s.notified.reminded.insert(name.clone(), now);
-                }
-                Step::Write(s.clone(), Some((s, due)))
-            },
-        )
+        edit_state(store, clock, id, |s| {
+            let (Some(told), true) = (s.notified.down, s.notified.episode) else {
+                return None;
+            };
+            if s.status != crate::model::Status::Down {
+                return None;
+            }
+            let due: Vec<String> = channels
+                .iter()
+                .filter(|(name, every)| {
+                    let last = s.notified.reminded.get(name).copied().unwrap_or(told);
+                    now - last >= *every
+                })
+                .map(|(name, _)| name.clone())
+                .collect();
+            if due.is_empty() {
+                return None;
+            }
+            for name in &due {
+                s.notified.reminded.insert(name.clone(), now);
+            }
+            Some((s.clone(), due))
+        })
     }
 
     /// Remember that a run started at `at`, so a run that never finishes makes the service
@@ -791,19 +781,11 @@ impl Layout {
         id: &str,
         at: i64,
     ) -> Result<(), StoreError> {
-        update(
-            store,
-            clock,
-            &state_key(id),
-            Absent::Skip,
-            |cur: Option<ServiceState>| match cur {
-                Some(mut s) if at > s.last_heartbeat && s.started.is_none_or(|t| t < at) => {
-                    s.started = Some(at);
-                    Step::Write(s, ())
-                }
-                _ => Step::Done(()),
-            },
-        )
+        edit_state(store, clock, id, |s| {
+            let later = at > s.last_heartbeat && s.started.is_none_or(|t| t < at);
+            later.then(|| s.started = Some(at))
+        })?;
+        Ok(())
     }
 
     /// A service's notes, oldest first.
