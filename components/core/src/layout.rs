@@ -488,18 +488,22 @@ impl Layout {
         )
     }
 
-    /// Confirm that a claimed change (named by its last transition) is in the history and was
-    /// handed to the notifier: it leaves the state's unsent list.
+    /// Confirm that a claimed change (named by its last transition and its event) is in the
+    /// history and was handed to the notifier: it leaves the state's unsent list. The event
+    /// tells apart a held `down` and its later release, which share the transition.
     pub fn settle<S: Store>(
         &self,
         store: &S,
         clock: &dyn Clock,
         id: &str,
         last: &Transition,
+        event: Option<crate::model::Event>,
     ) -> Result<(), StoreError> {
         edit_state(store, clock, id, |s| {
             let before = s.notified.unsent.len();
-            s.notified.unsent.retain(|u| u.last() != Some(last));
+            s.notified
+                .unsent
+                .retain(|u| u.last() != Some(last) || u.event != event);
             (s.notified.unsent.len() < before).then_some(())
         })?;
         Ok(())
@@ -715,13 +719,15 @@ impl Layout {
     }
 
     /// Claim the right to tell, at `now`, about a `down` that was held back: the service is still
-    /// down and its episode was not told. Returns the new state to whoever wins.
+    /// down and its episode was not told. `transition` is the down it tells about; like any
+    /// claimed change it stays unsent until settled. Returns the new state to whoever wins.
     pub fn claim_release<S: Store>(
         &self,
         store: &S,
         clock: &dyn Clock,
         id: &str,
         now: i64,
+        transition: &Transition,
     ) -> Result<Option<ServiceState>, StoreError> {
         edit_state(store, clock, id, |s| {
             if !s.notified.held || s.status != crate::model::Status::Down {
@@ -730,6 +736,14 @@ impl Layout {
             s.notified.held = false;
             s.notified.episode = true;
             s.notified.record(crate::model::Event::Down, now);
+            s.notified.unsent.push(Unsent {
+                transitions: vec![transition.clone()],
+                event: Some(crate::model::Event::Down),
+                previous_since: Some(s.since),
+                claimed: now,
+            });
+            let excess = s.notified.unsent.len().saturating_sub(MAX_UNSENT);
+            s.notified.unsent.drain(..excess);
             Some(s.clone())
         })
     }

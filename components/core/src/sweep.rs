@@ -125,9 +125,6 @@ async fn release<S: Store>(
         if channels_for(ctx.config, service, Event::Down).is_empty() {
             continue;
         }
-        let Some(state) = layout.claim_release(ctx.store, ctx.clock, &service.id, now)? else {
-            continue;
-        };
         let flips = layout.histories(ctx.store, &[&service.id])?;
         let transition = flips[0].last().cloned().unwrap_or(Transition {
             at: state.since,
@@ -135,10 +132,17 @@ async fn release<S: Store>(
             to: Status::Down,
             reason: crate::model::Reason::Silence,
         });
-        let mut notification = Notification::for_reminder(service, &state, now);
-        notification.reminder = false;
-        notification.transition = transition.clone();
-        let deliveries = crate::notify::notify_and_record(ctx, &notification).await;
+        let claimed = layout.claim_release(ctx.store, ctx.clock, &service.id, now, &transition)?;
+        let Some(state) = claimed else {
+            continue;
+        };
+        let change = crate::state::Change {
+            previous_since: Some(state.since),
+            state,
+            transitions: vec![transition.clone()],
+            notify: Some(Event::Down),
+        };
+        let deliveries = crate::unsent::finish(ctx, service, &change).await;
         report
             .transitions
             .push((service.id.clone(), transition, deliveries));

@@ -36,7 +36,9 @@ pub async fn finish<S: Store>(
     };
     // Settle first, the delivery log after: the window in which a crash makes the sweep tell
     // again is this one write. Should it fail, the sweep tells again: twice, never lost.
-    let _ = ctx.layout().settle(ctx.store, ctx.clock, &service.id, last);
+    let _ = ctx
+        .layout()
+        .settle(ctx.store, ctx.clock, &service.id, last, change.notify);
     if let Some(n) = &notification {
         crate::notify::record(ctx, n, &deliveries);
     }
@@ -162,11 +164,19 @@ mod tests {
 
         /// A heartbeat whose host dies right after its claim: nothing after the state write.
         fn claim_and_die(&self, at: i64, status: Status) {
+            self.claim_and_die_as(at, status, false);
+        }
+
+        /// The same, with notifications held (`quiet`: paused, maintenance, a parent down).
+        fn claim_and_die_as(&self, at: i64, status: Status, quiet: bool) {
             let clock = ManualClock::at(at);
             let ctx = self.at(&clock);
             let rules = Rules {
                 schedule: &self.config.services[0].schedule,
-                policy: ctx.policy(),
+                policy: crate::state::Policy {
+                    quiet,
+                    ..ctx.policy()
+                },
                 wanted: &|_| true,
             };
             let entry = LogEntry::new(at, status, None, None);
@@ -183,6 +193,16 @@ mod tests {
 
         fn state(&self) -> ServiceState {
             serde_json::from_slice(&self.store.get(&state_key("db")).unwrap().unwrap()).unwrap()
+        }
+
+        /// The transitions of the state's unsent changes, oldest first.
+        fn flips_or_claimed(&self) -> Vec<crate::model::Transition> {
+            self.state()
+                .notified
+                .unsent
+                .iter()
+                .flat_map(|u| u.transitions.clone())
+                .collect()
         }
 
         fn flips(&self) -> Vec<crate::model::Transition> {
@@ -243,6 +263,38 @@ mod tests {
         assert_eq!(told, [Event::Down, Event::Up], "oldest first");
         assert_eq!(w.flips().len(), 2);
         assert!(w.state().notified.unsent.is_empty());
+    }
+
+    #[test]
+    fn a_held_down_whose_release_was_claimed_by_a_sweep_that_died_is_told_by_a_later_one() {
+        let w = world();
+        w.claim_and_die_as(T0, Status::Down, true);
+        assert!(w.state().notified.held);
+        let down = w.flips_or_claimed()[0].clone();
+        let released = w
+            .at(&ManualClock::at(T0 + 1000))
+            .layout()
+            .claim_release(
+                &w.store,
+                &ManualClock::at(T0 + 1000),
+                "db",
+                T0 + 1000,
+                &down,
+            )
+            .unwrap();
+        assert!(
+            released.is_some(),
+            "the release is claimed, then its sweep dies"
+        );
+        assert!(w.told.0.borrow().is_empty());
+
+        w.sweep(T0 + 1000 + 3000);
+        let told = w.told.0.borrow().clone();
+        assert_eq!(told.len(), 1, "{told:?}");
+        assert_eq!((told[0].event, told[0].transition.at), (Event::Down, T0));
+        assert!(w.state().notified.unsent.is_empty());
+        w.sweep(T0 + 60_000);
+        assert_eq!(w.told.0.borrow().len(), 1);
     }
 
     #[test]
