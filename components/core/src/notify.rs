@@ -208,18 +208,8 @@ pub fn channels_for<'a>(
         .collect()
 }
 
-/// Hand `notification` to the notifier and keep what happened in the service's delivery log.
-/// A failure to write the log is not the caller's failure: the event was still sent.
-pub async fn notify_and_record<S: crate::store::Store>(
-    ctx: &crate::api::Context<'_, S>,
-    notification: &Notification,
-) -> Vec<Delivery> {
-    let deliveries = ctx.notifier.deliver(notification).await;
-    record(ctx, notification, &deliveries);
-    deliveries
-}
-
-/// Keep `deliveries` of `notification` in the service's delivery log, best effort.
+/// Keep `deliveries` of `notification` in the service's delivery log. A failure to write the
+/// log is not the caller's failure: the event was still sent.
 pub fn record<S: crate::store::Store>(
     ctx: &crate::api::Context<'_, S>,
     notification: &Notification,

@@ -54,9 +54,10 @@ pub async fn run<S: Store>(ctx: &Context<'_, S>, now: i64) -> Result<Report, Sto
             .transitions
             .push((service.id.clone(), transition, deliveries));
     }
+    // Changes whose claimer died are finished before anything new is told about them.
+    crate::unsent::recover(ctx, now, &services, &states, &mut report).await?;
     // The states read above serve the release pass too: a down held back during this sweep is
     // still held (its hold has not ended), and each release is re-checked by its claim.
-    crate::unsent::recover(ctx, now, &services, &states, &mut report).await?;
     release(ctx, now, &services, &states, &mut report).await?;
     remind(ctx, now, &mut report).await?;
     Ok(report)
