@@ -126,6 +126,8 @@ pub struct SqliteBackend {
     open: AtomicU64,
     /// The open transaction holds writes.
     dirty: AtomicBool,
+    /// The latest transactions whose commit failed (and were rolled back).
+    rolled_back: Mutex<Vec<u64>>,
 }
 
 impl SqliteBackend {
@@ -149,6 +151,7 @@ impl SqliteBackend {
             conn: Mutex::new(conn),
             open: AtomicU64::new(1),
             dirty: AtomicBool::new(false),
+            rolled_back: Mutex::default(),
         })
     }
 
@@ -231,12 +234,27 @@ impl Backend for SqliteBackend {
         let mark = self.open.load(Ordering::SeqCst);
         let conn = self.conn.lock().unwrap();
         if self.open.load(Ordering::SeqCst) > mark || !self.dirty.load(Ordering::SeqCst) {
+            // A commit landed meanwhile: it covers these writes, unless it failed.
+            if self.rolled_back.lock().unwrap().contains(&mark) {
+                anyhow::bail!("the store could not commit these writes");
+            }
             return Ok(());
         }
-        conn.execute_batch("COMMIT; BEGIN;")
-            .context("cannot commit to the store")?;
+        let committed = conn.execute_batch("COMMIT");
+        if committed.is_err() {
+            // Nobody was answered on these writes yet: drop them, so every request that made
+            // or saw them fails (its client retries) and the next start from a clean slate.
+            let _ = conn.execute_batch("ROLLBACK");
+            let mut failed = self.rolled_back.lock().unwrap();
+            failed.push(self.open.load(Ordering::SeqCst));
+            let excess = failed.len().saturating_sub(64);
+            failed.drain(..excess);
+        }
+        let begun = conn.execute_batch("BEGIN");
         self.open.fetch_add(1, Ordering::SeqCst);
         self.dirty.store(false, Ordering::SeqCst);
+        committed.context("cannot commit to the store")?;
+        begun.context("cannot begin a transaction in the store")?;
         Ok(())
     }
 }
