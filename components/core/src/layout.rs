@@ -298,17 +298,25 @@ fn chain_order(flips: &mut [Transition]) {
 fn remember(change: &Change, now: i64) -> ServiceState {
     let mut state = change.state.clone();
     if !change.transitions.is_empty() {
-        let unsent = &mut state.notified.unsent;
-        unsent.push(Unsent {
-            transitions: change.transitions.clone(),
-            event: change.notify,
-            previous_since: change.previous_since,
-            claimed: now,
-        });
-        let excess = unsent.len().saturating_sub(MAX_UNSENT);
-        unsent.drain(..excess);
+        keep_unsent(
+            &mut state,
+            Unsent {
+                transitions: change.transitions.clone(),
+                event: change.notify,
+                previous_since: change.previous_since,
+                claimed: now,
+            },
+        );
     }
     state
+}
+
+/// Add a claimed change to the state's unsent list, dropping the oldest beyond [`MAX_UNSENT`].
+fn keep_unsent(state: &mut ServiceState, unsent: Unsent) {
+    let list = &mut state.notified.unsent;
+    list.push(unsent);
+    let excess = list.len().saturating_sub(MAX_UNSENT);
+    list.drain(..excess);
 }
 
 /// Edit a service's existing state: `edit` changes it and says what to report, or returns
@@ -736,14 +744,13 @@ impl Layout {
             s.notified.held = false;
             s.notified.episode = true;
             s.notified.record(crate::model::Event::Down, now);
-            s.notified.unsent.push(Unsent {
+            let unsent = Unsent {
                 transitions: vec![transition.clone()],
                 event: Some(crate::model::Event::Down),
                 previous_since: Some(s.since),
                 claimed: now,
-            });
-            let excess = s.notified.unsent.len().saturating_sub(MAX_UNSENT);
-            s.notified.unsent.drain(..excess);
+            };
+            keep_unsent(s, unsent);
             Some(s.clone())
         })
     }

@@ -5,7 +5,7 @@
 //! between the vendor's answer and the store write that settles it; the repeat is the same
 //! message (service, event, `at`), and the count is printed.
 
-use super::fleet::{id, key, Fleet};
+use super::fleet::{id, key, setting, Fleet};
 use super::process::Process;
 use heartbeat_conformance::receiver::Receiver;
 use heartbeat_conformance::Client;
@@ -35,13 +35,6 @@ impl Rng {
         self.0 ^= self.0 << 17;
         self.0 % n
     }
-}
-
-fn setting(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
 
 /// What the clients saw: beats the host acknowledged, and any answer that was not a 200.

@@ -15,6 +15,14 @@ pub fn key(i: usize) -> String {
     format!("key-{i:02}")
 }
 
+/// A test's knob from the environment (`CRASH_ROUNDS`, `LOAD_SECONDS`, …), or its default.
+pub fn setting(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 pub struct Fleet {
     /// Configuration directory; `data/` inside it holds the store.
     pub config: PathBuf,

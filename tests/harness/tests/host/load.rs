@@ -4,7 +4,7 @@
 //! beats that were acknowledged. A heartbeat that changes nothing never waits for a vendor, so
 //! no such beat may take as long as one vendor timeout.
 
-use super::fleet::{id, key, Fleet};
+use super::fleet::{id, key, setting, Fleet};
 use super::process::Process;
 use heartbeat_conformance::receiver::{Receiver, Reply};
 use heartbeat_conformance::Client;
@@ -35,10 +35,7 @@ fn percentile(sorted: &[u64], p: f64) -> u64 {
 
 #[test]
 fn sixty_four_connections_lose_nothing_and_a_failing_vendor_does_not_slow_ingest() {
-    let seconds: u64 = std::env::var("LOAD_SECONDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(30);
+    let seconds = setting("LOAD_SECONDS", 30);
     let receiver = Receiver::start().unwrap();
     // Every other delivery attempt hangs past the timeout, the rest fail at once.
     receiver.respond_with(500);
