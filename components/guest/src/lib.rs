@@ -26,6 +26,11 @@ mod serve {
     };
     use heartbeat_core::api::{Context, Request, Response};
     use heartbeat_core::config::Settings;
+    use heartbeat_core::store::Checked;
+
+    /// The store every handler sees: the host's, with its compare-and-swap checked (Spin's
+    /// Redis store answers swaps wrongly; see `heartbeat_core::store::checked`).
+    pub type GuestStore = Checked<'static, KvStore>;
 
     /// Name of the key-value store every component opens (`key_value_stores` in spin.toml).
     pub const STORE: &str = "default";
@@ -34,7 +39,7 @@ mod serve {
     /// missing store are answered as 500s that say what to fix (never with secret values).
     pub fn serve(
         req: spin_sdk::http::Request,
-        handler: fn(&Context<'_, KvStore>, &Request) -> Response,
+        handler: fn(&Context<'_, GuestStore>, &Request) -> Response,
     ) -> spin_sdk::http::Response {
         let request = http::request(&req);
         let secrets = Variables;
@@ -47,7 +52,7 @@ mod serve {
             Err(e) => return http::response(Response::error(500, e.to_string())),
         };
         let store = match KvStore::open(STORE) {
-            Ok(s) => s,
+            Ok(s) => Checked::new(s, &WallClock),
             Err(e) => return http::response(Response::error(500, e)),
         };
         let ctx = Context {

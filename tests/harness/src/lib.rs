@@ -5,8 +5,9 @@
 //!
 //! It exists twice over: as the zero-install way to run the monitor on one machine
 //! (`heartbeat-host up`), and as the harness the component-level tests drive — hence the knobs
-//! a test needs and Spin lacks: a movable clock, a Spin-like CAS mode, and an outgoing-HTTP
-//! redirect to a loopback receiver.
+//! a test needs and Spin lacks: a movable clock, modes that reproduce Spin's stores (its default
+//! store's compare-and-swap, its Redis store's), and an outgoing-HTTP redirect to a loopback
+//! receiver.
 
 mod bindings;
 pub mod check;
@@ -63,6 +64,8 @@ pub struct HostOptions {
     pub listen: SocketAddr,
     pub store: StoreChoice,
     pub absent_cas: AbsentCas,
+    /// Make the Redis store behave as Spin 4.0.2's does (tests of the components on it).
+    pub spin_redis: Option<kv::SpinRedis>,
     /// `None`: no timer (tests call `POST /api/sweep`).
     pub sweep_every: Option<Duration>,
     pub redirect_outbound: Option<SocketAddr>,
@@ -81,6 +84,7 @@ impl HostOptions {
             listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
             store: StoreChoice::Memory,
             absent_cas: AbsentCas::Exact,
+            spin_redis: None,
             sweep_every: Some(Duration::from_secs(60)),
             redirect_outbound: None,
             variables: BTreeMap::new(),
@@ -100,10 +104,17 @@ pub struct Prepared {
 /// Load the manifest and components, and run the start-up checks.
 pub fn prepare(options: &HostOptions) -> Result<Prepared> {
     let manifest = Manifest::load(&options.manifest)?;
-    let backend: Arc<dyn Backend> = match &options.store {
-        StoreChoice::Memory => Arc::new(MemoryBackend::default()),
-        StoreChoice::Sqlite(path) => Arc::new(SqliteBackend::open(path)?),
-        StoreChoice::Redis(url) => Arc::new(kv::RedisBackend::open(url)?),
+    let backend: Arc<dyn Backend> = match (&options.store, options.spin_redis) {
+        (StoreChoice::Redis(url), spin) => {
+            let redis = kv::RedisBackend::open(url)?;
+            Arc::new(match spin {
+                Some(spin) => redis.as_spin(spin),
+                None => redis,
+            })
+        }
+        (_, Some(_)) => anyhow::bail!("Spin's Redis behaviour needs a Redis store (--kv URL)"),
+        (StoreChoice::Memory, None) => Arc::new(MemoryBackend::default()),
+        (StoreChoice::Sqlite(path), None) => Arc::new(SqliteBackend::open(path)?),
     };
     let clock = Arc::new(ClockControl::default());
     let mut mount_overrides = BTreeMap::new();

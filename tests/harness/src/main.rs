@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use heartbeat_host::kv::AbsentCas;
+use heartbeat_host::kv::{AbsentCas, SpinRedis};
 use heartbeat_host::{notify_test, prepare, server, HostOptions, StoreChoice};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -63,6 +63,11 @@ enum Command {
         /// Make compare-and-swap on absent keys an upsert, like Spin's default store.
         #[arg(long)]
         spin_like_store: bool,
+        /// Make the Redis store behave as Spin 4.0.2's: batch reads fail, and swaps report
+        /// failure even when written (`as-released`) or success even when aborted
+        /// (`unwatch-mended`, the same code with its UNWATCH mended).
+        #[arg(long, value_name = "MODE")]
+        spin_redis: Option<SpinRedisArg>,
     },
     /// Validate the manifest, components and configuration, then exit.
     Check {
@@ -80,6 +85,12 @@ enum Command {
         #[arg(long, default_value = "down")]
         event: String,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum SpinRedisArg {
+    AsReleased,
+    UnwatchMended,
 }
 
 fn options(app: &AppArgs) -> HostOptions {
@@ -130,6 +141,7 @@ fn run(cli: Cli) -> Result<()> {
             runtime_config_file,
             sweep_every,
             spin_like_store,
+            spin_redis,
         } => {
             let mut o = options(&app);
             o.listen = listen;
@@ -148,6 +160,10 @@ fn run(cli: Cli) -> Result<()> {
             } else {
                 AbsentCas::Exact
             };
+            o.spin_redis = spin_redis.map(|m| match m {
+                SpinRedisArg::AsReleased => SpinRedis::AsReleased,
+                SpinRedisArg::UnwatchMended => SpinRedis::UnwatchMended,
+            });
             o.sweep_every = (sweep_every > 0).then(|| Duration::from_secs(sweep_every));
             let prepared = prepare(&o)?;
             for w in &prepared.warnings {

@@ -4,7 +4,7 @@
 use crate::bindings::heartbeat::monitor::{notifier, types};
 use crate::bindings::wasi::config::store as config;
 use crate::bindings::wasi::keyvalue::{atomics, batch, store};
-use crate::kv::{AbsentCas, Backend};
+use crate::kv::{AbsentCas, Backend, Watch};
 use crate::runtime::Runtime;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -38,11 +38,13 @@ pub struct Bucket {
     store: String,
 }
 
-/// A `wasi:keyvalue` compare-and-swap handle: the value as first seen.
+/// A `wasi:keyvalue` compare-and-swap handle: the value as first seen, or a handle of the
+/// backend's own (see [`Backend::watch`]).
 pub struct Cas {
     store: String,
     key: String,
     seen: Option<Vec<u8>>,
+    watch: Option<Box<dyn Watch>>,
 }
 
 impl WasiView for HostState {
@@ -171,27 +173,55 @@ impl atomics::Host for HostState {
         value: Vec<u8>,
     ) -> wasmtime::Result<Result<(), atomics::CasError>> {
         tokio::task::yield_now().await;
-        let cas = self.table.delete(cas)?;
-        let result = match (&cas.seen, self.absent_cas) {
+        let mut cas = self.table.delete(cas)?;
+        let result = match (&mut cas.watch, &cas.seen, self.absent_cas) {
+            (Some(watch), _, _) => watch.swap(&value),
             // Spin's default store: a swap against a key that did not exist is an upsert.
-            (None, AbsentCas::Upsert) => {
+            (None, None, AbsentCas::Upsert) => {
                 self.backend.set(&cas.store, &cas.key, &value).map(|_| true)
             }
-            _ => self
-                .backend
-                .compare_and_swap(&cas.store, &cas.key, cas.seen.as_deref(), &value),
+            (None, _, _) => {
+                self.backend
+                    .compare_and_swap(&cas.store, &cas.key, cas.seen.as_deref(), &value)
+            }
         };
         match result {
             Ok(true) => Ok(Ok(())),
-            Ok(false) => {
-                let seen = match self.backend.get(&cas.store, &cas.key) {
-                    Ok(v) => v,
-                    Err(e) => return Ok(Err(atomics::CasError::StoreError(other(e)))),
-                };
-                let fresh = self.table.push(Cas { seen, ..cas })?;
-                Ok(Err(atomics::CasError::CasFailed(fresh)))
-            }
+            // As Spin does: a failed swap hands back a fresh handle that has read the value.
+            Ok(false) => match self.handle(cas.store, cas.key, true) {
+                Ok(fresh) => Ok(Err(atomics::CasError::CasFailed(self.table.push(fresh)?))),
+                Err(e) => Ok(Err(atomics::CasError::StoreError(other(e)))),
+            },
             Err(e) => Ok(Err(atomics::CasError::StoreError(other(e)))),
+        }
+    }
+}
+
+impl HostState {
+    /// A compare-and-swap handle on `key`; `read` makes a backend's own handle read the value
+    /// at once (as `current` would), which the generic handle always does.
+    fn handle(&self, store: String, key: String, read: bool) -> anyhow::Result<Cas> {
+        match self.backend.watch(&store, &key)? {
+            Some(mut watch) => {
+                if read {
+                    watch.current()?;
+                }
+                Ok(Cas {
+                    store,
+                    key,
+                    seen: None,
+                    watch: Some(watch),
+                })
+            }
+            None => {
+                let seen = self.backend.get(&store, &key)?;
+                Ok(Cas {
+                    store,
+                    key,
+                    seen,
+                    watch: None,
+                })
+            }
         }
     }
 }
@@ -204,15 +234,10 @@ impl atomics::HostCas for HostState {
     ) -> wasmtime::Result<Result<Resource<Cas>, store::Error>> {
         tokio::task::yield_now().await;
         let s = self.bucket(&b)?;
-        let seen = match self.backend.get(&s, &key) {
-            Ok(v) => v,
-            Err(e) => return Ok(Err(other(e))),
-        };
-        Ok(Ok(self.table.push(Cas {
-            store: s,
-            key,
-            seen,
-        })?))
+        match self.handle(s, key, false) {
+            Ok(cas) => Ok(Ok(self.table.push(cas)?)),
+            Err(e) => Ok(Err(other(e))),
+        }
     }
 
     async fn current(
@@ -220,7 +245,11 @@ impl atomics::HostCas for HostState {
         cas: Resource<Cas>,
     ) -> wasmtime::Result<Result<Option<Vec<u8>>, store::Error>> {
         tokio::task::yield_now().await;
-        Ok(Ok(self.table.get(&cas)?.seen.clone()))
+        let cas = self.table.get_mut(&cas)?;
+        match &mut cas.watch {
+            Some(watch) => Ok(watch.current().map_err(other)),
+            None => Ok(Ok(cas.seen.clone())),
+        }
     }
 
     async fn drop(&mut self, cas: Resource<Cas>) -> wasmtime::Result<()> {
@@ -237,11 +266,7 @@ impl batch::Host for HostState {
     ) -> wasmtime::Result<Result<Vec<(String, Option<Vec<u8>>)>, store::Error>> {
         tokio::task::yield_now().await;
         let s = self.bucket(&b)?;
-        Ok(keys
-            .into_iter()
-            .map(|k| self.backend.get(&s, &k).map(|v| (k, v)))
-            .collect::<anyhow::Result<Vec<_>>>()
-            .map_err(other))
+        Ok(self.backend.get_many(&s, keys).map_err(other))
     }
 
     async fn set_many(

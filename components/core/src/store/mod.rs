@@ -39,11 +39,25 @@ pub enum AbsentCas {
     Upsert,
 }
 
+/// How a store answers a swap. Spin 4.0.2's Redis store gets it wrong both ways (see
+/// [`checked`]); the unit tests imitate it with these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SwapAnswer {
+    /// The answer says whether the swap wrote.
+    #[default]
+    Exact,
+    /// Every swap reports failure, also when it wrote (Spin 4.0.2's `UNWATCH <key>`).
+    FailsEvenWhenWritten,
+    /// Every swap reports success, also when it did not write (an aborted `EXEC` read as OK).
+    SucceedsEvenWhenAborted,
+}
+
 /// A single-threaded in-memory store for unit tests.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     data: RefCell<HashMap<String, Vec<u8>>>,
     pub absent_cas: AbsentCas,
+    pub swap_answer: SwapAnswer,
     /// Counts `set`, `increment` and successful `swap` calls, to check the write budget.
     pub writes: std::cell::Cell<usize>,
 }
@@ -119,13 +133,54 @@ impl Store for MemoryStore {
     fn swap(&self, cas: MemoryCas, value: &[u8]) -> Result<bool, StoreError> {
         let current = self.get(&cas.key)?;
         let unconditional = cas.seen.is_none() && self.absent_cas == AbsentCas::Upsert;
-        if current != cas.seen && !unconditional {
-            return Ok(false);
+        let wrote = current == cas.seen || unconditional;
+        if wrote {
+            self.set(&cas.key, value)?;
         }
-        self.set(&cas.key, value)?;
-        Ok(true)
+        Ok(match self.swap_answer {
+            SwapAnswer::Exact => wrote,
+            SwapAnswer::FailsEvenWhenWritten => false,
+            SwapAnswer::SucceedsEvenWhenAborted => true,
+        })
     }
 }
 
+/// A borrowed store is a store: wrappers such as [`Checked`] can sit on one the caller keeps.
+impl<S: Store> Store for &S {
+    type Cas = S::Cas;
+
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        (**self).get(key)
+    }
+
+    fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        (**self).get_many(keys)
+    }
+
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        (**self).set(key, value)
+    }
+
+    fn delete(&self, key: &str) -> Result<(), StoreError> {
+        (**self).delete(key)
+    }
+
+    fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError> {
+        (**self).increment(key, delta)
+    }
+
+    fn cas(&self, key: &str) -> Result<(Self::Cas, Option<Vec<u8>>), StoreError> {
+        (**self).cas(key)
+    }
+
+    fn swap(&self, cas: Self::Cas, value: &[u8]) -> Result<bool, StoreError> {
+        (**self).swap(cas, value)
+    }
+}
+
+pub mod checked;
 pub mod rows;
 pub mod snapshot;
+pub mod ticket;
+
+pub use checked::Checked;

@@ -1,12 +1,15 @@
 //! Key-value backends behind `wasi:keyvalue`: SQLite on disk (the default; writes are committed
-//! in groups, before anything depending on them leaves the host — see [`Backend::sync`]), Redis/Valkey (several instances sharing one state; [`RedisBackend`])
-//! and memory (tests). [`AbsentCas::Upsert`] reproduces Spin's default
-//! store, where compare-and-swap against a key that does not exist yet writes unconditionally,
-//! so the concurrency tests prove the storage layout survives it.
+//! in groups, before anything depending on them leaves the host — see [`Backend::sync`]),
+//! Redis/Valkey (several instances sharing one state; [`RedisBackend`]) and memory (tests).
+//!
+//! Two modes reproduce real hosts' stores, so the tests prove the components survive them:
+//! [`AbsentCas::Upsert`] is Spin's default store, where compare-and-swap against a key that
+//! does not exist yet writes unconditionally; [`SpinRedis`] is Spin 4.0.2's Redis store, whose
+//! batch read and swap are broken (it sends the same commands to the real server).
 
 mod redis;
 
-pub use redis::{without_credentials, RedisBackend};
+pub use redis::{without_credentials, RedisBackend, SpinRedis};
 
 use anyhow::{Context, Result};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -33,12 +36,32 @@ pub trait Backend: Send + Sync {
         expected: Option<&[u8]>,
         value: &[u8],
     ) -> Result<bool>;
+    /// Values of `keys` (`wasi:keyvalue/batch.get-many`), as pairs.
+    fn get_many(&self, store: &str, keys: Vec<String>) -> Result<Vec<(String, Option<Vec<u8>>)>> {
+        keys.into_iter()
+            .map(|k| self.get(store, &k).map(|v| (k, v)))
+            .collect()
+    }
+    /// A compare-and-swap handle of the backend's own making, for a backend that reproduces a
+    /// host's handles; `None`: the host's generic handle (the value read when it is made,
+    /// swapped with [`Backend::compare_and_swap`]).
+    fn watch(&self, _store: &str, _key: &str) -> Result<Option<Box<dyn Watch>>> {
+        Ok(None)
+    }
     /// Make every write so far durable. The host calls it before anything that depends on the
     /// writes leaves it — an HTTP response, a vendor call — so whatever was acknowledged or
     /// told survives a crash. Backends that make each write durable on its own do nothing.
     fn sync(&self) -> Result<()> {
         Ok(())
     }
+}
+
+/// A compare-and-swap handle that keeps state of its own (a Redis connection with a `WATCH`).
+pub trait Watch: Send {
+    /// The key's value now (`wasi:keyvalue/atomics.cas.current`).
+    fn current(&mut self) -> Result<Option<Vec<u8>>>;
+    /// Write `value`; the answer says whether the swap succeeded — as the host says it.
+    fn swap(&mut self, value: &[u8]) -> Result<bool>;
 }
 
 fn counter(bytes: Option<&[u8]>) -> i64 {

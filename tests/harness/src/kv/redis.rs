@@ -4,11 +4,17 @@
 //! integers (`INCRBY`). Compare-and-swap is one server-side script, so it is atomic across every
 //! client of the server.
 //!
+//! With [`SpinRedis`] it behaves as Spin 4.0.2's Redis store does instead (its
+//! `crates/key-value-redis/src/store.rs`), sending the same commands to the real server: a batch
+//! read is `KEYS` with the key list, and a compare-and-swap is a connection of its own that
+//! `WATCH`es the key in `current` and swaps with `MULTI / SET / EXEC` — followed by
+//! `UNWATCH <key>` as released, or a bare `UNWATCH` as it would be with that mended.
+//!
 //! Every operation has a deadline. A lost connection is an error the guest sees (the API answers
 //! 503), never a silent success: a broken connection is dropped, and the next operation dials
 //! again, so service resumes by itself when Redis is back.
 
-use super::Backend;
+use super::{Backend, Watch};
 use anyhow::{Context, Result};
 use redis::{Commands, Connection, RedisResult, Script};
 use std::sync::Mutex;
@@ -32,8 +38,20 @@ redis.call('SET', KEYS[1], ARGV[3])
 return 1
 ";
 
+/// Which of Spin 4.0.2's Redis compare-and-swap behaviours to reproduce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpinRedis {
+    /// As released: `UNWATCH <key>` after the `EXEC` is an error, so every swap reports
+    /// failure, also the ones that wrote.
+    AsReleased,
+    /// With a bare `UNWATCH`: the `EXEC` reply is read as `()`, so a swap a concurrent writer
+    /// aborted reports success.
+    UnwatchMended,
+}
+
 pub struct RedisBackend {
     client: redis::Client,
+    spin: Option<SpinRedis>,
     /// The URL without credentials, for messages.
     shown: String,
     idle: Mutex<Vec<Connection>>,
@@ -56,6 +74,7 @@ impl RedisBackend {
             redis::Client::open(url).with_context(|| format!("invalid Redis URL {shown}"))?;
         let backend = RedisBackend {
             client,
+            spin: None,
             shown,
             idle: Mutex::new(Vec::new()),
             cas: Script::new(CAS),
@@ -64,6 +83,14 @@ impl RedisBackend {
             .with(true, |c| redis::cmd("PING").query::<String>(c))
             .with_context(|| format!("cannot reach Redis at {}", backend.shown))?;
         Ok(backend)
+    }
+
+    /// Behave as Spin 4.0.2's Redis store, in the given way.
+    pub fn as_spin(self, spin: SpinRedis) -> RedisBackend {
+        RedisBackend {
+            spin: Some(spin),
+            ..self
+        }
     }
 
     pub fn url(&self) -> &str {
@@ -168,6 +195,34 @@ impl Backend for RedisBackend {
         self.with(false, |c| redis::cmd("INCRBY").arg(&k).arg(delta).query(c))
     }
 
+    fn get_many(&self, store: &str, keys: Vec<String>) -> Result<Vec<(String, Option<Vec<u8>>)>> {
+        if self.spin.is_none() {
+            return keys
+                .into_iter()
+                .map(|k| self.get(store, &k).map(|v| (k, v)))
+                .collect();
+        }
+        // Spin's `get_many`: `.keys::<_, Vec<(String, Option<Vec<u8>>)>>(keys)`, i.e. `KEYS`
+        // with every key as an argument, which Redis refuses for more than one.
+        let keys: Vec<String> = keys.iter().map(|k| Self::key(store, k)).collect();
+        self.with(true, |c| redis::cmd("KEYS").arg(&keys).query(c))
+    }
+
+    fn watch(&self, store: &str, key: &str) -> Result<Option<Box<dyn Watch>>> {
+        let Some(spin) = self.spin else {
+            return Ok(None);
+        };
+        // Spin opens a connection for every compare-and-swap handle.
+        let conn = self.connect().map_err(|e| {
+            anyhow::Error::new(e).context(format!("Redis at {} failed", self.shown))
+        })?;
+        Ok(Some(Box::new(SpinCas {
+            conn,
+            key: Self::key(store, key),
+            spin,
+        })))
+    }
+
     fn compare_and_swap(
         &self,
         store: &str,
@@ -185,5 +240,33 @@ impl Backend for RedisBackend {
             call.arg(value).invoke(c)
         })?;
         Ok(wrote == 1)
+    }
+}
+
+/// Spin 4.0.2's Redis compare-and-swap handle, command for command.
+struct SpinCas {
+    conn: Connection,
+    key: String,
+    spin: SpinRedis,
+}
+
+impl Watch for SpinCas {
+    fn current(&mut self) -> Result<Option<Vec<u8>>> {
+        redis::cmd("WATCH").arg(&self.key).exec(&mut self.conn)?;
+        Ok(redis::cmd("GET").arg(&self.key).query(&mut self.conn)?)
+    }
+
+    fn swap(&mut self, value: &[u8]) -> Result<bool> {
+        // `res: Result<(), RedisError>`: an aborted EXEC answers nil, which `()` accepts.
+        let written: RedisResult<()> = redis::pipe()
+            .atomic()
+            .set(&self.key, value)
+            .query(&mut self.conn);
+        let mut unwatch = redis::cmd("UNWATCH");
+        if self.spin == SpinRedis::AsReleased {
+            unwatch.arg(&self.key);
+        }
+        // Spin maps every error here, the UNWATCH's included, to "compare-and-swap failed".
+        Ok(unwatch.exec(&mut self.conn).is_ok() && written.is_ok())
     }
 }

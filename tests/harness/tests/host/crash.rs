@@ -5,14 +5,12 @@
 //! between the vendor's answer and the store write that settles it; the repeat is the same
 //! message (service, event, `at`), and the count is printed.
 
-use super::fleet::{id, key, setting, Fleet};
+use super::fleet::{assert_told_all, check_histories, id, key, setting, told, Fleet};
 use super::process::Process;
 use heartbeat_conformance::receiver::Receiver;
 use heartbeat_conformance::Client;
-use heartbeat_core::layout::{flips_key, state_key, FlipLog};
-use heartbeat_core::model::{ServiceState, Status};
-use heartbeat_host::kv::{Backend, SqliteBackend};
-use serde_json::{json, Value};
+use heartbeat_host::kv::SqliteBackend;
+use serde_json::json;
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -149,72 +147,12 @@ fn kill_9_under_load_loses_no_acknowledged_beat_and_misses_no_transition() {
     drop(host);
 
     // The store itself: every state and history decodes, nothing is left unsent, each history
-    // is one unbroken chain ending in the state's status.
+    // is one unbroken chain ending in the state's status; and each transition was told.
     let store = SqliteBackend::open(&data.join("heartbeat.db")).unwrap();
-    let mut expected = Vec::new();
-    for i in 0..SERVICES {
-        let raw = store.get("default", &state_key(&id(i))).unwrap();
-        let Some(raw) = raw else { continue };
-        let state: ServiceState = serde_json::from_slice(&raw).expect("state decodes");
-        assert!(
-            state.notified.unsent.is_empty(),
-            "{}: changes left unsent: {:?}",
-            id(i),
-            state.notified.unsent
-        );
-        let flips: FlipLog = serde_json::from_slice(
-            &store
-                .get("default", &flips_key(&id(i)))
-                .unwrap()
-                .expect("a service with a state has a history"),
-        )
-        .expect("history decodes");
-        let mut previous = Status::Unknown;
-        for (n, t) in flips.flips.iter().enumerate() {
-            assert!(
-                t.from == previous,
-                "{}: history breaks at {n}: {:?}",
-                id(i),
-                flips.flips
-            );
-            previous = t.to;
-            if let Some(event) = t.event() {
-                expected.push((id(i), event.as_str().to_string(), t.at));
-            }
-        }
-        if i >= FLAPPERS {
-            assert_eq!(flips.flips.len(), 1, "{}: only ever up", id(i));
-        }
-        assert_eq!(state.status, previous, "{}: state and history agree", id(i));
-    }
-
-    // A request the kill cut off mid-body is no delivery: a vendor would reject it too.
-    let received = receiver.received();
-    let told: Vec<(String, String, i64)> = received
-        .iter()
-        .map(|r| r.json())
-        .filter(|b: &Value| !b.is_null())
-        .map(|b| {
-            let at = chrono::DateTime::parse_from_rfc3339(b["at"].as_str().unwrap())
-                .unwrap()
-                .timestamp_millis();
-            (
-                b["service"]["id"].as_str().unwrap().to_string(),
-                b["event"].as_str().unwrap().to_string(),
-                at,
-            )
-        })
-        .collect();
-    let cut_off = received.len() - told.len();
+    let expected = check_histories(&store, SERVICES, FLAPPERS);
+    let (told, cut_off) = told(&receiver);
+    assert_told_all(&told, &expected);
     let distinct: BTreeSet<_> = told.iter().cloned().collect();
-    let expected: BTreeSet<_> = expected.into_iter().collect();
-    let missed: Vec<_> = expected.difference(&distinct).collect();
-    let invented: Vec<_> = distinct.difference(&expected).collect();
-    assert!(missed.is_empty(), "transitions never told: {missed:?}");
-    assert!(
-        invented.is_empty(),
-        "told but not in any history: {invented:?}"
-    );
     // A repeat needs a kill between a delivery and its settle: at most one per request in
     // flight, and each worker has one in flight.
     let repeats = told.len() - distinct.len();

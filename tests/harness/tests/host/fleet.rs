@@ -2,8 +2,12 @@
 //! one webhook channel for every event and no cooldown, so each transition is one delivery.
 
 use super::support::config_dir;
-use serde_json::json;
-use std::collections::BTreeMap;
+use heartbeat_conformance::receiver::Receiver;
+use heartbeat_core::layout::{flips_key, state_key, FlipLog};
+use heartbeat_core::model::{ServiceState, Status};
+use heartbeat_host::kv::Backend;
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -109,6 +113,88 @@ impl Fleet {
             }
         }
     }
+}
+
+/// A told transition: service, event, when.
+pub type Told = (String, String, i64);
+
+/// Read every service's state and history straight from the store and check them: each
+/// decodes, nothing is left unsent, each history is one unbroken chain ending in the state's
+/// status, and services from `steady` on (which only ever said up) have one transition.
+/// Returns the transitions a channel for every event must have been told.
+pub fn check_histories(store: &dyn Backend, services: usize, steady: usize) -> BTreeSet<Told> {
+    let mut expected = BTreeSet::new();
+    for i in 0..services {
+        let raw = store.get("default", &state_key(&id(i))).unwrap();
+        let Some(raw) = raw else { continue };
+        let state: ServiceState = serde_json::from_slice(&raw).expect("state decodes");
+        assert!(
+            state.notified.unsent.is_empty(),
+            "{}: changes left unsent: {:?}",
+            id(i),
+            state.notified.unsent
+        );
+        let flips: FlipLog = serde_json::from_slice(
+            &store
+                .get("default", &flips_key(&id(i)))
+                .unwrap()
+                .expect("a service with a state has a history"),
+        )
+        .expect("history decodes");
+        let mut previous = Status::Unknown;
+        for (n, t) in flips.flips.iter().enumerate() {
+            assert!(
+                t.from == previous,
+                "{}: history breaks at {n}: {:?}",
+                id(i),
+                flips.flips
+            );
+            previous = t.to;
+            if let Some(event) = t.event() {
+                expected.insert((id(i), event.as_str().to_string(), t.at));
+            }
+        }
+        if i >= steady {
+            assert_eq!(flips.flips.len(), 1, "{}: only ever up", id(i));
+        }
+        assert_eq!(state.status, previous, "{}: state and history agree", id(i));
+    }
+    expected
+}
+
+/// What the webhook receiver was told, in order. A request cut off mid-body (by a kill) is no
+/// delivery, as a vendor would reject it too; the second value counts those.
+pub fn told(receiver: &Receiver) -> (Vec<Told>, usize) {
+    let received = receiver.received();
+    let told: Vec<Told> = received
+        .iter()
+        .map(|r| r.json())
+        .filter(|b: &Value| !b.is_null())
+        .map(|b| {
+            let at = chrono::DateTime::parse_from_rfc3339(b["at"].as_str().unwrap())
+                .unwrap()
+                .timestamp_millis();
+            (
+                b["service"]["id"].as_str().unwrap().to_string(),
+                b["event"].as_str().unwrap().to_string(),
+                at,
+            )
+        })
+        .collect();
+    let cut_off = received.len() - told.len();
+    (told, cut_off)
+}
+
+/// Every transition in `expected` was told, and nothing else.
+pub fn assert_told_all(told: &[Told], expected: &BTreeSet<Told>) {
+    let distinct: BTreeSet<Told> = told.iter().cloned().collect();
+    let missed: Vec<_> = expected.difference(&distinct).collect();
+    let invented: Vec<_> = distinct.difference(expected).collect();
+    assert!(missed.is_empty(), "transitions never told: {missed:?}");
+    assert!(
+        invented.is_empty(),
+        "told but not in any history: {invented:?}"
+    );
 }
 
 impl Drop for Fleet {

@@ -2,10 +2,16 @@
 //! here on loopback with AOF and `appendfsync always`, stopped when the test ends). Every
 //! heartbeat and transition must be accounted for across instances, and a Redis outage must
 //! surface as 503 — with nothing acknowledged lost.
+//!
+//! The multi-instance tests run three times: on heartbeat-host's own Redis store (exact
+//! compare-and-swap), and on the two ways Spin 4.0.2's Redis store answers swaps wrongly
+//! ([`SpinRedis`]: every swap reports failure, or an aborted one reports success).
 
+use super::fleet::{assert_told_all, check_histories, told, Fleet};
 use super::support::{host_with, secrets, TestHost};
 use heartbeat_conformance::{fixture_key, SCENARIOS};
-use heartbeat_host::kv::AbsentCas;
+use heartbeat_core::layout::{log_key, LogChunk, LOG_SLOTS};
+use heartbeat_host::kv::{AbsentCas, Backend, RedisBackend, SpinRedis};
 use heartbeat_host::StoreChoice;
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
@@ -115,26 +121,65 @@ impl Drop for Redis {
     }
 }
 
-/// An instance on the fixture config whose store is `redis`.
-fn instance(redis: &Redis, sweep_every: Option<Duration>) -> TestHost {
-    instance_with(redis, |o| o.sweep_every = sweep_every)
+/// A Redis server for one test in one mode.
+fn redis_for(test: &str, spin: Option<SpinRedis>) -> Option<Redis> {
+    let mode = match spin {
+        None => "exact",
+        Some(SpinRedis::AsReleased) => "spin",
+        Some(SpinRedis::UnwatchMended) => "spin-mended",
+    };
+    Redis::start(&format!("{test}-{mode}"))
 }
 
-fn instance_with(redis: &Redis, tweak: impl FnOnce(&mut heartbeat_host::HostOptions)) -> TestHost {
+/// An instance on the fixture config whose store is `redis`, behaving as `spin` says.
+fn instance(redis: &Redis, spin: Option<SpinRedis>, sweep_every: Option<Duration>) -> TestHost {
+    instance_with(redis, spin, |o| o.sweep_every = sweep_every)
+}
+
+fn instance_with(
+    redis: &Redis,
+    spin: Option<SpinRedis>,
+    tweak: impl FnOnce(&mut heartbeat_host::HostOptions),
+) -> TestHost {
     let url = redis.url();
     host_with(AbsentCas::Exact, move |o| {
         o.store = StoreChoice::Redis(url);
+        o.spin_redis = spin;
         o.sweep_every = None;
         tweak(o);
     })
 }
 
-#[test]
-fn the_conformance_suite_passes_against_each_of_three_instances_on_one_redis() {
-    let Some(redis) = Redis::start("conformance") else {
+/// Each test, on each store the components must be right on.
+macro_rules! on_every_redis_store {
+    ($($name:ident),* $(,)?) => {
+        mod heartbeat_host_redis {
+            $(#[test] fn $name() { super::$name(None) })*
+        }
+        mod spin_4_0_2_redis {
+            $(#[test] fn $name() { super::$name(Some(super::SpinRedis::AsReleased)) })*
+        }
+        mod spin_4_0_2_redis_unwatch_mended {
+            $(#[test] fn $name() { super::$name(Some(super::SpinRedis::UnwatchMended)) })*
+        }
+    };
+}
+
+on_every_redis_store!(
+    the_conformance_suite_passes_against_each_of_three_instances_on_one_redis,
+    concurrent_heartbeats_over_three_instances_lose_nothing,
+    flapping_heartbeats_from_three_instances_tell_each_transition_once,
+    a_silence_is_notified_once_by_three_sweeping_instances_and_so_is_the_return,
+    overdue_sweeps_claimed_from_requests_on_three_instances_notify_once,
+);
+
+fn the_conformance_suite_passes_against_each_of_three_instances_on_one_redis(
+    spin: Option<SpinRedis>,
+) {
+    let Some(redis) = redis_for("conformance", spin) else {
         return;
     };
-    let hosts: Vec<TestHost> = (0..3).map(|_| instance(&redis, None)).collect();
+    let hosts: Vec<TestHost> = (0..3).map(|_| instance(&redis, spin, None)).collect();
     for (i, h) in hosts.iter().enumerate() {
         for s in SCENARIOS {
             if let Err(e) = (s.run)(&h.client) {
@@ -152,12 +197,11 @@ fn the_conformance_suite_passes_against_each_of_three_instances_on_one_redis() {
     }
 }
 
-#[test]
-fn concurrent_heartbeats_over_three_instances_lose_nothing() {
-    let Some(redis) = Redis::start("concurrent") else {
+fn concurrent_heartbeats_over_three_instances_lose_nothing(spin: Option<SpinRedis>) {
+    let Some(redis) = redis_for("concurrent", spin) else {
         return;
     };
-    let hosts: Vec<TestHost> = (0..3).map(|_| instance(&redis, None)).collect();
+    let hosts: Vec<TestHost> = (0..3).map(|_| instance(&redis, spin, None)).collect();
     let services = heartbeat_conformance::FIXTURE_SERVICES;
     let barrier = Arc::new(Barrier::new(3 * 64));
     let acknowledged = Mutex::new(Vec::new());
@@ -217,13 +261,68 @@ fn concurrent_heartbeats_over_three_instances_lose_nothing() {
     }
 }
 
-#[test]
-fn a_silence_is_notified_once_by_three_sweeping_instances_and_so_is_the_return() {
-    let Some(redis) = Redis::start("sweep") else {
+/// Rounds of 64 beats at once from three instances onto two services, one of them flapping
+/// between up, down and degraded: the
+/// history is one chain, every transition in it was told once, and every beat is logged once.
+fn flapping_heartbeats_from_three_instances_tell_each_transition_once(spin: Option<SpinRedis>) {
+    let Some(redis) = redis_for("flapping", spin) else {
+        return;
+    };
+    let fleet = Fleet::new("redis-flapping", 2);
+    let hosts: Vec<TestHost> = (0..3)
+        .map(|_| {
+            instance_with(&redis, spin, |o| {
+                o.config_dir = Some(fleet.config.clone());
+                let receiver = o.redirect_outbound.unwrap();
+                for (k, v) in fleet.variables(receiver, 2000) {
+                    o.variables.insert(k.to_string(), v);
+                }
+            })
+        })
+        .collect();
+    let barrier = Barrier::new(64);
+    let acked = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for t in 0..64 {
+            let (barrier, acked, client) = (&barrier, &acked, hosts[t % 3].client.clone());
+            scope.spawn(move || {
+                // Four rounds of 64 beats at once. Service 0 flaps; service 1 only says up.
+                for round in 0..4 {
+                    let (i, status) = match t % 4 {
+                        3 => (1, "up"),
+                        n => (0, ["up", "down", "degraded"][(t / 4 + n + round) % 3]),
+                    };
+                    let message = format!("t{t} r{round}");
+                    barrier.wait();
+                    let body =
+                        json!({"serviceId": super::fleet::id(i), "status": status, "message": message});
+                    let r = client.beat(&super::fleet::key(i), &body).unwrap();
+                    assert_eq!(r.status, 200, "{}", r.body);
+                    acked.lock().unwrap().push((i, message));
+                }
+            });
+        }
+    });
+    fleet.check_logs(&hosts[0].client, &acked.into_inner().unwrap(), true);
+    let store = RedisBackend::open(&redis.url()).unwrap();
+    let expected = check_histories(&store, 2, 1);
+    assert!(
+        expected.len() >= 2,
+        "the flapping service changed state: {expected:?}"
+    );
+    let told: Vec<_> = hosts.iter().flat_map(|h| told(&h.receiver).0).collect();
+    assert_told_all(&told, &expected);
+    assert_eq!(told.len(), expected.len(), "a transition was told twice");
+}
+
+fn a_silence_is_notified_once_by_three_sweeping_instances_and_so_is_the_return(
+    spin: Option<SpinRedis>,
+) {
+    let Some(redis) = redis_for("sweep", spin) else {
         return;
     };
     let hosts: Vec<TestHost> = (0..3)
-        .map(|_| instance(&redis, Some(Duration::from_millis(100))))
+        .map(|_| instance(&redis, spin, Some(Duration::from_millis(100))))
         .collect();
     let events = || -> Vec<(String, String)> {
         hosts
@@ -272,7 +371,7 @@ fn a_redis_restart_under_load_loses_no_acknowledged_beat_and_answers_503_meanwhi
     let Some(mut redis) = Redis::start("restart") else {
         return;
     };
-    let h = instance(&redis, None);
+    let h = instance(&redis, None, None);
     let services = heartbeat_conformance::FIXTURE_SERVICES;
     let stop = std::sync::atomic::AtomicBool::new(false);
     let acknowledged = Mutex::new(Vec::<(&str, String)>::new());
@@ -359,7 +458,6 @@ fn a_redis_restart_under_load_loses_no_acknowledged_beat_and_answers_503_meanwhi
 
 #[test]
 fn the_redis_backend_is_atomic_and_lays_keys_out_as_spin_does() {
-    use heartbeat_host::kv::{Backend, RedisBackend};
     let Some(mut redis) = Redis::start("backend") else {
         return;
     };
@@ -514,15 +612,14 @@ fn the_cli_takes_redis_from_a_flag_or_from_spins_runtime_config_without_showing_
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-#[test]
-fn overdue_sweeps_claimed_from_requests_on_three_instances_notify_once() {
-    let Some(redis) = Redis::start("overdue") else {
+fn overdue_sweeps_claimed_from_requests_on_three_instances_notify_once(spin: Option<SpinRedis>) {
+    let Some(redis) = redis_for("overdue", spin) else {
         return;
     };
     // No timers: only the safety net — a request that finds the last sweep overdue runs one.
     let hosts: Vec<TestHost> = (0..3)
         .map(|_| {
-            instance_with(&redis, |o| {
+            instance_with(&redis, spin, |o| {
                 o.variables
                     .insert("sweep_overdue_seconds".into(), "30".into());
             })
@@ -553,4 +650,112 @@ fn overdue_sweeps_claimed_from_requests_on_three_instances_notify_once() {
         .collect();
     assert_eq!(down.len(), 1, "{down:?}");
     assert_eq!(down[0]["event"], "down");
+}
+
+#[test]
+fn spins_redis_store_is_reproduced_command_for_command() {
+    let Some(redis) = Redis::start("spin-backend") else {
+        return;
+    };
+    for spin in [SpinRedis::AsReleased, SpinRedis::UnwatchMended] {
+        let b = RedisBackend::open(&redis.url()).unwrap().as_spin(spin);
+        b.set("default", "k", b"0").unwrap();
+        // Two handles watch the key before either swaps.
+        let mut first = b.watch("default", "k").unwrap().unwrap();
+        let mut second = b.watch("default", "k").unwrap().unwrap();
+        assert_eq!(first.current().unwrap().as_deref(), Some(&b"0"[..]));
+        assert_eq!(second.current().unwrap().as_deref(), Some(&b"0"[..]));
+        let first_said = first.swap(b"1").unwrap();
+        let second_said = second.swap(b"2").unwrap();
+        assert_eq!(
+            b.get("default", "k").unwrap().as_deref(),
+            Some(&b"1"[..]),
+            "{spin:?}: the first swap wrote, the second was aborted"
+        );
+        match spin {
+            SpinRedis::AsReleased => assert!(
+                !first_said && !second_said,
+                "{spin:?}: every swap reports failure"
+            ),
+            SpinRedis::UnwatchMended => assert!(
+                first_said && second_said,
+                "{spin:?}: the aborted swap reports success"
+            ),
+        }
+        let e = b
+            .get_many("default", vec!["k".into(), "other".into()])
+            .unwrap_err();
+        assert!(
+            format!("{e:#}").contains("wrong number of arguments"),
+            "{e:#}"
+        );
+    }
+}
+
+/// The proof that the tests above would catch a regression: the components, told by a planted
+/// verdict that the store's swap is exact, trust Spin's answers — and heartbeats are refused
+/// (every swap "fails") or lost (aborted swaps "succeed").
+fn trusting_spins_swap_loses_or_refuses_heartbeats(spin: SpinRedis) {
+    let Some(redis) = redis_for("trusting", Some(spin)) else {
+        return;
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let verdict = json!({"exact": true, "at": now});
+    RedisBackend::open(&redis.url())
+        .unwrap()
+        .set("default", "meta/cas", verdict.to_string().as_bytes())
+        .unwrap();
+    let h = instance(&redis, Some(spin), None);
+    let barrier = Barrier::new(32);
+    let acked = Mutex::new(BTreeSet::new());
+    let refused = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for t in 0..32 {
+            let (barrier, acked, refused, client) = (&barrier, &acked, &refused, h.client.clone());
+            scope.spawn(move || {
+                barrier.wait();
+                let message = format!("t{t}");
+                let r = client
+                    .beat(
+                        &fixture_key("alpha"),
+                        &json!({"serviceId": "alpha", "message": message}),
+                    )
+                    .unwrap();
+                if r.status == 200 {
+                    acked.lock().unwrap().insert(message);
+                } else {
+                    refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            });
+        }
+    });
+    // Straight from the store: reads through the API fail too once the components trust the
+    // store's batch read (Spin's sends `KEYS` with the key list).
+    let store = RedisBackend::open(&redis.url()).unwrap();
+    let logged: BTreeSet<String> = (0..LOG_SLOTS)
+        .filter_map(|slot| store.get("default", &log_key("alpha", slot)).unwrap())
+        .flat_map(|raw| serde_json::from_slice::<LogChunk>(&raw).unwrap().entries)
+        .filter_map(|e| e.message)
+        .collect();
+    let acked = acked.into_inner().unwrap();
+    let lost = acked.difference(&logged).count();
+    let refused = refused.into_inner();
+    eprintln!("{spin:?}, swap trusted: {refused} of 32 refused, {lost} acknowledged but lost");
+    assert!(
+        refused > 0 || lost > 0,
+        "{spin:?}: trusting the swap went unnoticed; the tests above prove nothing"
+    );
+}
+
+#[test]
+fn trusting_the_swap_of_spins_redis_store_as_released_refuses_heartbeats() {
+    trusting_spins_swap_loses_or_refuses_heartbeats(SpinRedis::AsReleased);
+}
+
+#[test]
+fn trusting_the_swap_of_spins_redis_store_with_unwatch_mended_loses_heartbeats() {
+    trusting_spins_swap_loses_or_refuses_heartbeats(SpinRedis::UnwatchMended);
 }
