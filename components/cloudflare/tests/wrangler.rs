@@ -581,6 +581,9 @@ fn every_channel_is_reached_from_the_worker() {
     assert_eq!(pd[1].json()["event_action"], "resolve");
     assert_eq!(pd[1].json()["dedup_key"], trigger["dedup_key"]);
     assert_eq!(receiver.received().len(), 2 * specs.len());
+    for r in receiver.received() {
+        assert_eq!(r.wire_faults(), Vec::<String>::new(), "{}", r.path);
+    }
     for body in c.bodies() {
         for (_, _, _, keys, _) in &specs {
             for (_, value) in keys {

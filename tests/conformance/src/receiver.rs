@@ -28,6 +28,28 @@ impl Received {
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
+
+    /// What a simple receiver or a strict API would trip on: a body streamed chunked instead
+    /// of sent with its length (Python's http.server and many PHP front ends read it as
+    /// empty), or no `User-Agent` naming the monitor.
+    pub fn wire_faults(&self) -> Vec<String> {
+        let mut faults = Vec::new();
+        if let Some(te) = self.header("transfer-encoding") {
+            faults.push(format!("transfer-encoding: {te}"));
+        }
+        let length = self.body.len().to_string();
+        match self.header("content-length") {
+            Some(l) if l == length => {}
+            other => faults.push(format!(
+                "content-length {other:?} for a body of {length} bytes"
+            )),
+        }
+        match self.header("user-agent") {
+            Some(ua) if ua.starts_with("heartbeat-monitor/") => {}
+            other => faults.push(format!("user-agent {other:?}")),
+        }
+        faults
+    }
 }
 
 /// A scripted answer.

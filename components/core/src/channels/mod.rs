@@ -320,6 +320,32 @@ pub fn message_for(
     Ok(message)
 }
 
+/// Who is calling, on every vendor request: several APIs refuse a request without one.
+pub const USER_AGENT: &str = concat!("heartbeat-monitor/", env!("CARGO_PKG_VERSION"));
+
+impl OutboundRequest {
+    /// Add what every request carries on the wire whatever the host: a `User-Agent` (unless
+    /// the channel's own headers set one) and the body's `Content-Length`. Without the length,
+    /// wasi:http hosts stream the body chunked, and simple receivers (Python's http.server,
+    /// many PHP and serverless front ends) read it as empty.
+    fn on_the_wire(mut self) -> OutboundRequest {
+        self.headers
+            .retain(|(name, _)| !name.eq_ignore_ascii_case("content-length"));
+        if !self
+            .headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("user-agent"))
+        {
+            self.headers.push(("user-agent".into(), USER_AGENT.into()));
+        }
+        if !self.body.is_empty() || self.method != "GET" {
+            self.headers
+                .push(("content-length".into(), self.body.len().to_string()));
+        }
+        self
+    }
+}
+
 /// Build the request `channel` sends for `notification`.
 pub fn build(
     channel: &ChannelConfig,
@@ -327,12 +353,15 @@ pub fn build(
     notification: &Notification,
 ) -> Result<OutboundRequest, String> {
     let message = message_for(channel, notification)?;
-    channel.kind.build(&Context {
-        channel,
-        secrets,
-        notification,
-        message: &message,
-    })
+    channel
+        .kind
+        .build(&Context {
+            channel,
+            secrets,
+            notification,
+            message: &message,
+        })
+        .map(OutboundRequest::on_the_wire)
 }
 
 #[cfg(test)]

@@ -163,6 +163,9 @@ fn a_transition_reaches_every_channel_once_and_recovery_resolves_pagerduty() {
         14,
         "the recovery reaches every channel once too"
     );
+    for r in h.receiver.received() {
+        assert_eq!(r.wire_faults(), Vec::<String>::new(), "{}", r.path);
+    }
     assert_no_secrets(&h);
 }
 
