@@ -3,7 +3,7 @@
 //! timers. Vendor calls reach the network only from here.
 
 use futures_util::future::{join_all, select, Either};
-use heartbeat_core::channels::{OutboundRequest, OutboundResponse};
+use heartbeat_core::channels::{OutboundRequest, OutboundResponse, SendError};
 use heartbeat_core::clock::Clock;
 use heartbeat_core::config::{Config, Secrets};
 use heartbeat_core::delivery::{Plan, Step};
@@ -116,12 +116,12 @@ fn redirected(url: &str, origin: &str) -> String {
 }
 
 /// One request; errors never quote the URL, which may hold a token.
-async fn send(req: OutboundRequest, timeout_ms: u64) -> Result<OutboundResponse, String> {
+async fn send(req: OutboundRequest, timeout_ms: u64) -> Result<OutboundResponse, SendError> {
     let headers = Headers::new();
     for (name, value) in &req.headers {
         headers
             .append(name, value)
-            .map_err(|_| format!("invalid header {name}"))?;
+            .map_err(|_| SendError::Refused(format!("invalid header {name}")))?;
     }
     let mut init = RequestInit::new();
     init.with_method(Method::from(req.method.clone()))
@@ -132,7 +132,7 @@ async fn send(req: OutboundRequest, timeout_ms: u64) -> Result<OutboundResponse,
         ));
     }
     let request = worker::Request::new_with_init(&req.url, &init)
-        .map_err(|_| "request failed (invalid request)".to_string())?;
+        .map_err(|_| SendError::Refused("request failed (invalid request)".into()))?;
     let controller = AbortController::default();
     let signal = controller.signal();
     let fetch = Fetch::Request(request);
@@ -148,10 +148,14 @@ async fn send(req: OutboundRequest, timeout_ms: u64) -> Result<OutboundResponse,
     let deadline = Box::pin(Delay::from(Duration::from_millis(timeout_ms)));
     match select(exchange, deadline).await {
         Either::Left((Ok(response), _)) => Ok(response),
-        Either::Left((Err(_), _)) => Err("request failed (network error)".into()),
+        Either::Left((Err(_), _)) => Err(SendError::Transport(
+            "request failed (network error)".into(),
+        )),
         Either::Right(_) => {
             controller.abort();
-            Err(format!("no answer within {timeout_ms} ms"))
+            Err(SendError::Transport(format!(
+                "no answer within {timeout_ms} ms"
+            )))
         }
     }
 }

@@ -2,7 +2,7 @@
 //! failure is transient, then report. Hosts drive it — sequentially ([`drive`]) or, in the
 //! notifiers component, all channels at once — so one slow vendor costs only its own budget.
 
-use crate::channels::{Outbound, OutboundRequest, OutboundResponse, Verdict};
+use crate::channels::{Outbound, OutboundRequest, OutboundResponse, SendError, Verdict};
 use crate::clock::Clock;
 use crate::config::ChannelConfig;
 use crate::notify::Delivery;
@@ -107,14 +107,15 @@ impl Plan {
     }
 
     /// The outcome of the last `Send`.
-    pub fn on_result(&mut self, result: Result<OutboundResponse, String>, now: i64) -> Step {
+    pub fn on_result(&mut self, result: Result<OutboundResponse, SendError>, now: i64) -> Step {
         let latency_ms = (now - self.attempt_started).clamp(0, u32::MAX as i64) as u32;
         let (verdict, http_status) = match result {
             Ok(response) => {
                 self.delivery.http_status = Some(response.status);
                 (self.kind.classify(&response), Some(response.status))
             }
-            Err(e) => (
+            Err(SendError::Refused(e)) => (Verdict::Permanent(e), None),
+            Err(SendError::Transport(e)) => (
                 Verdict::Retry {
                     after_ms: None,
                     error: e,
@@ -192,10 +193,10 @@ mod tests {
     use crate::clock::ManualClock;
     use std::cell::RefCell;
 
-    struct Scripted(RefCell<Vec<Result<OutboundResponse, String>>>);
+    struct Scripted(RefCell<Vec<Result<OutboundResponse, SendError>>>);
 
     impl Outbound for Scripted {
-        fn send(&self, _: &OutboundRequest, _: u64) -> Result<OutboundResponse, String> {
+        fn send(&self, _: &OutboundRequest, _: u64) -> Result<OutboundResponse, SendError> {
             self.0.borrow_mut().remove(0)
         }
     }
@@ -218,7 +219,7 @@ mod tests {
         ))
     }
 
-    fn status(status: u16, headers: &[(&str, &str)]) -> Result<OutboundResponse, String> {
+    fn status(status: u16, headers: &[(&str, &str)]) -> Result<OutboundResponse, SendError> {
         Ok(OutboundResponse {
             status,
             headers: headers
@@ -229,7 +230,7 @@ mod tests {
         })
     }
 
-    fn run(script: Vec<Result<OutboundResponse, String>>) -> (Delivery, i64) {
+    fn run(script: Vec<Result<OutboundResponse, SendError>>) -> (Delivery, i64) {
         let clock = ManualClock::at(0);
         let d = drive(
             Plan::new(&channel(), request(), 10_000),
@@ -273,9 +274,22 @@ mod tests {
     }
 
     #[test]
+    fn a_destination_the_host_denies_is_permanent_and_not_retried() {
+        let (d, waited) = run(vec![Err(SendError::Refused(
+            crate::channels::DENIED.into(),
+        ))]);
+        assert!(!d.ok);
+        assert_eq!(d.attempts, 1);
+        assert_eq!(waited, 0);
+        let error = d.error.unwrap();
+        assert!(error.contains("allowed_outbound_hosts"), "{error}");
+        assert!(error.contains("permanent"), "{error}");
+    }
+
+    #[test]
     fn gives_up_after_three_transient_failures() {
         let (d, waited) = run(vec![
-            Err("timeout".into()),
+            Err(SendError::Transport("timeout".into())),
             status(503, &[]),
             status(502, &[]),
         ]);
@@ -289,9 +303,15 @@ mod tests {
     fn the_budget_bounds_retries_after_slow_failures() {
         struct Slow<'a>(&'a ManualClock);
         impl Outbound for Slow<'_> {
-            fn send(&self, _: &OutboundRequest, timeout: u64) -> Result<OutboundResponse, String> {
+            fn send(
+                &self,
+                _: &OutboundRequest,
+                timeout: u64,
+            ) -> Result<OutboundResponse, SendError> {
                 self.0.pause(timeout);
-                Err(format!("no answer within {timeout} ms"))
+                Err(SendError::Transport(format!(
+                    "no answer within {timeout} ms"
+                )))
             }
         }
         let clock = ManualClock::at(0);

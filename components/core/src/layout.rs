@@ -270,15 +270,17 @@ fn update<S: Store, T: Serialize + DeserializeOwned, R>(
     Err(StoreError(format!("{key}: too much contention")))
 }
 
-/// Sort a history by time, and transitions within one millisecond so that each starts where
-/// the one before it ended. Writers append their transitions independently, so two changes
-/// claimed in the same millisecond may arrive in either order; the order decides which status
-/// the history says followed.
+/// Sort a history in the order its transitions were claimed. Writers append their transitions
+/// independently, so two changes claimed in the same millisecond may arrive in either order;
+/// the heartbeat number each follows orders them (the state only ever moves forward in time
+/// and number). Transitions stored before they carried a number, and so equal in both, are
+/// ordered so that each starts where the one before it ended.
 fn chain_order(flips: &mut [Transition]) {
-    flips.sort_by_key(|t| t.at);
+    flips.sort_by_key(|t| (t.at, t.seq));
     let mut start = 0;
     while start < flips.len() {
-        let end = start + flips[start..].partition_point(|t| t.at == flips[start].at);
+        let key = (flips[start].at, flips[start].seq);
+        let end = start + flips[start..].partition_point(|t| (t.at, t.seq) == key);
         // A history that has not aged out starts from `unknown`.
         let mut current = match start {
             0 => crate::model::Status::Unknown,
@@ -956,6 +958,33 @@ mod tests {
             ]
         );
     }
+
+    /// Regression: two transitions with the same statuses in one millisecond were taken for
+    /// one — the second was dropped from the history and settled with the first.
+    #[test]
+    fn repeated_transitions_in_one_millisecond_are_all_kept_in_claim_order() {
+        let layout = Layout {
+            max_log_entries: 10,
+        };
+        let store = MemoryStore::default();
+        let clock = ManualClock::at(0);
+        for status in [Status::Up, Status::Degraded, Status::Up, Status::Degraded] {
+            let recorded = beat(&layout, &store, &clock, 7, status);
+            assert!(recorded.change.is_some());
+        }
+        let flips = &layout.histories(&store, &["svc"]).unwrap()[0];
+        let chain: Vec<_> = flips.iter().map(|t| (t.seq, t.from, t.to)).collect();
+        assert_eq!(
+            chain,
+            [
+                (1, Status::Unknown, Status::Up),
+                (2, Status::Up, Status::Degraded),
+                (3, Status::Degraded, Status::Up),
+                (4, Status::Up, Status::Degraded),
+            ]
+        );
+    }
+
     static SIXTY: crate::schedule::Schedule = crate::schedule::Schedule {
         kind: crate::schedule::Kind::Period { period_ms: 60_000 },
         grace_ms: 0,

@@ -85,6 +85,12 @@ pub struct Transition {
     pub from: Status,
     pub to: Status,
     pub reason: Reason,
+    /// The heartbeat sequence number it follows: the beat that caused it, or for a silence the
+    /// last beat before it. Several transitions can share a millisecond (and even their
+    /// statuses) when beats race; this tells them apart and orders them. Histories written
+    /// before it existed read 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub seq: i64,
 }
 
 impl Transition {
@@ -96,6 +102,7 @@ impl Transition {
             from,
             to,
             reason: Reason::Heartbeat,
+            seq: 0,
         }
     }
 
@@ -279,6 +286,6 @@ pub struct ServiceState {
     pub failures: u32,
 }
 
-fn is_zero(n: &u32) -> bool {
-    *n == 0
+fn is_zero<N: Default + PartialEq>(n: &N) -> bool {
+    *n == N::default()
 }

@@ -124,6 +124,7 @@ pub fn apply_heartbeat(
                     from,
                     to: Status::Down,
                     reason: Reason::Silence,
+                    seq: cur.seq,
                 });
                 previous_since = Some(at);
                 from = Status::Down;
@@ -150,6 +151,7 @@ pub fn apply_heartbeat(
             from,
             to: status,
             reason: Reason::Heartbeat,
+            seq: beat.seq,
         };
         if let Some(event) = t.event() {
             notify = decide(&mut notified, event, beat.at, policy, wanted(event)).then_some(event);
@@ -196,6 +198,7 @@ pub fn apply_silence(
         from: current.status,
         to: Status::Down,
         reason: Reason::Silence,
+        seq: current.seq,
     };
     let previous_since = Some(current.since);
     let mut state = current.clone();

@@ -132,6 +132,7 @@ async fn release<S: Store>(
             from: Status::Unknown,
             to: Status::Down,
             reason: crate::model::Reason::Silence,
+            seq: state.seq,
         });
         let claimed = layout.claim_release(ctx.store, ctx.clock, &service.id, now, &transition)?;
         let Some(state) = claimed else {

@@ -4,6 +4,7 @@
 //! and dashboard import it — linked by heartbeat-host, composed by Spin as a dependency.
 #![expect(unsafe_code, reason = "wit-bindgen generates the notifier export glue")]
 
+mod exchange;
 mod outbound;
 
 use exports::heartbeat::monitor::notifier::{Guest, Notification};
@@ -69,6 +70,8 @@ fn notification(n: Notification) -> notify::Notification {
             } else {
                 Reason::Heartbeat
             },
+            // Only the messages are made here; the stored transition keeps its number.
+            seq: 0,
         },
         last_heartbeat: n.last_heartbeat_ms,
         message: n.message,

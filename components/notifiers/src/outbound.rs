@@ -1,14 +1,15 @@
-//! Drives heartbeat-core's delivery plans over `wasi:http/outgoing-handler` (spin-sdk's
-//! `send`), all channels concurrently on spin-sdk's executor. spin-sdk has no timeout of its
-//! own, so each request races a deadline on the monotonic clock.
+//! Drives heartbeat-core's delivery plans over `wasi:http/outgoing-handler` ([`exchange`]),
+//! all channels concurrently on spin-sdk's executor. Each request races a deadline on the
+//! monotonic clock.
+//!
+//! [`exchange`]: crate::exchange::exchange
 
 use futures::future::{join_all, select, Either};
-use heartbeat_core::channels::{OutboundRequest, OutboundResponse};
+use heartbeat_core::channels::{OutboundRequest, OutboundResponse, SendError};
 use heartbeat_core::clock::Clock;
 use heartbeat_core::delivery::{Plan, Step};
 use heartbeat_core::notify::Delivery;
 use heartbeat_guest::time::WallClock;
-use spin_sdk::http::{Method, Request, Response};
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -38,48 +39,13 @@ impl Future for Deadline {
     }
 }
 
-fn method(m: &str) -> Method {
-    match m {
-        "PUT" => Method::Put,
-        "PATCH" => Method::Patch,
-        "GET" => Method::Get,
-        _ => Method::Post,
-    }
-}
-
-fn kind(e: &spin_sdk::http::SendError) -> String {
-    let debug = match e {
-        spin_sdk::http::SendError::Http(code) => format!("{code:?}"),
-        spin_sdk::http::SendError::Io(_) => "I/O error".into(),
-        _ => "invalid request or response".into(),
-    };
-    debug
-        .split(['(', ' ', '{'])
-        .next()
-        .unwrap_or("error")
-        .to_string()
-}
-
-async fn send(req: OutboundRequest, timeout_ms: u64) -> Result<OutboundResponse, String> {
-    let mut builder = Request::builder();
-    builder.method(method(&req.method)).uri(req.url);
-    for (name, value) in req.headers {
-        builder.header(name, value);
-    }
-    let request = builder.body(req.body).build();
-    let sending = Box::pin(spin_sdk::http::send::<_, Response>(request));
-    match select(sending, Box::pin(Deadline::after_ms(timeout_ms))).await {
-        Either::Left((Ok(res), _)) => Ok(OutboundResponse {
-            status: *res.status(),
-            headers: res
-                .headers()
-                .map(|(k, v)| (k.to_string(), v.as_str().unwrap_or_default().to_string()))
-                .collect(),
-            body: res.into_body(),
-        }),
-        // Only the error's kind is kept: its text may quote the URL, which can hold a token.
-        Either::Left((Err(e), _)) => Err(format!("request failed ({})", kind(&e))),
-        Either::Right(_) => Err(format!("no answer within {timeout_ms} ms")),
+async fn send(req: OutboundRequest, timeout_ms: u64) -> Result<OutboundResponse, SendError> {
+    let exchange = Box::pin(crate::exchange::exchange(&req));
+    match select(exchange, Box::pin(Deadline::after_ms(timeout_ms))).await {
+        Either::Left((result, _)) => result,
+        Either::Right(_) => Err(SendError::Transport(format!(
+            "no answer within {timeout_ms} ms"
+        ))),
     }
 }
 

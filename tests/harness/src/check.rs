@@ -3,8 +3,10 @@
 
 use crate::runtime::{Runtime, NOTIFIER_IMPORT};
 use anyhow::{bail, Result};
-use heartbeat_core::channels::secret_names;
+use heartbeat_core::channels::{build, secret_names};
 use heartbeat_core::config::{api_keys, Config, Settings};
+use heartbeat_core::model::{Event, Reason, Status, Transition};
+use heartbeat_core::notify::Notification;
 use std::collections::BTreeMap;
 
 /// Guest path of the configuration mount.
@@ -15,6 +17,8 @@ pub const CONFIG_MOUNT: &str = "/config";
 pub fn check(rt: &Runtime) -> Result<Vec<String>> {
     let mut warnings = Vec::new();
     let mut checked_config = false;
+    // (channel, destination) → components whose rules deny it.
+    let mut denied: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
     for (name, component) in &rt.manifest.component {
         let Some(profile) = rt.profile(name) else {
             continue;
@@ -69,10 +73,61 @@ pub fn check(rt: &Runtime) -> Result<Vec<String>> {
                     }
                 }
             }
+            // Where it will send, as the notifiers component will build it.
+            if let Ok(request) = build(channel, &secrets, &sample()) {
+                if let Err(pattern) = profile.allowed.check_url(&request.url) {
+                    let channel = format!("\"{}\" ({})", channel.name, channel.kind.name());
+                    denied
+                        .entry((channel, pattern))
+                        .or_default()
+                        .push(name.clone());
+                }
+            }
         }
     }
     if !checked_config {
         bail!("no component mounts the configuration at {CONFIG_MOUNT} (files in spin.toml)");
     }
+    if !denied.is_empty() {
+        let lines: Vec<String> = denied
+            .into_iter()
+            .map(|((channel, pattern), components)| match pattern.as_str() {
+                "" => format!("channel {channel}: its URL cannot be parsed"),
+                _ => format!(
+                    "channel {channel} sends to {pattern}, which Spin would deny: add \"{pattern}\" to allowed_outbound_hosts in {}",
+                    components
+                        .iter()
+                        .map(|c| format!("[component.{c}]"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            })
+            .collect();
+        bail!("{}", lines.join("\n"));
+    }
     Ok(warnings)
+}
+
+/// A notification to build each channel's request from, to learn where it sends.
+fn sample() -> Notification {
+    Notification {
+        event: Event::Down,
+        service_id: "start-up-check".into(),
+        service_name: "start-up check".into(),
+        transition: Transition {
+            at: 0,
+            from: Status::Up,
+            to: Status::Down,
+            reason: Reason::Silence,
+            seq: 0,
+        },
+        last_heartbeat: None,
+        message: None,
+        metadata: None,
+        threshold_secs: 300,
+        previous_since: None,
+        alert: None,
+        reminder: false,
+        dependents: Vec::new(),
+    }
 }

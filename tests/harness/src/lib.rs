@@ -9,6 +9,7 @@
 //! store's compare-and-swap, its Redis store's), and an outgoing-HTTP redirect to a loopback
 //! receiver.
 
+pub mod allowed_hosts;
 mod bindings;
 pub mod check;
 pub mod clock;
@@ -103,6 +104,14 @@ pub struct Prepared {
 
 /// Load the manifest and components, and run the start-up checks.
 pub fn prepare(options: &HostOptions) -> Result<Prepared> {
+    let mut prepared = load(options)?;
+    prepared.warnings = check::check(&prepared.runtime)?;
+    Ok(prepared)
+}
+
+/// Load the manifest and components without the start-up checks — for tests of what the host
+/// does at run time with a configuration the checks would have refused.
+pub fn load(options: &HostOptions) -> Result<Prepared> {
     let manifest = Manifest::load(&options.manifest)?;
     let backend: Arc<dyn Backend> = match (&options.store, options.spin_redis) {
         (StoreChoice::Redis(url), spin) => {
@@ -129,17 +138,17 @@ pub fn prepare(options: &HostOptions) -> Result<Prepared> {
             clock: clock.clone(),
             hooks: outbound::Hooks {
                 redirect: options.redirect_outbound,
+                ..Default::default()
             },
             variable_overrides: options.variables.clone(),
             mount_overrides,
             components_dir: options.components_dir.clone(),
         },
     )?;
-    let warnings = check::check(&runtime)?;
     Ok(Prepared {
         runtime,
         clock,
-        warnings,
+        warnings: Vec::new(),
     })
 }
 
@@ -171,6 +180,11 @@ impl Drop for Running {
 /// Start serving on a background thread and return once the listener is bound.
 pub fn start(options: HostOptions) -> Result<Running> {
     let prepared = prepare(&options)?;
+    start_prepared(prepared, options)
+}
+
+/// [`start`] with an app already loaded (checked or not).
+pub fn start_prepared(prepared: Prepared, options: HostOptions) -> Result<Running> {
     let tokio = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -1,15 +1,24 @@
-//! Outgoing HTTP from guests (`wasi:http/outgoing-handler`). Tests point every vendor call at a
-//! loopback receiver through [`Hooks::redirect`]; nothing then leaves the machine, and the
-//! receiver still sees the original `Host` header and path.
+//! Outgoing HTTP from guests (`wasi:http/outgoing-handler`). A destination outside the
+//! component's `allowed_outbound_hosts` is denied as Spin denies it (`HttpRequestDenied`, and
+//! the same message with the entry to add). Tests then point every vendor call at a loopback
+//! receiver through [`Hooks::redirect`]; nothing leaves the machine, and the receiver still sees
+//! the original `Host` header and path.
 
+use crate::allowed_hosts::AllowedHosts;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use wasmtime_wasi_http::{RequestOptions, WasiBody, WasiHttpHooks};
 
 #[derive(Debug, Clone, Default)]
 pub struct Hooks {
-    /// Send every request to this address over plain HTTP instead of its real destination.
+    /// Send every allowed request to this address over plain HTTP instead of its real
+    /// destination.
     pub redirect: Option<SocketAddr>,
+    /// The calling component's rules (set per instance).
+    pub allowed: Arc<AllowedHosts>,
+    /// The calling component, for the message when a destination is denied.
+    pub component: String,
 }
 
 type Io = Box<dyn Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>;
@@ -26,6 +35,15 @@ impl WasiHttpHooks for Hooks {
             > + Send,
     > {
         _ = fut;
+        if let Err(pattern) = self.allowed.check_url(&request.uri().to_string()) {
+            tracing::error!(
+                "Outbound network destination not allowed: {pattern}. To allow it, add \"{pattern}\" to allowed_outbound_hosts in [component.{}] of spin.toml",
+                self.component
+            );
+            return Box::new(std::future::ready(Err(
+                wasmtime_wasi_http::Error::HttpRequestDenied,
+            )));
+        }
         if let Some(addr) = self.redirect {
             let path = request
                 .uri()

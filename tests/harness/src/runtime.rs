@@ -156,6 +156,7 @@ impl Runtime {
                     component: name.clone(),
                     variables: Arc::new(variables.for_component(&manifest, name)?),
                     stores: Arc::new(c.key_value_stores.clone()),
+                    allowed: Arc::new(variables.allowed_hosts(&manifest, name)?),
                 },
             );
             let mut dirs = Vec::new();
@@ -206,7 +207,11 @@ impl Runtime {
             wasi: wasi.build(),
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
-            hooks: self.options.hooks.clone(),
+            hooks: Hooks {
+                allowed: profile.allowed.clone(),
+                component: profile.component.clone(),
+                ..self.options.hooks.clone()
+            },
             profile: profile.clone(),
             backend: self.options.backend.clone(),
             absent_cas: self.options.absent_cas,
@@ -347,6 +352,7 @@ impl Runtime {
                 component: format!("{} (dependency of {})", dep.component, caller.component),
                 variables: Arc::new(BTreeMap::new()),
                 stores: Arc::new(Vec::new()),
+                allowed: Arc::default(),
             }
         };
         let mut store = self.store(&profile)?;

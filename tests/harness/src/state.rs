@@ -19,6 +19,8 @@ pub struct Profile {
     pub component: String,
     pub variables: Arc<BTreeMap<String, String>>,
     pub stores: Arc<Vec<String>>,
+    /// Where its outgoing requests may go (`allowed_outbound_hosts`).
+    pub allowed: Arc<crate::allowed_hosts::AllowedHosts>,
 }
 
 pub struct HostState {

@@ -3,7 +3,7 @@
 //! component sees only the keys its `[component.<name>.variables]` table declares.
 
 use crate::manifest::Manifest;
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use std::collections::BTreeMap;
 
 /// Resolved application variables by name, plus per-component views.
@@ -81,6 +81,25 @@ impl Variables {
             .iter()
             .map(|(key, template)| Ok((key.clone(), self.expand(template, component, key)?)))
             .collect()
+    }
+
+    /// A component's `allowed_outbound_hosts`, templates expanded from the application's
+    /// variables as Spin does, parsed with Spin's rules.
+    pub fn allowed_hosts(
+        &self,
+        manifest: &Manifest,
+        component: &str,
+    ) -> Result<crate::allowed_hosts::AllowedHosts> {
+        let Some(c) = manifest.component.get(component) else {
+            return Ok(Default::default());
+        };
+        let entries = c
+            .allowed_outbound_hosts
+            .iter()
+            .map(|e| self.expand(e, component, "allowed_outbound_hosts"))
+            .collect::<Result<Vec<_>>>()?;
+        crate::allowed_hosts::AllowedHosts::parse(&entries)
+            .with_context(|| format!("component {component}: allowed_outbound_hosts"))
     }
 
     fn expand(&self, template: &str, component: &str, key: &str) -> Result<String> {

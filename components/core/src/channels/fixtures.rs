@@ -54,6 +54,7 @@ pub fn notification(event: Event) -> Notification {
             from,
             to,
             reason,
+            seq: 0,
         },
         last_heartbeat: Some(last),
         message: Some(message.into()),

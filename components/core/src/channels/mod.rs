@@ -286,9 +286,28 @@ impl OutboundResponse {
 
 /// Sends requests; implemented by each host (`wasi:http` in the components).
 pub trait Outbound {
-    /// `Err` is a transport failure described without the URL (which may hold a token).
-    fn send(&self, request: &OutboundRequest, timeout_ms: u64) -> Result<OutboundResponse, String>;
+    fn send(
+        &self,
+        request: &OutboundRequest,
+        timeout_ms: u64,
+    ) -> Result<OutboundResponse, SendError>;
 }
+
+/// Why a request got no answer, described without the URL (which may hold a token).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// The host will never send this request — a destination outside Spin's
+    /// `allowed_outbound_hosts`, an invalid header — so sending it again cannot help.
+    #[error("{0}")]
+    Refused(String),
+    /// No answer this time: a refused or reset connection, a timeout.
+    #[error("{0}")]
+    Transport(String),
+}
+
+/// What a host says when its outbound rules deny a destination.
+pub const DENIED: &str =
+    "the host does not allow this destination (allowed_outbound_hosts in spin.toml)";
 
 /// The words `channel` uses for `notification`: its `title`/`message` templates, or the
 /// defaults.

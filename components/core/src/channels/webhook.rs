@@ -156,6 +156,7 @@ mod tests {
                 from: Status::Up,
                 to: Status::Down,
                 reason: Reason::Silence,
+                seq: 0,
             },
             last_heartbeat: Some(0),
             message: Some("ok".into()),

@@ -1,7 +1,7 @@
 //! `heartbeat-host notify-test`: a synthetic event to one channel through the real notifiers
 //! component, with the channel's real credentials (here: a loopback receiver's URL).
 
-use super::support::root;
+use super::support::{loopback_manifest, root};
 use heartbeat_conformance::receiver::{Receiver, Reply};
 use heartbeat_conformance::FIXTURE_CONFIG_DIR;
 use std::process::{Command, Output};
@@ -16,6 +16,8 @@ fn notify_test(channel: &str, url: &str) -> Output {
             "--config",
             FIXTURE_CONFIG_DIR,
         ])
+        .arg("--manifest")
+        .arg(loopback_manifest())
         .env("SPIN_VARIABLE_NOTIFICATION_OPS_WEBHOOK_URL", url)
         .output()
         .unwrap();

@@ -7,7 +7,7 @@ use heartbeat_core::layout::{flips_key, state_key, FlipLog};
 use heartbeat_core::model::{ServiceState, Status};
 use heartbeat_host::kv::Backend;
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -115,15 +115,16 @@ impl Fleet {
     }
 }
 
-/// A told transition: service, event, when.
-pub type Told = (String, String, i64);
+/// A told transition: service, event, when, and the status it left (two transitions in one
+/// millisecond may share the rest).
+pub type Told = (String, String, i64, String);
 
 /// Read every service's state and history straight from the store and check them: each
 /// decodes, nothing is left unsent, each history is one unbroken chain ending in the state's
 /// status, and services from `steady` on (which only ever said up) have one transition.
-/// Returns the transitions a channel for every event must have been told.
-pub fn check_histories(store: &dyn Backend, services: usize, steady: usize) -> BTreeSet<Told> {
-    let mut expected = BTreeSet::new();
+/// Returns the transitions a channel for every event must have been told, once each.
+pub fn check_histories(store: &dyn Backend, services: usize, steady: usize) -> Vec<Told> {
+    let mut expected = Vec::new();
     for i in 0..services {
         let raw = store.get("default", &state_key(&id(i))).unwrap();
         let Some(raw) = raw else { continue };
@@ -151,7 +152,12 @@ pub fn check_histories(store: &dyn Backend, services: usize, steady: usize) -> B
             );
             previous = t.to;
             if let Some(event) = t.event() {
-                expected.insert((id(i), event.as_str().to_string(), t.at));
+                expected.push((
+                    id(i),
+                    event.as_str().to_string(),
+                    t.at,
+                    t.from.as_str().to_string(),
+                ));
             }
         }
         if i >= steady {
@@ -178,6 +184,7 @@ pub fn told(receiver: &Receiver) -> (Vec<Told>, usize) {
                 b["service"]["id"].as_str().unwrap().to_string(),
                 b["event"].as_str().unwrap().to_string(),
                 at,
+                b["previousStatus"].as_str().unwrap().to_string(),
             )
         })
         .collect();
@@ -185,16 +192,31 @@ pub fn told(receiver: &Receiver) -> (Vec<Told>, usize) {
     (told, cut_off)
 }
 
-/// Every transition in `expected` was told, and nothing else.
-pub fn assert_told_all(told: &[Told], expected: &BTreeSet<Told>) {
-    let distinct: BTreeSet<Told> = told.iter().cloned().collect();
-    let missed: Vec<_> = expected.difference(&distinct).collect();
-    let invented: Vec<_> = distinct.difference(expected).collect();
+/// Every transition in `expected` was told at least as often as it occurs there, and nothing
+/// else was told. Returns how many messages were repeats.
+pub fn assert_told_all(told: &[Told], expected: &[Told]) -> usize {
+    let count = |list: &[Told]| {
+        let mut counts: BTreeMap<Told, usize> = BTreeMap::new();
+        for t in list {
+            *counts.entry(t.clone()).or_default() += 1;
+        }
+        counts
+    };
+    let (told_counts, expected_counts) = (count(told), count(expected));
+    let missed: Vec<_> = expected_counts
+        .iter()
+        .filter(|(t, n)| told_counts.get(*t).copied().unwrap_or(0) < **n)
+        .collect();
+    let invented: Vec<_> = told_counts
+        .keys()
+        .filter(|t| !expected_counts.contains_key(*t))
+        .collect();
     assert!(missed.is_empty(), "transitions never told: {missed:?}");
     assert!(
         invented.is_empty(),
         "told but not in any history: {invented:?}"
     );
+    told.len() - expected.len()
 }
 
 impl Drop for Fleet {

@@ -17,6 +17,7 @@ mod fleet;
 mod load;
 mod maintenance;
 mod notifications;
+mod outbound;
 mod process;
 mod quickstart;
 mod redis;

@@ -1,7 +1,7 @@
 //! heartbeat-host as a child process (`up` on a SQLite store), for what only a real process
 //! shows: `kill -9`, restarts, and everything it prints.
 
-use super::support::root;
+use super::support::{loopback_manifest, root};
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -32,6 +32,8 @@ impl Process {
         command
             .current_dir(root())
             .args(["up", "--listen", "127.0.0.1:0", "--sweep-every", "0"])
+            .arg("--manifest")
+            .arg(loopback_manifest())
             .arg("--config")
             .arg(config)
             .arg("--data")

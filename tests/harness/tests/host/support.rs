@@ -19,6 +19,30 @@ pub fn root() -> PathBuf {
         .unwrap()
 }
 
+/// The repository's `spin.toml` with loopback added to every component's
+/// `allowed_outbound_hosts`, for tests whose channels post to a receiver on 127.0.0.1 (the
+/// shipped manifest allows only `https://*:443`, and heartbeat-host enforces it as Spin does).
+/// Written once per test process; its relative paths are never used (tests give the config
+/// directory and the built components).
+pub fn loopback_manifest() -> PathBuf {
+    static PATH: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    PATH.get_or_init(|| {
+        let shipped = std::fs::read_to_string(root().join("spin.toml")).unwrap();
+        let rule = r#"allowed_outbound_hosts = ["https://*:443"]"#;
+        assert!(shipped.contains(rule), "spin.toml no longer has {rule}");
+        let manifest = shipped.replace(
+            rule,
+            r#"allowed_outbound_hosts = ["https://*:443", "http://127.0.0.1:*"]"#,
+        );
+        let dir = std::env::temp_dir().join(format!("hb-loopback-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("spin.toml");
+        std::fs::write(&path, manifest).unwrap();
+        path
+    })
+    .clone()
+}
+
 /// Every secret value a fixture host knows.
 pub fn secrets() -> Vec<String> {
     let mut s: Vec<String> = heartbeat_conformance::FIXTURE_SERVICES
