@@ -23,11 +23,15 @@ pub fn request(req: &spin_sdk::http::Request) -> Request {
     }
 }
 
-pub fn response(res: Response) -> spin_sdk::http::Response {
+/// The answer to a request; to a `HEAD`, without its body. The host closes a `HEAD` response's
+/// body stream, so writing one fails (and Spin prints "Could not set `ResponseOutparam`" for
+/// every such request).
+pub fn response(res: Response, head: bool) -> spin_sdk::http::Response {
     let mut builder = spin_sdk::http::Response::builder();
     builder.status(res.status);
     for (name, value) in res.headers {
         builder.header(name, value);
     }
-    builder.body(res.body).build()
+    let body = if head { Vec::new() } else { res.body };
+    builder.body(body).build()
 }

@@ -42,18 +42,19 @@ mod serve {
         handler: fn(&Context<'_, GuestStore>, &Request) -> Response,
     ) -> spin_sdk::http::Response {
         let request = http::request(&req);
+        let respond = |res| http::response(res, request.method == "HEAD");
         let secrets = Variables;
         let config = match files::load_config() {
             Ok(c) => c,
-            Err(e) => return http::response(Response::error(500, e)),
+            Err(e) => return respond(Response::error(500, e)),
         };
         let settings = match Settings::from_secrets(&secrets) {
             Ok(s) => s,
-            Err(e) => return http::response(Response::error(500, e.to_string())),
+            Err(e) => return respond(Response::error(500, e.to_string())),
         };
         let store = match KvStore::open(STORE) {
             Ok(s) => Checked::new(s, &WallClock),
-            Err(e) => return http::response(Response::error(500, e)),
+            Err(e) => return respond(Response::error(500, e)),
         };
         let ctx = Context {
             store: &store,
@@ -63,6 +64,6 @@ mod serve {
             settings: &settings,
             secrets: &secrets,
         };
-        http::response(handler(&ctx, &request))
+        respond(handler(&ctx, &request))
     }
 }

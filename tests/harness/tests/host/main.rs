@@ -14,6 +14,7 @@ mod crash;
 mod dependencies;
 mod durability;
 mod fleet;
+mod head;
 mod load;
 mod maintenance;
 mod notifications;
