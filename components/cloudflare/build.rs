@@ -3,12 +3,79 @@
 //!
 //! `HEARTBEAT_CONFIG_DIR` picks another directory than the repository's `config/` (the tests
 //! build the Worker with their fixture configuration).
+//!
+//! It also checks for the tools the `wrangler dev` tests drive: where one is missing those tests
+//! are compiled as `ignored`, so the summary says they did not run; under CI, which installs
+//! them, a missing one fails the build.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn output(cmd: &str, arg: &str) -> Option<String> {
+    let out = Command::new(cmd).arg(arg).output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The wasm-bindgen version Cargo.lock resolves, which the CLI must match exactly.
+fn locked_wasm_bindgen(root: &Path) -> String {
+    let lock = std::fs::read_to_string(root.join("Cargo.lock")).expect("Cargo.lock");
+    let at = lock
+        .find("name = \"wasm-bindgen\"\n")
+        .expect("wasm-bindgen in Cargo.lock");
+    let version = lock[at..].lines().nth(1).expect("a version line");
+    version
+        .trim_start_matches("version = \"")
+        .trim_end_matches('"')
+        .to_string()
+}
+
+/// The install command of the first missing tool, if any.
+fn missing_worker_tool(manifest: &Path) -> Option<String> {
+    let wasm_bindgen = locked_wasm_bindgen(&manifest.join("../.."));
+    if !output("worker-build", "--version").is_some_and(|v| v.contains("0.8.7")) {
+        return Some("cargo install --locked worker-build --version 0.8.7".into());
+    }
+    if !output("wasm-bindgen", "--version").is_some_and(|v| v.contains(&wasm_bindgen)) {
+        return Some(format!(
+            "cargo install wasm-bindgen-cli --version {wasm_bindgen}"
+        ));
+    }
+    if !manifest.join("node_modules/.bin/wrangler").exists() {
+        return Some("npm ci --prefix components/cloudflare".into());
+    }
+    None
+}
+
+fn probe_tools(manifest: &Path) {
+    println!("cargo::rustc-check-cfg=cfg(missing_worker_tools)");
+    // The tests are native; building the Worker itself (worker-build, a deploy) needs no probe.
+    if std::env::var("TARGET").is_ok_and(|t| t.starts_with("wasm32")) {
+        return;
+    }
+    println!("cargo:rerun-if-env-changed=PATH");
+    println!("cargo:rerun-if-env-changed=CI");
+    // Installing a tool changes one of these directories.
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for dir in std::env::split_paths(&path).filter(|d| d.is_dir()) {
+        println!("cargo:rerun-if-changed={}", dir.display());
+    }
+    println!("cargo:rerun-if-changed={}", manifest.display());
+    let Some(install) = missing_worker_tool(manifest) else {
+        return;
+    };
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "missing: {install} (.ci/run installs it)"
+    );
+    println!("cargo:rustc-cfg=missing_worker_tools");
+}
 
 fn main() {
     println!("cargo:rerun-if-env-changed=HEARTBEAT_CONFIG_DIR");
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"));
+    probe_tools(&manifest);
     let dir = match std::env::var("HEARTBEAT_CONFIG_DIR") {
         Ok(d) if PathBuf::from(&d).is_absolute() => PathBuf::from(d),
         Ok(d) => manifest.join("../..").join(d),

@@ -2,9 +2,60 @@
 //! the outer one would wait forever on the lock the outer build holds) and tells the crate
 //! where they are. The notifiers component is built alone: it must not see the
 //! `http-component` feature of heartbeat-guest that feature unification would switch on.
+//!
+//! It also looks for the real programs some tests drive (Redis, Alertmanager, Chromium with
+//! playwright-core): where one is missing, those tests are compiled as `ignored` with the
+//! reason, so the summary says they did not run; under CI, which installs them all, a missing
+//! one fails the build instead.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+
+/// (cfg set when missing, what must exist)
+fn tools(root: &Path) -> [(&'static str, Vec<PathBuf>); 3] {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    [
+        ("missing_redis", vec!["/usr/bin/redis-server".into()]),
+        (
+            "missing_alertmanager",
+            vec!["/usr/bin/prometheus-alertmanager".into()],
+        ),
+        (
+            "missing_browser",
+            vec![
+                chromium.into(),
+                root.join("tests/browser/node_modules/playwright-core"),
+            ],
+        ),
+    ]
+}
+
+fn probe_tools(root: &Path) {
+    println!("cargo:rerun-if-env-changed=CHROMIUM");
+    println!("cargo:rerun-if-env-changed=CI");
+    for (cfg, paths) in tools(root) {
+        println!("cargo::rustc-check-cfg=cfg({cfg})");
+        for path in &paths {
+            // Installing the program changes the nearest directory that exists.
+            let watched = path.ancestors().find(|p| p.exists()).unwrap_or(path);
+            println!("cargo:rerun-if-changed={}", watched.display());
+        }
+        let missing: Vec<String> = paths
+            .iter()
+            .filter(|p| !p.exists())
+            .map(|p| p.display().to_string())
+            .collect();
+        if missing.is_empty() {
+            continue;
+        }
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{} missing: .ci/run installs it",
+            missing.join(" and ")
+        );
+        println!("cargo:rustc-cfg={cfg}");
+    }
+}
 
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
@@ -22,6 +73,7 @@ fn main() {
     ] {
         println!("cargo:rerun-if-changed={}", root.join(path).display());
     }
+    probe_tools(&root);
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     // `ceiling` is the benchmarks' do-nothing component, built with the others.
     for packages in [

@@ -4,7 +4,8 @@
 //! to a loopback receiver, a restart, and a bad configuration failing the build.
 //!
 //! Needs worker-build, the wasm-bindgen CLI matching Cargo.lock and `npm ci` in this crate;
-//! `.ci/run` installs them. Outside CI a missing tool skips the test with a note; in CI it fails.
+//! `.ci/run` installs them. Where one is missing the tests are ignored with the reason (decided
+//! by build.rs); in CI a missing one fails the build.
 
 use heartbeat_conformance::channels::channels;
 use heartbeat_conformance::receiver::Receiver;
@@ -27,57 +28,6 @@ fn root() -> PathBuf {
 /// waits on the cargo that runs it.
 fn target_dir() -> PathBuf {
     root().join("target/worker")
-}
-
-/// The wasm-bindgen version Cargo.lock resolves, which the CLI must match exactly.
-fn locked_wasm_bindgen() -> String {
-    let lock = std::fs::read_to_string(root().join("Cargo.lock")).unwrap();
-    let at = lock
-        .find("name = \"wasm-bindgen\"\n")
-        .expect("wasm-bindgen in Cargo.lock");
-    let rest = &lock[at..];
-    let version = rest.lines().nth(1).unwrap();
-    version
-        .trim_start_matches("version = \"")
-        .trim_end_matches('"')
-        .to_string()
-}
-
-fn output(cmd: &str, arg: &str) -> Option<String> {
-    let out = Command::new(cmd).arg(arg).output().ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-/// Why the toolchain is incomplete, if it is.
-fn missing_tool() -> Option<String> {
-    let wasm_bindgen = locked_wasm_bindgen();
-    if !output("worker-build", "--version").is_some_and(|v| v.contains("0.8.7")) {
-        return Some("cargo install --locked worker-build --version 0.8.7".into());
-    }
-    if !output("wasm-bindgen", "--version").is_some_and(|v| v.contains(&wasm_bindgen)) {
-        return Some(format!(
-            "cargo install wasm-bindgen-cli --version {wasm_bindgen}"
-        ));
-    }
-    if !crate_dir().join("node_modules/.bin/wrangler").exists() {
-        return Some("npm ci --prefix components/cloudflare".into());
-    }
-    None
-}
-
-/// `false` (and a note) outside CI when a tool is missing.
-fn tools_present() -> bool {
-    let Some(install) = missing_tool() else {
-        return true;
-    };
-    assert!(
-        std::env::var("CI").is_err(),
-        "missing: {install} (.ci/run installs it)"
-    );
-    eprintln!("skipped outside CI: {install}");
-    false
 }
 
 /// Environment that keeps worker-build and wrangler offline.
@@ -284,10 +234,11 @@ fn beat(c: &Client, service: &str, status: &str) {
 }
 
 #[test]
+#[cfg_attr(
+    missing_worker_tools,
+    ignore = "needs worker-build 0.8.7, the wasm-bindgen CLI of Cargo.lock and `npm ci --prefix components/cloudflare` (bash .ci/run installs them)"
+)]
 fn the_conformance_suite_passes_against_wrangler_dev() {
-    if !tools_present() {
-        return;
-    }
     let w = Wrangler::start(&state_dir("conformance"), &secrets(None));
     let failures: Vec<String> = SCENARIOS
         .iter()
@@ -302,10 +253,11 @@ fn the_conformance_suite_passes_against_wrangler_dev() {
 }
 
 #[test]
+#[cfg_attr(
+    missing_worker_tools,
+    ignore = "needs worker-build 0.8.7, the wasm-bindgen CLI of Cargo.lock and `npm ci --prefix components/cloudflare` (bash .ci/run installs them)"
+)]
 fn heartbeats_notify_at_once_and_the_cron_sweep_notices_silence() {
-    if !tools_present() {
-        return;
-    }
     let receiver = Receiver::start().unwrap();
     let w = Wrangler::start(&state_dir("notify"), &secrets(Some(&receiver)));
     let c = w.client();
@@ -374,10 +326,11 @@ fn heartbeats_notify_at_once_and_the_cron_sweep_notices_silence() {
 }
 
 #[test]
+#[cfg_attr(
+    missing_worker_tools,
+    ignore = "needs worker-build 0.8.7, the wasm-bindgen CLI of Cargo.lock and `npm ci --prefix components/cloudflare` (bash .ci/run installs them)"
+)]
 fn state_survives_a_restart_of_wrangler_dev() {
-    if !tools_present() {
-        return;
-    }
     let state = state_dir("restart");
     let (logs, status) = {
         let w = Wrangler::start(&state, &secrets(None));
@@ -400,10 +353,11 @@ fn state_survives_a_restart_of_wrangler_dev() {
 }
 
 #[test]
+#[cfg_attr(
+    missing_worker_tools,
+    ignore = "needs worker-build 0.8.7, the wasm-bindgen CLI of Cargo.lock and `npm ci --prefix components/cloudflare` (bash .ci/run installs them)"
+)]
 fn a_bad_configuration_fails_the_build_naming_the_field() {
-    if !tools_present() {
-        return;
-    }
     built();
     let dir = state_dir("bad-config");
     std::fs::create_dir_all(&dir).unwrap();
@@ -450,10 +404,11 @@ fn about(receiver: &Receiver, service: &str) -> Vec<String> {
 }
 
 #[test]
+#[cfg_attr(
+    missing_worker_tools,
+    ignore = "needs worker-build 0.8.7, the wasm-bindgen CLI of Cargo.lock and `npm ci --prefix components/cloudflare` (bash .ci/run installs them)"
+)]
 fn the_opt_in_workers_kv_backend_serves_the_same_api() {
-    if !tools_present() {
-        return;
-    }
     let receiver = Receiver::start().unwrap();
     let mut vars = secrets(Some(&receiver));
     vars.push(("STORE", "kv".into()));
@@ -538,10 +493,11 @@ fn every_channel(receiver: &Receiver) -> (PathBuf, Vec<(String, String)>) {
 }
 
 #[test]
+#[cfg_attr(
+    missing_worker_tools,
+    ignore = "needs worker-build 0.8.7, the wasm-bindgen CLI of Cargo.lock and `npm ci --prefix components/cloudflare` (bash .ci/run installs them)"
+)]
 fn every_channel_is_reached_from_the_worker() {
-    if !tools_present() {
-        return;
-    }
     let receiver = Receiver::start().unwrap();
     let (config, vars) = every_channel(&receiver);
     let build = build("channels-build", &config);

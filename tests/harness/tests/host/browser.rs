@@ -8,7 +8,6 @@
 use super::support::{config_dir, fixture_config, host_with, root};
 use heartbeat_host::kv::AbsentCas;
 use serde_json::json;
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -19,37 +18,16 @@ fn chromium() -> String {
 const HOSTILE: &str =
     r#"<img src=x onerror="window.__xss=true"></script><script>window.__xss=true</script>"#;
 
-/// Whether the browser and the driver are installed; outside CI a missing one skips loudly.
-fn prerequisites() -> bool {
-    let driver = root().join("tests/browser/node_modules/playwright-core");
-    let missing: Vec<&str> = [
-        (!Path::new(&chromium()).exists()).then_some("chromium (apt-get install chromium)"),
-        (!driver.exists()).then_some("playwright-core (npm ci --prefix tests/browser)"),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    if missing.is_empty() {
-        return true;
-    }
-    assert!(
-        std::env::var("CI").is_err(),
-        "missing {}: .ci/run installs them",
-        missing.join(" and ")
-    );
-    eprintln!("skipped outside CI: missing {}", missing.join(" and "));
-    false
-}
-
 fn key(id: &str) -> String {
     format!("browser-key-{id}")
 }
 
 #[test]
+#[cfg_attr(
+    missing_browser,
+    ignore = "needs Chromium and playwright-core: apt-get install chromium; npm ci --prefix tests/browser"
+)]
 fn the_dashboard_works_in_a_real_browser() {
-    if !prerequisites() {
-        return;
-    }
     let services = json!({ "services": [
         { "id": "api", "name": "API gateway", "stalenessThreshold": 3600 },
         { "id": "db", "name": "Primary database", "stalenessThreshold": 3600 },
