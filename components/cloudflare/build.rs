@@ -4,6 +4,10 @@
 //! `HEARTBEAT_CONFIG_DIR` picks another directory than the repository's `config/` (the tests
 //! build the Worker with their fixture configuration).
 //!
+//! It refuses variables Cloudflare would refuse at deploy (`wrangler dev` does not): over 5 KB,
+//! or more than the Free plan's 64 — counting wrangler.toml's `[vars]` and the secrets in
+//! `.dev.vars` (or the file `HEARTBEAT_WORKER_VARS` names).
+//!
 //! It also checks for the tools the `wrangler dev` tests drive: where one is missing those tests
 //! are compiled as `ignored`, so the summary says they did not run; under CI, which installs
 //! them, a missing one fails the build.
@@ -72,10 +76,62 @@ fn probe_tools(manifest: &Path) {
     println!("cargo:rustc-cfg=missing_worker_tools");
 }
 
+/// `NAME=value` lines of a `.dev.vars` file (dotenv: `#` comments, optional quotes).
+fn dotenv(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| {
+            let (k, v) = l.split_once('=')?;
+            let v = v.trim();
+            let unquoted = ['"', '\'']
+                .iter()
+                .find_map(|q| v.strip_prefix(*q).and_then(|v| v.strip_suffix(*q)));
+            Some((k.trim().to_string(), unquoted.unwrap_or(v).to_string()))
+        })
+        .collect()
+}
+
+/// The Worker's variables as a deploy would have them: `[vars]`, then the secrets file.
+fn check_variables(root: &Path) {
+    println!("cargo:rerun-if-env-changed=HEARTBEAT_WORKER_VARS");
+    let wrangler = root.join("wrangler.toml");
+    let secrets = std::env::var("HEARTBEAT_WORKER_VARS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| root.join(".dev.vars"));
+    println!("cargo:rerun-if-changed={}", wrangler.display());
+    println!("cargo:rerun-if-changed={}", secrets.display());
+    let manifest: toml::Table = std::fs::read_to_string(&wrangler)
+        .expect("wrangler.toml")
+        .parse()
+        .expect("wrangler.toml parses");
+    let mut variables: std::collections::BTreeMap<String, usize> = manifest
+        .get("vars")
+        .and_then(toml::Value::as_table)
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), v.as_str().map_or(0, str::len)))
+        .collect();
+    if let Ok(text) = std::fs::read_to_string(&secrets) {
+        variables.extend(dotenv(&text).into_iter().map(|(k, v)| (k, v.len())));
+    }
+    let variables: Vec<(String, usize)> = variables.into_iter().collect();
+    let problems = heartbeat_core::worker_limits::check(&variables);
+    if !problems.is_empty() {
+        let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        panic!(
+            "{} (wrangler.toml [vars] and {}): Cloudflare would refuse this Worker; see docs/DEPLOYMENT.md#what-it-costs-on-the-free-plan",
+            lines.join("; "),
+            secrets.display()
+        );
+    }
+}
+
 fn main() {
     println!("cargo:rerun-if-env-changed=HEARTBEAT_CONFIG_DIR");
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"));
     probe_tools(&manifest);
+    check_variables(&manifest.join("../.."));
     let dir = match std::env::var("HEARTBEAT_CONFIG_DIR") {
         Ok(d) if PathBuf::from(&d).is_absolute() => PathBuf::from(d),
         Ok(d) => manifest.join("../..").join(d),

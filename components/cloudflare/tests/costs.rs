@@ -149,10 +149,27 @@ fn largest(a: (usize, Day), b: (usize, Day)) -> (u64, &'static str) {
         ),
         (fit(|d| d.rows_written, ROWS_WRITTEN), "rows written"),
         (fit(|d| d.rows_read, ROWS_READ), "rows read"),
+        (
+            api_keys_bound(),
+            "the 5 KB `API_KEYS` secret (16-character ids, 32-character keys)",
+        ),
     ]
     .into_iter()
     .min_by_key(|(n, _)| *n)
     .unwrap()
+}
+
+/// The most services whose keys fit one `API_KEYS` secret (a Worker variable holds 5 KB), with
+/// 16-character service ids and the 32-character keys docs/SECURITY.md suggests.
+fn api_keys_bound() -> u64 {
+    let fits = |n: usize| {
+        let keys: serde_json::Map<String, serde_json::Value> = (0..n)
+            .map(|i| (format!("service-id-{i:05}"), format!("{i:032x}").into()))
+            .collect();
+        serde_json::Value::Object(keys).to_string().len()
+            <= heartbeat_core::worker_limits::MAX_VARIABLE_BYTES
+    };
+    (1..).take_while(|n| fits(*n)).last().unwrap_or(0) as u64
 }
 
 /// Simulated days for 10, 100 and 1,000 services, computed once for all tests.

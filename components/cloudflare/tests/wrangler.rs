@@ -392,6 +392,48 @@ fn a_bad_configuration_fails_the_build_naming_the_field() {
     );
 }
 
+#[test]
+#[cfg_attr(
+    missing_worker_tools,
+    ignore = "needs worker-build 0.8.7, the wasm-bindgen CLI of Cargo.lock and `npm ci --prefix components/cloudflare` (bash .ci/run installs them)"
+)]
+fn an_api_keys_secret_over_five_kilobytes_fails_the_build_with_the_numbers() {
+    built();
+    let dir = state_dir("big-secret");
+    std::fs::create_dir_all(&dir).unwrap();
+    // 200 services with 16-character ids and 32-character keys: 10,801 bytes of JSON.
+    let keys: serde_json::Map<String, serde_json::Value> = (0..200)
+        .map(|i| (format!("service-id-{i:05}"), json!(format!("{i:032x}"))))
+        .collect();
+    let api_keys = serde_json::Value::Object(keys).to_string();
+    let vars = dir.join(".dev.vars");
+    std::fs::write(&vars, format!("API_KEYS={api_keys}\n")).unwrap();
+    let out = offline(Command::new(env!("CARGO")).current_dir(crate_dir()))
+        .args([
+            "check",
+            "--release",
+            "--lib",
+            "--target",
+            "wasm32-unknown-unknown",
+        ])
+        .env("HEARTBEAT_WORKER_VARS", &vars)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "the build must fail");
+    assert!(
+        stderr.contains(&format!(
+            "API_KEYS is {} bytes, over Cloudflare's 5120-byte limit",
+            api_keys.len()
+        )),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("0000000000000000000000000000000a"),
+        "a key was printed"
+    );
+}
+
 /// The events the receiver was told about `service`.
 fn about(receiver: &Receiver, service: &str) -> Vec<String> {
     receiver

@@ -30,3 +30,4 @@ pub mod templates;
 pub mod time;
 pub mod unsent;
 pub mod uptime;
+pub mod worker_limits;

@@ -2,7 +2,7 @@
 //! what to fix (file and field path, or the variable to declare).
 
 use crate::runtime::{Runtime, NOTIFIER_IMPORT};
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use heartbeat_core::channels::{build, secret_names};
 use heartbeat_core::config::{api_keys, Config, Settings};
 use heartbeat_core::model::{Event, Reason, Status, Transition};
@@ -106,6 +106,38 @@ pub fn check(rt: &Runtime) -> Result<Vec<String>> {
         bail!("{}", lines.join("\n"));
     }
     Ok(warnings)
+}
+
+/// The Worker these variables would make, checked against Cloudflare's limits (which
+/// `wrangler dev` does not enforce): every variable with a value (as a secret, upper-cased)
+/// and the `[vars]` of a `wrangler.toml` beside the manifest.
+pub fn cloudflare(
+    manifest: &crate::manifest::Manifest,
+    overrides: &BTreeMap<String, String>,
+) -> Result<()> {
+    let variables = crate::variables::Variables::resolve(manifest, overrides)?;
+    let mut sizes: BTreeMap<String, usize> = BTreeMap::new();
+    if let Ok(text) = std::fs::read_to_string(manifest.dir.join("wrangler.toml")) {
+        let wrangler: toml::Table = text.parse().context("wrangler.toml")?;
+        for (name, value) in wrangler
+            .get("vars")
+            .and_then(toml::Value::as_table)
+            .into_iter()
+            .flatten()
+        {
+            sizes.insert(name.clone(), value.as_str().map_or(0, str::len));
+        }
+    }
+    for (name, value) in variables.app.iter().filter(|(_, v)| !v.is_empty()) {
+        sizes.insert(name.to_ascii_uppercase(), value.len());
+    }
+    let sizes: Vec<(String, usize)> = sizes.into_iter().collect();
+    let problems = heartbeat_core::worker_limits::check(&sizes);
+    if !problems.is_empty() {
+        let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        bail!("{}: Cloudflare would refuse this Worker", lines.join("; "));
+    }
+    Ok(())
 }
 
 /// A notification to build each channel's request from, to learn where it sends.

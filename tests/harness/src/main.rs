@@ -73,6 +73,10 @@ enum Command {
     Check {
         #[command(flatten)]
         app: AppArgs,
+        /// Also check the variables against Cloudflare's limits for a Worker (each at most
+        /// 5 KB, at most 64 on the Free plan), counting wrangler.toml's [vars].
+        #[arg(long)]
+        cloudflare: bool,
     },
     /// Send a test notification to one channel through the real notifiers component.
     NotifyTest {
@@ -106,8 +110,12 @@ fn options(app: &AppArgs) -> HostOptions {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Check { app } => {
-            let prepared = prepare(&options(&app))?;
+        Command::Check { app, cloudflare } => {
+            let o = options(&app);
+            let prepared = prepare(&o)?;
+            if cloudflare {
+                heartbeat_host::check::cloudflare(&prepared.runtime.manifest, &o.variables)?;
+            }
             for w in &prepared.warnings {
                 eprintln!("warning: {w}");
             }

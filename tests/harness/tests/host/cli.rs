@@ -75,3 +75,47 @@ fn notify_test_names_an_unknown_channel() {
     assert!(!out.status.success());
     assert!(stderr.contains("no channel named \"nope\""), "{stderr}");
 }
+
+fn check_for_cloudflare(api_keys: &str) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_heartbeat-host"))
+        .current_dir(root())
+        .args(["check", "--cloudflare", "--config", FIXTURE_CONFIG_DIR])
+        .env("SPIN_VARIABLE_API_KEYS", api_keys)
+        .output()
+        .unwrap();
+    heartbeat_conformance::capture::keep("host-output", &String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+#[test]
+fn check_for_cloudflare_refuses_a_secret_over_five_kilobytes_with_the_numbers() {
+    // 200 services with 16-character ids and 32-character keys.
+    let keys: serde_json::Map<String, serde_json::Value> = (0..200)
+        .map(|i| {
+            let key = format!("{i:032x}");
+            (format!("service-id-{i:05}"), serde_json::json!(key))
+        })
+        .collect();
+    let big = serde_json::Value::Object(keys).to_string();
+    let out = check_for_cloudflare(&big);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "API_KEYS is {} bytes, over Cloudflare's 5120-byte limit for a Worker variable",
+            big.len()
+        )),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("000000000000000000000000000000c7"),
+        "a key was printed"
+    );
+
+    let out = check_for_cloudflare(&heartbeat_conformance::fixture_api_keys());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
