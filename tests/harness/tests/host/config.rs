@@ -70,3 +70,54 @@ fn malformed_notifications_json_stops_start_up() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The build commands spin.toml gives Spin, by component.
+fn spin_build_commands() -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(root().join("spin.toml")).unwrap();
+    let manifest: toml::Table = text.parse().unwrap();
+    manifest["component"]
+        .as_table()
+        .unwrap()
+        .iter()
+        .filter_map(|(name, c)| {
+            let command = c.get("build")?.get("command")?.as_str()?;
+            Some((name.clone(), command.to_string()))
+        })
+        .collect()
+}
+
+#[test]
+fn spin_build_refuses_an_invalid_config_naming_the_field() {
+    let commands = spin_build_commands();
+    // Every component that mounts config/ checks it when Spin builds it.
+    for (name, command) in &commands {
+        if name != "notifiers" {
+            assert!(
+                command.contains("--features heartbeat-guest/check-config"),
+                "{name}: {command}"
+            );
+        }
+    }
+    let dir = fixture_copy("spin-build");
+    std::fs::write(
+        dir.join("services.json"),
+        r#"{"services": [{"id": "a"}, {"id": "b", "stalenessThreshold": -5}]}"#,
+    )
+    .unwrap();
+    let (_, ingest) = commands.iter().find(|(n, _)| n == "ingest").unwrap();
+    // As `spin build` runs it: through the shell, in the manifest's directory.
+    let out = Command::new("sh")
+        .args(["-c", ingest])
+        .current_dir(root())
+        .env("HEARTBEAT_CONFIG_DIR", &dir)
+        .env("CARGO_TARGET_DIR", root().join("target/spin-build-check"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "the build must fail");
+    assert!(
+        stderr
+            .contains("services.json: services[1].stalenessThreshold: must be a positive integer"),
+        "{stderr}"
+    );
+}
