@@ -358,7 +358,6 @@ fn state_survives_a_restart_of_wrangler_dev() {
     ignore = "needs worker-build 0.8.7, the wasm-bindgen CLI of Cargo.lock and `npm ci --prefix components/cloudflare` (bash .ci/run installs them)"
 )]
 fn a_bad_configuration_fails_the_build_naming_the_field() {
-    built();
     let dir = state_dir("bad-config");
     std::fs::create_dir_all(&dir).unwrap();
     let fixtures = root().join("tests/fixtures/config");
@@ -369,9 +368,19 @@ fn a_bad_configuration_fails_the_build_naming_the_field() {
     .unwrap();
     std::fs::write(
         dir.join("services.json"),
-        r#"{"services": [{"id": "a"}, {"id": "b", "stalenessThreshold": -5}]}"#,
+        heartbeat_conformance::INVALID_SERVICES,
     )
     .unwrap();
+    let stderr = failed_check("HEARTBEAT_CONFIG_DIR", &dir);
+    assert!(
+        stderr.contains(heartbeat_conformance::INVALID_SERVICES_ERROR),
+        "{stderr}"
+    );
+}
+
+/// `cargo check` of the Worker with `var` set to `value`, which must fail; its stderr.
+fn failed_check(var: &str, value: &Path) -> String {
+    built();
     let out = offline(Command::new(env!("CARGO")).current_dir(crate_dir()))
         .args([
             "check",
@@ -380,16 +389,11 @@ fn a_bad_configuration_fails_the_build_naming_the_field() {
             "--target",
             "wasm32-unknown-unknown",
         ])
-        .env("HEARTBEAT_CONFIG_DIR", &dir)
+        .env(var, value)
         .output()
         .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "the build must fail");
-    assert!(
-        stderr
-            .contains("services.json: services[1].stalenessThreshold: must be a positive integer"),
-        "{stderr}"
-    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 #[test]
@@ -398,7 +402,6 @@ fn a_bad_configuration_fails_the_build_naming_the_field() {
     ignore = "needs worker-build 0.8.7, the wasm-bindgen CLI of Cargo.lock and `npm ci --prefix components/cloudflare` (bash .ci/run installs them)"
 )]
 fn an_api_keys_secret_over_five_kilobytes_fails_the_build_with_the_numbers() {
-    built();
     let dir = state_dir("big-secret");
     std::fs::create_dir_all(&dir).unwrap();
     // 200 services with 16-character ids and 32-character keys: 10,801 bytes of JSON.
@@ -408,19 +411,7 @@ fn an_api_keys_secret_over_five_kilobytes_fails_the_build_with_the_numbers() {
     let api_keys = serde_json::Value::Object(keys).to_string();
     let vars = dir.join(".dev.vars");
     std::fs::write(&vars, format!("API_KEYS={api_keys}\n")).unwrap();
-    let out = offline(Command::new(env!("CARGO")).current_dir(crate_dir()))
-        .args([
-            "check",
-            "--release",
-            "--lib",
-            "--target",
-            "wasm32-unknown-unknown",
-        ])
-        .env("HEARTBEAT_WORKER_VARS", &vars)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "the build must fail");
+    let stderr = failed_check("HEARTBEAT_WORKER_VARS", &vars);
     assert!(
         stderr.contains(&format!(
             "API_KEYS is {} bytes, over Cloudflare's 5120-byte limit",

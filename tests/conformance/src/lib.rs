@@ -39,6 +39,12 @@ pub fn fixture_api_keys() -> String {
 /// Path of the fixture configuration directory, from the repository root.
 pub const FIXTURE_CONFIG_DIR: &str = "tests/fixtures/config";
 
+/// A `services.json` every host must refuse, and the error that names its bad field.
+pub const INVALID_SERVICES: &str =
+    r#"{"services": [{"id": "a"}, {"id": "b", "stalenessThreshold": -5}]}"#;
+pub const INVALID_SERVICES_ERROR: &str =
+    "services.json: services[1].stalenessThreshold: must be a positive integer";
+
 /// Run every scenario against `base_url`; returns (name, outcome) per scenario.
 pub fn run_all(base_url: &str) -> Vec<(&'static str, anyhow::Result<()>)> {
     SCENARIOS

@@ -101,7 +101,7 @@ fn spin_build_refuses_an_invalid_config_naming_the_field() {
     let dir = fixture_copy("spin-build");
     std::fs::write(
         dir.join("services.json"),
-        r#"{"services": [{"id": "a"}, {"id": "b", "stalenessThreshold": -5}]}"#,
+        heartbeat_conformance::INVALID_SERVICES,
     )
     .unwrap();
     let (_, ingest) = commands.iter().find(|(n, _)| n == "ingest").unwrap();
@@ -116,8 +116,7 @@ fn spin_build_refuses_an_invalid_config_naming_the_field() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "the build must fail");
     assert!(
-        stderr
-            .contains("services.json: services[1].stalenessThreshold: must be a positive integer"),
+        stderr.contains(heartbeat_conformance::INVALID_SERVICES_ERROR),
         "{stderr}"
     );
 }
