@@ -119,3 +119,19 @@ fn check_for_cloudflare_refuses_a_secret_over_five_kilobytes_with_the_numbers() 
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn spins_redis_behaviour_needs_a_redis_store() {
+    let out = Command::new(env!("CARGO_BIN_EXE_heartbeat-host"))
+        .current_dir(root())
+        .args(["up", "--memory", "--spin-redis", "as-released"])
+        .args(["--config", FIXTURE_CONFIG_DIR])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("Spin's Redis behaviour needs a Redis store (--kv URL)"),
+        "{stderr}"
+    );
+}

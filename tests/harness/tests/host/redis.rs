@@ -599,7 +599,21 @@ fn the_cli_takes_redis_from_a_flag_or_from_spins_runtime_config_without_showing_
         "the second instance reads the first one's beat"
     );
 
-    for c in [&mut a, &mut b] {
+    // A third behaves as Spin's Redis store does, and the components still agree with the others.
+    let (mut c, url_c, _) = up(&["--kv", &redis.url(), "--spin-redis", "as-released"]);
+    let client_c = heartbeat_conformance::Client::new(&url_c);
+    let beat = client_c
+        .beat(
+            &fixture_key("alpha"),
+            &json!({"serviceId": "alpha", "message": "via spin"}),
+        )
+        .unwrap();
+    assert_eq!(beat.status, 200, "{}", beat.body);
+    let seen = client_c.logs("alpha").unwrap();
+    let messages: Vec<&str> = seen.iter().filter_map(|e| e["message"].as_str()).collect();
+    assert_eq!(messages, ["via spin", "via a"]);
+
+    for c in [&mut a, &mut b, &mut c] {
         let _ = c.kill();
         let _ = c.wait();
     }
@@ -686,18 +700,18 @@ fn spins_redis_store_is_reproduced_command_for_command() {
     }
 }
 
-/// The proof that the tests above would catch a regression: the components, told by a planted
-/// verdict that the store's swap is exact, trust Spin's answers — and heartbeats are refused
-/// (every swap "fails") or lost (aborted swaps "succeed").
-fn trusting_spins_swap_loses_or_refuses_heartbeats(spin: SpinRedis) {
+/// 32 beats at once onto one service through an instance that behaves as `spin` says, on a
+/// store where another host has left the verdict "exact". Returns (refused, acknowledged but
+/// not in the log) and the verdict afterwards.
+fn beats_after_an_exact_verdict(spin: SpinRedis) -> (usize, usize, serde_json::Value) {
     let redis = redis_for("trusting", Some(spin));
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_millis() as i64;
     let verdict = json!({"exact": true, "at": now});
-    RedisBackend::open(&redis.url())
-        .unwrap()
+    let store = RedisBackend::open(&redis.url()).unwrap();
+    store
         .set("default", "meta/cas", verdict.to_string().as_bytes())
         .unwrap();
     let h = instance(&redis, Some(spin), None);
@@ -724,38 +738,48 @@ fn trusting_spins_swap_loses_or_refuses_heartbeats(spin: SpinRedis) {
             });
         }
     });
-    // Straight from the store: reads through the API fail too once the components trust the
+    // Straight from the store: reads through the API fail too while the components trust the
     // store's batch read (Spin's sends `KEYS` with the key list).
-    let store = RedisBackend::open(&redis.url()).unwrap();
     let logged: BTreeSet<String> = (0..LOG_SLOTS)
         .filter_map(|slot| store.get("default", &log_key("alpha", slot)).unwrap())
         .flat_map(|raw| serde_json::from_slice::<LogChunk>(&raw).unwrap().entries)
         .filter_map(|e| e.message)
         .collect();
-    let acked = acked.into_inner().unwrap();
-    let lost = acked.difference(&logged).count();
+    let lost = acked.into_inner().unwrap().difference(&logged).count();
     let refused = refused.into_inner();
-    eprintln!("{spin:?}, swap trusted: {refused} of 32 refused, {lost} acknowledged but lost");
-    assert!(
-        refused > 0 || lost > 0,
-        "{spin:?}: trusting the swap went unnoticed; the tests above prove nothing"
+    eprintln!(
+        "{spin:?} after an exact verdict: {refused} of 32 refused, {lost} acknowledged but lost"
     );
+    let verdict = store.get("default", "meta/cas").unwrap().unwrap();
+    (refused, lost, serde_json::from_slice(&verdict).unwrap())
 }
 
+/// Regression: heartbeat-host (exact) checked a shared Redis first, and Spin's instances then
+/// trusted their own swap, which reports every write it makes as failed. The first such write
+/// gives it away: from then on every host swaps under the lock.
 #[test]
 #[cfg_attr(
     missing_redis,
     ignore = "needs redis-server: apt-get install redis-server"
 )]
-fn trusting_the_swap_of_spins_redis_store_as_released_refuses_heartbeats() {
-    trusting_spins_swap_loses_or_refuses_heartbeats(SpinRedis::AsReleased);
+fn spin_as_released_corrects_an_exact_verdict_left_by_another_host() {
+    let (refused, lost, verdict) = beats_after_an_exact_verdict(SpinRedis::AsReleased);
+    assert_eq!((refused, lost), (0, 0));
+    assert_eq!(verdict["exact"], false, "{verdict}");
 }
 
+/// The proof that the multi-instance tests would catch a regression: a swap that reports
+/// success for an aborted write cannot be caught, so components told by a planted verdict that
+/// the swap is exact trust it — and acknowledged heartbeats are lost.
 #[test]
 #[cfg_attr(
     missing_redis,
     ignore = "needs redis-server: apt-get install redis-server"
 )]
 fn trusting_the_swap_of_spins_redis_store_with_unwatch_mended_loses_heartbeats() {
-    trusting_spins_swap_loses_or_refuses_heartbeats(SpinRedis::UnwatchMended);
+    let (refused, lost, _) = beats_after_an_exact_verdict(SpinRedis::UnwatchMended);
+    assert!(
+        refused > 0 || lost > 0,
+        "trusting the swap went unnoticed; the multi-instance tests prove nothing"
+    );
 }
