@@ -9,20 +9,24 @@ use heartbeat_host::kv::AbsentCas;
 use std::process::Command;
 use std::time::Duration;
 
-#[test]
-fn check_names_a_channel_the_manifest_would_deny_with_the_line_to_add() {
+/// `heartbeat-host check` with the shipped manifest and the webhook channel posting to `url`:
+/// whether it passed, and what it printed.
+fn check_with_webhook(url: &str) -> (bool, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_heartbeat-host"))
         .current_dir(root())
         .args(["check", "--config", FIXTURE_CONFIG_DIR])
-        .env(
-            "SPIN_VARIABLE_NOTIFICATION_OPS_WEBHOOK_URL",
-            "http://10.0.0.5:8080/secret-hook-path",
-        )
+        .env("SPIN_VARIABLE_NOTIFICATION_OPS_WEBHOOK_URL", url)
         .output()
         .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     heartbeat_conformance::capture::keep("host-output", &stderr);
-    assert!(!out.status.success(), "{stderr}");
+    (out.status.success(), stderr)
+}
+
+#[test]
+fn check_names_a_channel_the_manifest_would_deny_with_the_line_to_add() {
+    let (ok, stderr) = check_with_webhook("http://10.0.0.5:8080/secret-hook-path");
+    assert!(!ok, "{stderr}");
     assert!(
         stderr.contains(
             "channel \"ops-webhook\" (webhook) sends to http://10.0.0.5:8080, which Spin would deny: \
@@ -39,17 +43,8 @@ fn check_names_a_channel_the_manifest_would_deny_with_the_line_to_add() {
 
 #[test]
 fn check_accepts_a_destination_the_manifest_allows() {
-    let out = Command::new(env!("CARGO_BIN_EXE_heartbeat-host"))
-        .current_dir(root())
-        .args(["check", "--config", FIXTURE_CONFIG_DIR])
-        .env(
-            "SPIN_VARIABLE_NOTIFICATION_OPS_WEBHOOK_URL",
-            "https://hooks.example.com/T0/secret",
-        )
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    let (ok, stderr) = check_with_webhook("https://hooks.example.com/T0/secret");
+    assert!(ok, "{stderr}");
 }
 
 #[test]
