@@ -4,8 +4,13 @@
 //! nothing (run with `cargo bench --bench redis`). On one small machine the instances and Redis
 //! share the same cores, so this measures the cost of sharing a store, not the scaling that
 //! separate machines give.
+//!
+//! It runs twice, each on a Redis of its own: on heartbeat-host's Redis store (the host's exact
+//! compare-and-swap), and as Spin 4.0.2's Redis store (`SpinRedis::AsReleased`), where the
+//! components swap under their ticket lock — the price of that store.
 
 use heartbeat_conformance::{fixture_api_keys, fixture_key, FIXTURE_CONFIG_DIR, FIXTURE_SERVICES};
+use heartbeat_host::kv::SpinRedis;
 use heartbeat_host::{start, HostOptions, Running, StoreChoice};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -16,10 +21,11 @@ use std::time::{Duration, Instant};
 const CLIENTS: usize = 32;
 const RUN: Duration = Duration::from_secs(8);
 
-fn instance(root: &std::path::Path, url: &str) -> anyhow::Result<Running> {
+fn instance(root: &std::path::Path, url: &str, spin: Option<SpinRedis>) -> anyhow::Result<Running> {
     let mut o = HostOptions::new(root.join("spin.toml"));
     o.listen = "127.0.0.1:0".parse()?;
     o.store = StoreChoice::Redis(url.to_string());
+    o.spin_redis = spin;
     o.sweep_every = None;
     o.config_dir = Some(root.join(FIXTURE_CONFIG_DIR));
     o.variables.insert("api_keys".into(), fixture_api_keys());
@@ -79,9 +85,12 @@ fn load(urls: &[String]) -> (f64, Duration, Duration, usize) {
     )
 }
 
-fn main() -> anyhow::Result<()> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+type Row = (usize, (f64, Duration, Duration, usize));
+
+/// 1 and then 3 instances on a Redis of their own, behaving as `spin` says.
+fn rows(root: &std::path::Path, spin: Option<SpinRedis>) -> anyhow::Result<Vec<Row>> {
     let dir = std::env::temp_dir().join(format!("hb-bench-redis-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
     let port = heartbeat_conformance::free_port();
     let mut redis = Command::new("/usr/bin/redis-server")
@@ -107,11 +116,10 @@ fn main() -> anyhow::Result<()> {
         anyhow::ensure!(Instant::now() < deadline, "redis-server did not start");
         std::thread::sleep(Duration::from_millis(20));
     }
-
     let mut rows = Vec::new();
     for n in [1, 3] {
         let hosts: Vec<Running> = (0..n)
-            .map(|_| instance(&root, &url))
+            .map(|_| instance(root, &url, spin))
             .collect::<anyhow::Result<_>>()?;
         let urls: Vec<String> = hosts.iter().map(|h| h.url()).collect();
         load(&urls[..1]); // warm up
@@ -120,20 +128,34 @@ fn main() -> anyhow::Result<()> {
     let _ = redis.kill();
     let _ = redis.wait();
     let _ = std::fs::remove_dir_all(&dir);
+    Ok(rows)
+}
 
+fn main() -> anyhow::Result<()> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     println!(
         "POST /api/heartbeat on one Redis (AOF, appendfsync always), {CLIENTS} client threads, {} s each, release build",
         RUN.as_secs()
     );
-    let base = rows[0].1 .0;
-    for (n, (rps, p50, p99, failures)) in rows {
-        println!(
-            "  {n} instance{}  {rps:>8.0} req/s ({:.2}x)   p50 {:>6.2} ms   p99 {:>6.2} ms   failures {failures}",
-            if n == 1 { " " } else { "s" },
-            rps / base,
-            p50.as_secs_f64() * 1e3,
-            p99.as_secs_f64() * 1e3,
-        );
+    let mut base = None;
+    for (label, spin) in [
+        ("heartbeat-host's Redis store (exact swap)", None),
+        (
+            "Spin 4.0.2's Redis store (ticket lock)",
+            Some(SpinRedis::AsReleased),
+        ),
+    ] {
+        println!("{label}");
+        for (n, (rps, p50, p99, failures)) in rows(&root, spin)? {
+            let base = *base.get_or_insert(rps);
+            println!(
+                "  {n} instance{}  {rps:>8.0} req/s ({:.2}x)   p50 {:>6.2} ms   p99 {:>6.2} ms   failures {failures}",
+                if n == 1 { " " } else { "s" },
+                rps / base,
+                p50.as_secs_f64() * 1e3,
+                p99.as_secs_f64() * 1e3,
+            );
+        }
     }
     Ok(())
 }
