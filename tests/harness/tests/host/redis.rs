@@ -163,6 +163,7 @@ on_every_redis_store!(
     flapping_heartbeats_from_three_instances_tell_each_transition_once,
     a_silence_is_notified_once_by_three_sweeping_instances_and_so_is_the_return,
     overdue_sweeps_claimed_from_requests_on_three_instances_notify_once,
+    a_redis_restart_under_load_loses_no_acknowledged_beat_and_answers_503_meanwhile,
 );
 
 fn the_conformance_suite_passes_against_each_of_three_instances_on_one_redis(
@@ -354,14 +355,11 @@ fn a_silence_is_notified_once_by_three_sweeping_instances_and_so_is_the_return(
     );
 }
 
-#[test]
-#[cfg_attr(
-    missing_redis,
-    ignore = "needs redis-server: apt-get install redis-server"
-)]
-fn a_redis_restart_under_load_loses_no_acknowledged_beat_and_answers_503_meanwhile() {
-    let mut redis = Redis::start("restart");
-    let h = instance(&redis, None, None);
+fn a_redis_restart_under_load_loses_no_acknowledged_beat_and_answers_503_meanwhile(
+    spin: Option<SpinRedis>,
+) {
+    let mut redis = redis_for("restart", spin);
+    let h = instance(&redis, spin, None);
     let services = heartbeat_conformance::FIXTURE_SERVICES;
     let stop = std::sync::atomic::AtomicBool::new(false);
     let acknowledged = Mutex::new(Vec::<(&str, String)>::new());
