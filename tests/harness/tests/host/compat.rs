@@ -295,6 +295,19 @@ fn the_uptime_kuma_push_url_works_unchanged() {
     assert_eq!(entry["latencyMs"], 123);
     assert_eq!(status(&h, "alpha"), "down");
 
+    // A message over the limit POST /api/heartbeat enforces is kept at that limit, not over it.
+    let long = "x".repeat(2000);
+    sh(
+        &h,
+        &format!(r#"curl -fsS "$URL/api/push/{ALPHA_TOKEN}?status=up&msg={long}""#),
+    );
+    let kept = logs(&h, "alpha")[0]["message"]
+        .as_str()
+        .unwrap()
+        .chars()
+        .count();
+    assert_eq!(kept, 1024, "the heartbeat API's MAX_MESSAGE_CHARS");
+
     let r = h.client.get("/api/push/not-a-token?status=up").unwrap();
     assert_eq!(r.status, 404);
     assert_eq!(r.json()["ok"], false);
