@@ -67,7 +67,7 @@ enum Command {
         /// failure even when written (`as-released`) or success even when aborted
         /// (`unwatch-mended`, the same code with its UNWATCH mended).
         #[arg(long, value_name = "MODE")]
-        spin_redis: Option<SpinRedisArg>,
+        spin_redis: Option<SpinRedis>,
     },
     /// Validate the manifest, components and configuration, then exit.
     Check {
@@ -89,12 +89,6 @@ enum Command {
         #[arg(long, default_value = "down")]
         event: String,
     },
-}
-
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum SpinRedisArg {
-    AsReleased,
-    UnwatchMended,
 }
 
 fn options(app: &AppArgs) -> HostOptions {
@@ -168,10 +162,7 @@ fn run(cli: Cli) -> Result<()> {
             } else {
                 AbsentCas::Exact
             };
-            o.spin_redis = spin_redis.map(|m| match m {
-                SpinRedisArg::AsReleased => SpinRedis::AsReleased,
-                SpinRedisArg::UnwatchMended => SpinRedis::UnwatchMended,
-            });
+            o.spin_redis = spin_redis;
             o.sweep_every = (sweep_every > 0).then(|| Duration::from_secs(sweep_every));
             let prepared = prepare(&o)?;
             for w in &prepared.warnings {

@@ -29,6 +29,14 @@ pub trait Store {
     fn swap(&self, cas: Self::Cas, value: &[u8]) -> Result<bool, StoreError>;
 }
 
+/// A counter as `increment` keeps it: 8 bytes, little-endian; absent or malformed reads as 0.
+pub(crate) fn counter(bytes: Option<&[u8]>) -> i64 {
+    bytes
+        .and_then(|b| <[u8; 8]>::try_from(b).ok())
+        .map(i64::from_le_bytes)
+        .unwrap_or(0)
+}
+
 /// How CAS behaves on a key that did not exist when the handle was taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum AbsentCas {
@@ -110,10 +118,7 @@ impl Store for MemoryStore {
     fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError> {
         self.writes.set(self.writes.get() + 1);
         let mut data = self.data.borrow_mut();
-        let current = data
-            .get(key)
-            .map(|v| i64::from_le_bytes(v.as_slice().try_into().unwrap_or([0; 8])))
-            .unwrap_or(0);
+        let current = counter(data.get(key).map(Vec::as_slice));
         let next = current + delta;
         data.insert(key.into(), next.to_le_bytes().to_vec());
         Ok(next)

@@ -192,11 +192,7 @@ impl<R: Rows> Store for Grouped<R> {
     }
 
     fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError> {
-        let current = self
-            .get(key)?
-            .map(|v| i64::from_le_bytes(v.as_slice().try_into().unwrap_or([0; 8])))
-            .unwrap_or(0);
-        let next = current + delta;
+        let next = super::counter(self.get(key)?.as_deref()) + delta;
         self.update(key, Some(&next.to_le_bytes()))?;
         Ok(next)
     }

@@ -88,10 +88,7 @@ impl Store for Snapshot {
     }
 
     fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError> {
-        let current = self
-            .get(key)?
-            .map(|v| i64::from_le_bytes(v.as_slice().try_into().unwrap_or([0; 8])))
-            .unwrap_or(0);
+        let current = super::counter(self.get(key)?.as_deref());
         self.set(key, &(current + delta).to_le_bytes())?;
         Ok(current + delta)
     }

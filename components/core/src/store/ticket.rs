@@ -14,7 +14,7 @@
 //! assumption: no holder takes longer than the lease between its turn and its release (a
 //! critical section is two store operations).
 
-use super::{Store, StoreError};
+use super::{counter, Store, StoreError};
 use crate::clock::Clock;
 
 /// How long `turn` may stand still before waiters take it as abandoned.
@@ -29,14 +29,6 @@ fn tickets_key(key: &str) -> String {
 
 fn turn_key(key: &str) -> String {
     format!("lock/{key}/turn")
-}
-
-/// An 8-byte little-endian counter, as `increment` writes it (absent = 0).
-fn counter(bytes: Option<Vec<u8>>) -> i64 {
-    bytes
-        .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
-        .map(i64::from_le_bytes)
-        .unwrap_or(0)
 }
 
 /// `inner` with compare-and-swap done under a ticket lock, and batch reads done one by one
@@ -62,7 +54,7 @@ impl<S: Store> TicketLocked<'_, S> {
             let mut last = None;
             let mut still_since = self.clock.now_ms();
             loop {
-                let turn = counter(self.inner.get(&turn_key)?);
+                let turn = counter(self.inner.get(&turn_key)?.as_deref());
                 if turn == ticket - 1 {
                     return Ok(ticket);
                 }

@@ -38,9 +38,7 @@ pub trait Backend: Send + Sync {
     ) -> Result<bool>;
     /// Values of `keys` (`wasi:keyvalue/batch.get-many`), as pairs.
     fn get_many(&self, store: &str, keys: Vec<String>) -> Result<Vec<(String, Option<Vec<u8>>)>> {
-        keys.into_iter()
-            .map(|k| self.get(store, &k).map(|v| (k, v)))
-            .collect()
+        get_each(self, store, keys)
     }
     /// A compare-and-swap handle of the backend's own making, for a backend that reproduces a
     /// host's handles; `None`: the host's generic handle (the value read when it is made,
@@ -62,6 +60,17 @@ pub trait Watch: Send {
     fn current(&mut self) -> Result<Option<Vec<u8>>>;
     /// Write `value`; the answer says whether the swap succeeded — as the host says it.
     fn swap(&mut self, value: &[u8]) -> Result<bool>;
+}
+
+/// A batch read as one `get` per key.
+fn get_each<B: Backend + ?Sized>(
+    backend: &B,
+    store: &str,
+    keys: Vec<String>,
+) -> Result<Vec<(String, Option<Vec<u8>>)>> {
+    keys.into_iter()
+        .map(|k| backend.get(store, &k).map(|v| (k, v)))
+        .collect()
 }
 
 fn counter(bytes: Option<&[u8]>) -> i64 {

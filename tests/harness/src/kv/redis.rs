@@ -38,8 +38,9 @@ redis.call('SET', KEYS[1], ARGV[3])
 return 1
 ";
 
-/// Which of Spin 4.0.2's Redis compare-and-swap behaviours to reproduce.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which of Spin 4.0.2's Redis compare-and-swap behaviours to reproduce (also the values of
+/// `heartbeat-host up --spin-redis`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum SpinRedis {
     /// As released: `UNWATCH <key>` after the `EXEC` is an error, so every swap reports
     /// failure, also the ones that wrote.
@@ -197,10 +198,7 @@ impl Backend for RedisBackend {
 
     fn get_many(&self, store: &str, keys: Vec<String>) -> Result<Vec<(String, Option<Vec<u8>>)>> {
         if self.spin.is_none() {
-            return keys
-                .into_iter()
-                .map(|k| self.get(store, &k).map(|v| (k, v)))
-                .collect();
+            return super::get_each(self, store, keys);
         }
         // Spin's `get_many`: `.keys::<_, Vec<(String, Option<Vec<u8>>)>>(keys)`, i.e. `KEYS`
         // with every key as an argument, which Redis refuses for more than one.
