@@ -121,6 +121,23 @@ impl Wrangler {
             .collect();
         std::fs::write(&env_file, lines.join("\n")).unwrap();
         let config = wrangler_config(state, build);
+        // A free port can be taken again before workerd binds it (the tests run in parallel,
+        // and each workerd opens ports of its own): such a start is tried again on new ports.
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut w = Wrangler::launch(state, &config, &env_file);
+            match w.wait_ready() {
+                Ok(()) => return w,
+                Err(log) if attempt < 3 && log.contains("Address already in use") => {
+                    eprintln!("wrangler dev lost its port to another process; starting again");
+                }
+                Err(log) => panic!("wrangler dev did not start:\n{log}"),
+            }
+        }
+    }
+
+    fn launch(state: &Path, config: &Path, env_file: &Path) -> Wrangler {
         let port = free_port();
         let log = state.join("wrangler.log");
         let wrangler = crate_dir().join("node_modules/.bin/wrangler");
@@ -137,27 +154,26 @@ impl Wrangler {
             ])
             .arg(port.to_string())
             .arg("--config")
-            .arg(&config)
+            .arg(config)
             .arg("--persist-to")
             .arg(state.join("persist"))
             .arg("--env-file")
-            .arg(&env_file)
+            .arg(env_file)
             .current_dir(state)
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&log).unwrap())
             .stderr(std::fs::File::options().append(true).open(&log).unwrap());
         std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
         let child = offline(&mut cmd).spawn().expect("start wrangler dev");
-        let w = Wrangler {
+        Wrangler {
             child,
             base: format!("http://127.0.0.1:{port}"),
             log,
-        };
-        w.wait_ready();
-        w
+        }
     }
 
-    fn wait_ready(&self) {
+    /// Ready once it answers; the log if it does not within 90 s or exits first.
+    fn wait_ready(&mut self) -> Result<(), String> {
         let deadline = Instant::now() + Duration::from_secs(90);
         let agent = ureq::AgentBuilder::new()
             .timeout(Duration::from_secs(5))
@@ -168,11 +184,14 @@ impl Wrangler {
                 .call()
                 .is_ok()
             {
-                return;
+                return Ok(());
+            }
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
             }
             std::thread::sleep(Duration::from_millis(250));
         }
-        panic!("wrangler dev did not start:\n{}", self.log_text());
+        Err(self.log_text())
     }
 
     fn log_text(&self) -> String {
