@@ -41,18 +41,32 @@ impl Redis {
         let dir = std::env::temp_dir().join(format!("hb-redis-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        let port = heartbeat_conformance::free_port();
         let mut r = Redis {
             child: None,
-            port,
+            port: 0,
             dir,
             password: password.map(str::to_string),
         };
-        r.spawn();
-        r
+        // A free port can be taken again before redis-server binds it: then it exits, and
+        // the first start is tried again on another port.
+        for _ in 0..3 {
+            r.port = heartbeat_conformance::free_port();
+            if r.try_spawn() {
+                return r;
+            }
+        }
+        panic!("redis-server did not start on three free ports");
     }
 
     fn spawn(&mut self) {
+        assert!(
+            self.try_spawn(),
+            "redis-server did not start again on its port"
+        );
+    }
+
+    /// Whether it listens within 10 s (false when it exited first).
+    fn try_spawn(&mut self) -> bool {
         let child = Command::new(BINARY)
             .args(["--bind", "127.0.0.1", "--port", &self.port.to_string()])
             .args([
@@ -74,15 +88,20 @@ impl Redis {
             .stderr(Stdio::null())
             .spawn()
             .expect("redis-server starts");
-        self.child = Some(child);
+        let child = self.child.insert(child);
         let deadline = Instant::now() + Duration::from_secs(10);
         while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            if matches!(child.try_wait(), Ok(Some(_))) {
+                self.child = None;
+                return false;
+            }
             assert!(
                 Instant::now() < deadline,
                 "redis-server did not listen within 10 s"
             );
             std::thread::sleep(Duration::from_millis(20));
         }
+        true
     }
 
     pub fn url(&self) -> String {
