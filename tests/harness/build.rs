@@ -3,8 +3,8 @@
 //! where they are. The notifiers component is built alone: it must not see the
 //! `http-component` feature of heartbeat-guest that feature unification would switch on.
 //!
-//! It also looks for the real programs some tests drive (Redis, Alertmanager, Chromium with
-//! playwright-core): where one is missing, those tests are compiled as `ignored` with the
+//! It also looks for the real programs some tests drive (Redis, Alertmanager, strace, Chromium
+//! with playwright-core): where one is missing, those tests are compiled as `ignored` with the
 //! reason, so the summary says they did not run; under CI, which installs them all, a missing
 //! one fails the build instead.
 
@@ -12,10 +12,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// (cfg set when missing, what must exist)
-fn tools(root: &Path) -> [(&'static str, Vec<PathBuf>); 3] {
+fn tools(root: &Path) -> [(&'static str, Vec<PathBuf>); 4] {
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     [
         ("missing_redis", vec!["/usr/bin/redis-server".into()]),
+        ("missing_strace", vec!["/usr/bin/strace".into()]),
         (
             "missing_alertmanager",
             vec!["/usr/bin/prometheus-alertmanager".into()],

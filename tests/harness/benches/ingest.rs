@@ -9,7 +9,8 @@
 //! `cargo bench -p heartbeat-host --bench ingest` (`BENCH_SECONDS`, default 10 per cell).
 
 use heartbeat_conformance::{fixture_api_keys, FIXTURE_CONFIG_DIR, FIXTURE_SERVICES};
-use heartbeat_host::{start, HostOptions, StoreChoice};
+use heartbeat_host::runtime::Components;
+use heartbeat_host::{start, HostOptions, StoreChoice, COMPONENTS_DIR};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -150,6 +151,8 @@ fn main() -> anyhow::Result<()> {
         ("sqlite", StoreChoice::Sqlite(dir.join("bench.db"))),
     ] {
         let mut o = HostOptions::new(&manifest);
+        // The ceiling is not built into the binary: all five from where build.rs put them.
+        o.components = Components::Dir(COMPONENTS_DIR.into());
         o.listen = "127.0.0.1:0".parse()?;
         o.store = store;
         o.sweep_every = None;

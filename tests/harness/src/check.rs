@@ -39,6 +39,12 @@ pub fn check(rt: &Runtime) -> Result<Vec<String>> {
         else {
             continue;
         };
+        if !dir.join("services.json").exists() {
+            bail!(
+                "no configuration: {} not found. Run `heartbeat-host init` to write a starter config/ and .env here, or pass --config DIR",
+                dir.join("services.json").display()
+            );
+        }
         let read = |file: &str| {
             std::fs::read_to_string(dir.join(file))
                 .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", dir.join(file).display()))

@@ -13,6 +13,8 @@ pub mod allowed_hosts;
 mod bindings;
 pub mod check;
 pub mod clock;
+pub mod embedded;
+pub mod init;
 pub mod kv;
 pub mod manifest;
 pub mod notify_test;
@@ -26,15 +28,16 @@ pub mod variables;
 use anyhow::{Context, Result};
 use clock::ClockControl;
 use kv::{AbsentCas, Backend, MemoryBackend, SqliteBackend};
-use manifest::Manifest;
-use runtime::{Runtime, RuntimeOptions};
+use manifest::ManifestSource;
+use runtime::{Components, Runtime, RuntimeOptions};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Where the built components are (set by build.rs).
+/// Where build.rs built the components (and the benchmarks' `ceiling`); the binary carries
+/// its own copies of the four (see [`embedded`]).
 pub const COMPONENTS_DIR: &str = env!("HEARTBEAT_COMPONENTS_DIR");
 
 /// Where state lives.
@@ -61,7 +64,7 @@ impl StoreChoice {
 /// Everything `up` and the tests can set.
 #[derive(Debug, Clone)]
 pub struct HostOptions {
-    pub manifest: PathBuf,
+    pub manifest: ManifestSource,
     pub listen: SocketAddr,
     pub store: StoreChoice,
     pub absent_cas: AbsentCas,
@@ -73,15 +76,15 @@ pub struct HostOptions {
     pub variables: BTreeMap<String, String>,
     /// Use this directory for the `/config` mount instead of the manifest's.
     pub config_dir: Option<PathBuf>,
-    /// Load components from here instead of the manifest's `source` paths.
-    pub components_dir: Option<PathBuf>,
+    /// Where the components come from (default: built into heartbeat-host).
+    pub components: Components,
 }
 
 impl HostOptions {
-    /// Defaults for the repository's own `spin.toml` and the components build.rs made.
+    /// Defaults for this manifest file and the built-in components.
     pub fn new(manifest: impl Into<PathBuf>) -> HostOptions {
         HostOptions {
-            manifest: manifest.into(),
+            manifest: ManifestSource::File(manifest.into()),
             listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
             store: StoreChoice::Memory,
             absent_cas: AbsentCas::Exact,
@@ -90,7 +93,7 @@ impl HostOptions {
             redirect_outbound: None,
             variables: BTreeMap::new(),
             config_dir: None,
-            components_dir: Some(PathBuf::from(COMPONENTS_DIR)),
+            components: Components::BuiltIn,
         }
     }
 }
@@ -112,7 +115,7 @@ pub fn prepare(options: &HostOptions) -> Result<Prepared> {
 /// Load the manifest and components without the start-up checks — for tests of what the host
 /// does at run time with a configuration the checks would have refused.
 pub fn load(options: &HostOptions) -> Result<Prepared> {
-    let manifest = Manifest::load(&options.manifest)?;
+    let manifest = options.manifest.load()?;
     let backend: Arc<dyn Backend> = match (&options.store, options.spin_redis) {
         (StoreChoice::Redis(url), spin) => {
             let redis = kv::RedisBackend::open(url)?;
@@ -142,7 +145,7 @@ pub fn load(options: &HostOptions) -> Result<Prepared> {
             },
             variable_overrides: options.variables.clone(),
             mount_overrides,
-            components_dir: options.components_dir.clone(),
+            components: options.components.clone(),
         },
     )?;
     Ok(Prepared {

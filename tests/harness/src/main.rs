@@ -3,7 +3,9 @@
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use heartbeat_host::kv::{AbsentCas, SpinRedis};
-use heartbeat_host::{notify_test, prepare, server, HostOptions, StoreChoice};
+use heartbeat_host::manifest::ManifestSource;
+use heartbeat_host::runtime::Components;
+use heartbeat_host::{init, notify_test, prepare, server, HostOptions, StoreChoice};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -22,13 +24,14 @@ struct Cli {
 
 #[derive(clap::Args)]
 struct AppArgs {
-    /// The Spin manifest describing the app.
-    #[arg(long, default_value = "spin.toml")]
-    manifest: PathBuf,
+    /// The Spin manifest describing the app [default: ./spin.toml if there is one, else the
+    /// one built into heartbeat-host].
+    #[arg(long)]
+    manifest: Option<PathBuf>,
     /// Use this directory for the /config mount instead of the manifest's.
     #[arg(long)]
     config: Option<PathBuf>,
-    /// Load the .wasm files from this directory (by file name) instead of the ones built with
+    /// Load the .wasm files from this directory (by file name) instead of the ones built into
     /// heartbeat-host. Use `--components manifest` for the manifest's own `source` paths.
     #[arg(long)]
     components: Option<String>,
@@ -36,6 +39,13 @@ struct AppArgs {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Write a starter config/ (one service, one webhook channel) and a .env with a new API
+    /// key; files that exist are left as they are.
+    Init {
+        /// Where to write them.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
     /// Validate the configuration and serve the monitor.
     Up {
         #[command(flatten)]
@@ -92,18 +102,39 @@ enum Command {
 }
 
 fn options(app: &AppArgs) -> HostOptions {
-    let mut o = HostOptions::new(&app.manifest);
+    let mut o = HostOptions::new("spin.toml");
+    o.manifest = match &app.manifest {
+        Some(path) => ManifestSource::File(path.clone()),
+        None if std::path::Path::new("spin.toml").exists() => o.manifest,
+        None => ManifestSource::BuiltIn(PathBuf::from(".")),
+    };
     o.config_dir = app.config.clone();
-    match app.components.as_deref() {
-        Some("manifest") => o.components_dir = None,
-        Some(dir) => o.components_dir = Some(PathBuf::from(dir)),
-        None => {}
-    }
+    o.components = match app.components.as_deref() {
+        Some("manifest") => Components::Manifest,
+        Some(dir) => Components::Dir(PathBuf::from(dir)),
+        None => Components::BuiltIn,
+    };
     o
 }
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
+        Command::Init { dir } => {
+            let report = init::init(&dir)?;
+            for line in &report.files {
+                println!("{line}");
+            }
+            // Run from elsewhere, the program is named by its full path.
+            let program = match dir == std::path::Path::new(".") {
+                true => std::env::args().next(),
+                false => std::env::current_exe()
+                    .ok()
+                    .map(|p| p.display().to_string()),
+            };
+            let program = program.unwrap_or_else(|| "heartbeat-host".into());
+            print!("{}", init::next_steps(&report, &dir, &program));
+            Ok(())
+        }
         Command::Check { app, cloudflare } => {
             let o = options(&app);
             let prepared = prepare(&o)?;
@@ -173,8 +204,9 @@ fn run(cli: Cli) -> Result<()> {
                 let listener = tokio::net::TcpListener::bind(o.listen).await?;
                 let store = o.store.describe();
                 println!(
-                    "heartbeat-monitor on http://{}  store: {store}",
-                    listener.local_addr()?
+                    "heartbeat-monitor on http://{}  store: {store}  app: {}",
+                    listener.local_addr()?,
+                    o.manifest.describe()
                 );
                 if let Some(every) = o.sweep_every {
                     tokio::spawn(server::sweep_timer(prepared.runtime.clone(), every));

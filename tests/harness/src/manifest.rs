@@ -125,19 +125,55 @@ pub struct Dependency {
     pub export: Option<String>,
 }
 
+/// Where the app's description comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ManifestSource {
+    File(PathBuf),
+    /// The `spin.toml` built into heartbeat-host; its relative paths (`config`, `.env`)
+    /// resolve against this directory.
+    BuiltIn(PathBuf),
+}
+
+impl ManifestSource {
+    pub fn load(&self) -> Result<Manifest> {
+        match self {
+            ManifestSource::File(path) => Manifest::load(path),
+            ManifestSource::BuiltIn(dir) => {
+                Manifest::parse(crate::embedded::MANIFEST, dir, "the built-in spin.toml")
+            }
+        }
+    }
+
+    /// For people: which manifest this is.
+    pub fn describe(&self) -> String {
+        match self {
+            ManifestSource::File(path) => path.display().to_string(),
+            ManifestSource::BuiltIn(_) => "built-in (no spin.toml here)".into(),
+        }
+    }
+}
+
 impl Manifest {
     pub fn load(path: &Path) -> Result<Manifest> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read manifest {}", path.display()))?;
-        let mut manifest: Manifest = toml::from_str(&text)
-            .with_context(|| format!("invalid manifest {}", path.display()))?;
+        let dir = path.parent().unwrap_or(Path::new("."));
+        Manifest::parse(&text, dir, &path.display().to_string())
+    }
+
+    /// A manifest's text; `dir` is where its relative paths resolve, `origin` names it in
+    /// errors.
+    pub fn parse(text: &str, dir: &Path, origin: &str) -> Result<Manifest> {
+        let mut manifest: Manifest =
+            toml::from_str(text).with_context(|| format!("invalid manifest {origin}"))?;
         if manifest.spin_manifest_version != 2 {
-            bail!("{}: spin_manifest_version must be 2", path.display());
+            bail!("{origin}: spin_manifest_version must be 2");
         }
-        manifest.dir = path
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| PathBuf::from("."));
+        // `Path::parent` of a bare file name is "".
+        manifest.dir = match dir.as_os_str().is_empty() {
+            true => PathBuf::from("."),
+            false => dir.to_path_buf(),
+        };
         for t in &manifest.trigger.http {
             if !manifest.component.contains_key(&t.component) {
                 bail!(

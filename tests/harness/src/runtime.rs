@@ -43,8 +43,18 @@ pub struct RuntimeOptions {
     pub variable_overrides: BTreeMap<String, String>,
     /// Replace the host directory of a `files` mount, by guest path (e.g. `/config`).
     pub mount_overrides: BTreeMap<String, PathBuf>,
-    /// Load each component's `.wasm` from here (by file name) instead of the manifest's `source`.
-    pub components_dir: Option<PathBuf>,
+    pub components: Components,
+}
+
+/// Where each component's `.wasm` comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Components {
+    /// The ones built into heartbeat-host, by the file name of the manifest's `source`.
+    BuiltIn,
+    /// `.wasm` files in this directory, by the file name of the manifest's `source`.
+    Dir(PathBuf),
+    /// The manifest's own `source` paths.
+    Manifest,
 }
 
 pub struct Runtime {
@@ -88,21 +98,50 @@ fn engine() -> Result<Engine> {
     Ok(ENGINE.get_or_init(|| engine).clone())
 }
 
-/// Compiled components, cached per process by path and modification time.
-fn compile(engine: &Engine, path: &PathBuf) -> Result<Component> {
-    static CACHE: std::sync::Mutex<Option<HashMap<(PathBuf, std::time::SystemTime), Component>>> =
-        std::sync::Mutex::new(None);
-    let modified = std::fs::metadata(path)
+/// Compiled components, cached per process by where they came from (a file: its path and
+/// modification time).
+fn compile(engine: &Engine, name: &str, source: &str, from: &Components) -> Result<Component> {
+    static CACHE: Cache = std::sync::Mutex::new(None);
+    let file_name = || {
+        PathBuf::from(source)
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .ok_or_else(|| anyhow!("component {name}: source has no file name"))
+    };
+    let path = match from {
+        Components::BuiltIn => {
+            let file = file_name()?;
+            let bytes = crate::embedded::component(&file).ok_or_else(|| {
+                anyhow!("component {name}: no built-in {file} (use --components DIR or --components manifest)")
+            })?;
+            return cached(&CACHE, format!("built-in {file}"), || {
+                Component::new(engine, bytes)
+            });
+        }
+        Components::Dir(dir) => dir.join(file_name()?),
+        Components::Manifest => PathBuf::from(source),
+    };
+    let modified = std::fs::metadata(&path)
         .and_then(|m| m.modified())
         .with_context(|| format!("component {} not found (build it first)", path.display()))?;
-    let key = (path.clone(), modified);
-    if let Some(c) = CACHE.lock().unwrap().get_or_insert_default().get(&key) {
+    cached(&CACHE, format!("{} {modified:?}", path.display()), || {
+        Component::from_file(engine, &path)
+    })
+    .with_context(|| format!("cannot load component {}", path.display()))
+}
+
+type Cache = std::sync::Mutex<Option<HashMap<String, Component>>>;
+
+fn cached(
+    cache: &Cache,
+    key: String,
+    compile: impl FnOnce() -> wasmtime::Result<Component>,
+) -> Result<Component> {
+    if let Some(c) = cache.lock().unwrap().get_or_insert_default().get(&key) {
         return Ok(c.clone());
     }
-    let component = Component::from_file(engine, path)
-        .map_err(anyhow::Error::from)
-        .with_context(|| format!("cannot load component {}", path.display()))?;
-    CACHE
+    let component = compile().map_err(anyhow::Error::from)?;
+    cache
         .lock()
         .unwrap()
         .get_or_insert_default()
@@ -123,15 +162,11 @@ impl Runtime {
         let mut profiles = HashMap::new();
         let mut mounts = HashMap::new();
         for (name, c) in &manifest.component {
-            let source = match &options.components_dir {
-                Some(dir) => dir.join(
-                    PathBuf::from(&c.source)
-                        .file_name()
-                        .ok_or_else(|| anyhow!("component {name}: source has no file name"))?,
-                ),
-                None => manifest.dir.join(&c.source),
+            let source = match options.components {
+                Components::Manifest => manifest.dir.join(&c.source).display().to_string(),
+                _ => c.source.clone(),
             };
-            let component = compile(&engine, &source)?;
+            let component = compile(&engine, name, &source, &options.components)?;
             let imports_notifier = component
                 .component_type()
                 .imports(&engine)

@@ -6,6 +6,7 @@ use super::support::{host_with, root, TestHost};
 use heartbeat_conformance::fixture_key;
 use heartbeat_conformance::receiver::Reply;
 use heartbeat_host::kv::AbsentCas;
+use heartbeat_host::manifest::ManifestSource;
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -83,7 +84,7 @@ fn host(tag: &str, timeout_ms: u64) -> TestHost {
 fn host_filtered(tag: &str, timeout_ms: u64, alpha_notifications: Option<Value>) -> TestHost {
     let (manifest, config) = app(tag, alpha_notifications);
     host_with(AbsentCas::Exact, |o| {
-        o.manifest = manifest;
+        o.manifest = ManifestSource::File(manifest);
         o.config_dir = Some(config);
         o.variables
             .insert("request_timeout".into(), timeout_ms.to_string());

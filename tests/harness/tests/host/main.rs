@@ -13,6 +13,7 @@ mod conformance;
 mod crash;
 mod dependencies;
 mod durability;
+mod first_run;
 mod fleet;
 mod head;
 mod load;

@@ -12,6 +12,7 @@ use super::support::{host_with, secrets, TestHost};
 use heartbeat_conformance::{fixture_key, SCENARIOS};
 use heartbeat_core::layout::{log_key, LogChunk, LOG_SLOTS};
 use heartbeat_host::kv::{AbsentCas, Backend, RedisBackend, SpinRedis};
+use heartbeat_host::manifest::ManifestSource;
 use heartbeat_host::StoreChoice;
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
@@ -278,7 +279,7 @@ fn flapping_heartbeats_from_three_instances_tell_each_transition_once(spin: Opti
     let hosts: Vec<TestHost> = (0..3)
         .map(|_| {
             instance_with(&redis, spin, |o| {
-                o.manifest = super::support::loopback_manifest();
+                o.manifest = ManifestSource::File(super::support::loopback_manifest());
                 o.config_dir = Some(fleet.config.clone());
                 let receiver = o.redirect_outbound.unwrap();
                 for (k, v) in fleet.variables(receiver, 2000) {
