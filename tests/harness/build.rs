@@ -76,6 +76,12 @@ fn main() {
     }
     probe_tools(&root);
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    // Releases (and benchmarks) carry the size-tuned, LTO-linked components; dev builds and
+    // tests the same code built faster (see `wasm-dev` in Cargo.toml).
+    let profile = match std::env::var("PROFILE").as_deref() {
+        Ok("release") => "wasm",
+        _ => "wasm-dev",
+    };
     // `ceiling` is the benchmarks' do-nothing component, built with the others.
     for packages in [
         &["ingest", "sweep", "dashboard", "ceiling"][..],
@@ -83,7 +89,7 @@ fn main() {
     ] {
         let mut cmd = Command::new(&cargo);
         cmd.current_dir(&root)
-            .args(["build", "--target", "wasm32-wasip2", "--profile", "wasm"])
+            .args(["build", "--target", "wasm32-wasip2", "--profile", profile])
             .arg("--target-dir")
             .arg(&target_dir)
             // Under `cargo clippy` the outer build sets a wrapper that only checks; the
@@ -105,6 +111,6 @@ fn main() {
             "building components {packages:?} failed (is the wasm32-wasip2 target installed? `rustup target add wasm32-wasip2`)"
         );
     }
-    let dir = target_dir.join("wasm32-wasip2").join("wasm");
+    let dir = target_dir.join("wasm32-wasip2").join(profile);
     println!("cargo:rustc-env=HEARTBEAT_COMPONENTS_DIR={}", dir.display());
 }
