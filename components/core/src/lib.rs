@@ -27,6 +27,7 @@ pub mod store;
 pub mod sweep;
 #[cfg(feature = "templates")]
 pub mod templates;
+pub mod text;
 pub mod time;
 pub mod unsent;
 pub mod uptime;

@@ -17,12 +17,12 @@ pub mod embedded;
 pub mod init;
 pub mod kv;
 pub mod manifest;
-pub mod notify_test;
 pub mod outbound;
 pub mod runtime;
 pub mod runtime_config;
 pub mod server;
 mod state;
+pub mod test_notification;
 pub mod variables;
 
 use anyhow::{Context, Result};

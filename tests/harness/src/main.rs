@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand};
 use heartbeat_host::kv::{AbsentCas, SpinRedis};
 use heartbeat_host::manifest::ManifestSource;
 use heartbeat_host::runtime::Components;
-use heartbeat_host::{init, notify_test, prepare, server, HostOptions, StoreChoice};
+use heartbeat_host::{init, prepare, server, test_notification, HostOptions, StoreChoice};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -155,7 +155,7 @@ fn run(cli: Cli) -> Result<()> {
             let prepared = prepare(&options(&app))?;
             let tokio = tokio::runtime::Runtime::new()?;
             let outcomes =
-                tokio.block_on(notify_test::send(&prepared.runtime, &channel, &event))?;
+                tokio.block_on(test_notification::send(&prepared.runtime, &channel, &event))?;
             for o in &outcomes {
                 println!("{o}");
             }

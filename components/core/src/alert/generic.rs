@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 pub(crate) fn parse(obj: &Map<String, Value>) -> Result<Vec<Alert>, String> {
     let title = text(obj.get("title")).ok_or("title is required (a non-empty string)")?;
     let message = match obj.get("message") {
-        Some(Value::String(m)) => crate::channels::message::truncate(m, 4000),
+        Some(Value::String(m)) => crate::text::shorten(m, 4000),
         Some(_) => return Err("message must be a string".into()),
         None => return Err("message is required".into()),
     };

@@ -144,7 +144,7 @@ pub(crate) fn text(v: Option<&Value>) -> Option<String> {
     v.and_then(Value::as_str)
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(|s| crate::channels::message::truncate(s, MAX_VALUE_CHARS))
+        .map(|s| crate::text::shorten(s, MAX_VALUE_CHARS))
 }
 
 /// A `{string: string}` object, values clipped; other values are skipped.
@@ -155,8 +155,8 @@ pub(crate) fn string_map(v: Option<&Value>) -> BTreeMap<String, String> {
                 .filter_map(|(k, v)| {
                     v.as_str().map(|s| {
                         (
-                            crate::channels::message::truncate(k, MAX_VALUE_CHARS),
-                            crate::channels::message::truncate(s, MAX_VALUE_CHARS),
+                            crate::text::shorten(k, MAX_VALUE_CHARS),
+                            crate::text::shorten(s, MAX_VALUE_CHARS),
                         )
                     })
                 })

@@ -197,7 +197,7 @@ pub(crate) fn require_optional_key(
 
 /// Caller-supplied text echoed in an error is clipped, so errors stay short.
 pub(crate) fn clip(s: &str) -> String {
-    crate::dashboard::format::clip(s, 64)
+    crate::text::shorten(s, 64)
 }
 
 /// The ports and configuration one request runs with.

@@ -59,7 +59,7 @@ pub async fn push<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
     let message = req
         .query_param("msg")
         .filter(|m| !m.is_empty())
-        .map(|m| crate::dashboard::format::clip(&m, super::ingest::MAX_MESSAGE_CHARS));
+        .map(|m| crate::text::shorten(&m, super::ingest::MAX_MESSAGE_CHARS));
     let mut entry = LogEntry::new(ctx.clock.now_ms(), status, message, None);
     entry.latency_ms = latency;
     match super::ingest::accept(ctx, service, entry).await {

@@ -4,12 +4,12 @@
 //! Format: <https://discord.com/developers/docs/resources/webhook#execute-webhook>; limits:
 //! <https://discord.com/developers/docs/resources/message#embed-object-embed-limits>.
 
-use super::message::truncate;
 use super::{
     classify_http, only_options, Channel, Context, OutboundRequest, OutboundResponse, SecretKey,
     Verdict,
 };
 use crate::model::Event;
+use crate::text::shorten;
 use crate::time::iso;
 use serde_json::{json, Map, Value};
 
@@ -47,11 +47,11 @@ impl Channel for Discord {
     fn build(ctx: &Context<'_>) -> Result<OutboundRequest, String> {
         let url = ctx.require("WEBHOOK_URL")?;
         let m = ctx.message;
-        let title = truncate(&m.title, TITLE_MAX);
+        let title = shorten(&m.title, TITLE_MAX);
         let fields: Vec<(String, String)> = m
             .fields
             .iter()
-            .map(|(name, value)| (name.to_string(), truncate(value, FIELD_VALUE_MAX)))
+            .map(|(name, value)| (name.to_string(), shorten(value, FIELD_VALUE_MAX)))
             .collect();
         // Whatever the fields leave of the 6,000 total goes to the description.
         let used = title.chars().count()
@@ -60,7 +60,7 @@ impl Channel for Discord {
                 .iter()
                 .map(|(n, v)| n.len() + v.chars().count())
                 .sum::<usize>();
-        let description = truncate(&m.text, DESCRIPTION_MAX.min(TOTAL_MAX.saturating_sub(used)));
+        let description = shorten(&m.text, DESCRIPTION_MAX.min(TOTAL_MAX.saturating_sub(used)));
         let fields: Vec<Value> = fields
             .into_iter()
             .map(|(name, value)| {

@@ -138,16 +138,6 @@ fn status_change(from: Status, to: Status) -> String {
     format!("{} (was {})", to.as_str(), from.as_str())
 }
 
-/// Cut `s` to at most `max` characters, ending with an ellipsis when cut.
-pub fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_string();
-    }
-    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
-    out
-}
-
 /// Escape `&`, `<`, `>` (Slack mrkdwn and Telegram/HTML text), and `"` for HTML attributes.
 pub fn escape_html(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -173,11 +163,5 @@ mod tests {
         assert_eq!(human_duration(125), "2m 5s");
         assert_eq!(human_duration(3725), "1h 2m");
         assert_eq!(human_duration(90_000), "1d 1h");
-    }
-
-    #[test]
-    fn truncation_counts_characters_and_marks_the_cut() {
-        assert_eq!(truncate("héllo", 5), "héllo");
-        assert_eq!(truncate("héllo wörld", 5), "héll…");
     }
 }

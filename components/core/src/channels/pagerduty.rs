@@ -6,9 +6,9 @@
 //! `heartbeat-monitor`).
 //! API: <https://developer.pagerduty.com/docs/events-api-v2/trigger-events/> (summary ≤ 1,024).
 
-use super::message::truncate;
 use super::{only_options, Channel, Context, OutboundRequest, SecretKey};
 use crate::model::Event;
+use crate::text::shorten;
 use crate::time::iso;
 use serde_json::{json, Map, Value};
 
@@ -84,7 +84,7 @@ impl Channel for PagerDuty {
         let n = ctx.notification;
         // PagerDuty keeps dedup keys up to 255 characters.
         let dedup = match &n.alert {
-            Some(a) => truncate(&format!("heartbeat-monitor:alert:{}", a.dedup_key), 255),
+            Some(a) => shorten(&format!("heartbeat-monitor:alert:{}", a.dedup_key), 255),
             None => dedup_key(&n.service_id),
         };
         let body = if n.event == Event::Up {
@@ -100,7 +100,7 @@ impl Channel for PagerDuty {
                 "event_action": "trigger",
                 "dedup_key": dedup,
                 "payload": {
-                    "summary": truncate(&format!("{}: {first_line}", ctx.message.title), SUMMARY_MAX),
+                    "summary": shorten(&format!("{}: {first_line}", ctx.message.title), SUMMARY_MAX),
                     "source": source,
                     "severity": match &n.alert {
                         // The sender's own severity wins over the per-event mapping.

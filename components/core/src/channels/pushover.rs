@@ -6,12 +6,12 @@
 //! API: <https://pushover.net/api> (title ≤ 250, message ≤ 1,024 characters; emergency
 //! priority requires `retry` ≥ 30 and `expire` ≤ 10,800).
 
-use super::message::truncate;
 use super::{
     classify_http, only_options, Channel, Context, OutboundRequest, OutboundResponse, SecretKey,
     Verdict,
 };
 use crate::model::Event;
+use crate::text::shorten;
 use serde_json::{Map, Value};
 
 pub struct Pushover;
@@ -98,8 +98,8 @@ impl Channel for Pushover {
         let mut fields = vec![
             ("token", token),
             ("user", user),
-            ("title", truncate(&ctx.message.title, TITLE_MAX)),
-            ("message", truncate(&ctx.message.text, MESSAGE_MAX)),
+            ("title", shorten(&ctx.message.title, TITLE_MAX)),
+            ("message", shorten(&ctx.message.text, MESSAGE_MAX)),
             ("priority", priority.to_string()),
             ("timestamp", (n.transition.at / 1000).to_string()),
         ];

@@ -4,9 +4,10 @@
 //! Format: <https://api.slack.com/messaging/webhooks>, blocks:
 //! <https://api.slack.com/reference/block-kit/blocks#section> (section text ≤ 3,000 characters).
 
-use super::message::{escape_html, truncate};
+use super::message::escape_html;
 use super::{only_options, Channel, Context, OutboundRequest, SecretKey};
 use crate::model::Event;
+use crate::text::shorten;
 use serde_json::{json, Map, Value};
 
 pub struct Slack;
@@ -47,7 +48,7 @@ impl Channel for Slack {
         let m = ctx.message;
         let title = escape(&m.title);
         let head = format!("*{title}*\n");
-        let text = truncate(&escape(&m.text), SECTION_TEXT_MAX - head.chars().count());
+        let text = shorten(&escape(&m.text), SECTION_TEXT_MAX - head.chars().count());
         let fields: Vec<Value> = m
             .fields
             .iter()
@@ -55,7 +56,7 @@ impl Channel for Slack {
             .map(|(name, value)| {
                 json!({
                     "type": "mrkdwn",
-                    "text": truncate(&format!("*{name}*\n{}", escape(value)), FIELD_TEXT_MAX),
+                    "text": shorten(&format!("*{name}*\n{}", escape(value)), FIELD_TEXT_MAX),
                 })
             })
             .collect();

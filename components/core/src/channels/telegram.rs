@@ -4,11 +4,12 @@
 //! Format: <https://core.telegram.org/bots/api#sendmessage>; HTML rules and escaping:
 //! <https://core.telegram.org/bots/api#html-style> (text ≤ 4,096 characters).
 
-use super::message::{escape_html, truncate};
+use super::message::escape_html;
 use super::{
     classify_http, only_options, Channel, Context, OutboundRequest, OutboundResponse, SecretKey,
     Verdict,
 };
+use crate::text::shorten;
 use serde_json::{json, Map, Value};
 
 pub struct Telegram;
@@ -55,7 +56,7 @@ impl Channel for Telegram {
         // plain text before escaping is exact; head and facts are counted escaped, which only
         // errs on the safe side.
         let room = TEXT_MAX.saturating_sub(head.chars().count() + facts.chars().count() + 1);
-        let text = escape(&truncate(&m.text, room));
+        let text = escape(&shorten(&m.text, room));
         let body = json!({
             "chat_id": chat,
             "text": format!("{head}{text}\n{facts}"),

@@ -57,21 +57,6 @@ pub fn percent(p: Option<f64>) -> String {
     }
 }
 
-/// At most `max` characters, the last an ellipsis when cut — the rule of `channels::message::
-/// truncate` too, so nothing kept is longer than the limit that validates it.
-/// Regression: this returned `max` characters *and* the ellipsis, so `/api/push` kept a
-/// 1,025-character message that `POST /api/heartbeat` refuses.
-pub fn clip(s: &str, max: usize) -> String {
-    if s.chars().nth(max).is_none() {
-        return s.to_string();
-    }
-    let end = s
-        .char_indices()
-        .nth(max.saturating_sub(1))
-        .map_or(s.len(), |(i, _)| i);
-    format!("{}…", &s[..end])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,14 +87,5 @@ mod tests {
         assert_eq!(percent(Some(99.999)), "99.99%");
         assert_eq!(percent(Some(97.5)), "97.50%");
         assert_eq!(percent(None), "—");
-    }
-
-    #[test]
-    fn clipping_counts_characters_not_bytes() {
-        assert_eq!(clip("héllo", 3), "hé…");
-        assert_eq!(clip("abc", 3), "abc");
-        assert_eq!(clip("abcd", 3), "ab…");
-        let long = "é".repeat(2000);
-        assert_eq!(clip(&long, 1024).chars().count(), 1024);
     }
 }

@@ -5,10 +5,11 @@
 //! `assets/app.js` keeps them live and refreshes the data from `/api/status`.
 
 use super::bar::{bar, Bar, DAYS};
-use super::format::{ago, clip, date, duration, percent, timestamp};
+use super::format::{ago, date, duration, percent, timestamp};
 use super::{Board, Counts, Row};
 use crate::layout::DeliveryRecord;
 use crate::model::{LogEntry, Note, Transition};
+use crate::text::shorten;
 use crate::uptime::WINDOWS;
 use askama::Template;
 use chrono::{DateTime, SecondsFormat};
@@ -94,7 +95,7 @@ pub fn overview(board: &Board<'_>, query: &str) -> String {
             threshold: duration(r.service.staleness_threshold_secs as i64 * 1000),
             message: r
                 .last_message()
-                .map(|m| clip(m, MESSAGE_CHARS))
+                .map(|m| shorten(m, MESSAGE_CHARS))
                 .unwrap_or_default(),
             bar: bar(&r.timeline, DAYS),
             uptime: r.uptime.iter().map(|p| percent(*p)).collect(),
