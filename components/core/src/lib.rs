@@ -17,6 +17,7 @@ pub mod config;
 pub mod dashboard;
 pub mod delivery;
 pub mod layout;
+pub mod limits;
 pub mod maintenance;
 pub mod model;
 pub mod notify;

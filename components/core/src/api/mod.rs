@@ -20,8 +20,7 @@ use crate::state::Policy;
 use crate::store::Store;
 use serde_json::{json, Value};
 
-/// Largest request body accepted, in bytes.
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
+pub use crate::limits::MAX_BODY_BYTES;
 
 /// An HTTP request as the hosts hand it over.
 #[derive(Debug, Clone, Default)]
