@@ -16,6 +16,7 @@ pub mod clock;
 pub mod config;
 pub mod dashboard;
 pub mod delivery;
+pub mod keys;
 pub mod layout;
 pub mod limits;
 pub mod maintenance;

@@ -35,10 +35,11 @@ impl<R: Rows> Rows for &R {
 
 /// The row a key lives in, and its field there.
 pub fn locate(key: &str) -> (String, String) {
-    if let Some(rest) = key.strip_prefix("svc/") {
+    use crate::keys::{FLIPS, SERVICE_PREFIX};
+    if let Some(rest) = key.strip_prefix(SERVICE_PREFIX) {
         if let Some((id, field)) = rest.split_once('/') {
-            if field != "flips" {
-                return (format!("svc/{id}"), field.to_string());
+            if field != FLIPS {
+                return (format!("{SERVICE_PREFIX}{id}"), field.to_string());
             }
         }
     }

@@ -1,0 +1,72 @@
+//! Every key the monitor stores, and how it is spelled: the layout writes through these, the
+//! store adapters group rows by them, and tests read through them. Below both, so neither
+//! depends on the other for it.
+//!
+//! | key | value | written |
+//! |---|---|---|
+//! | `svc/{id}/seq` | 8-byte LE counter | `increment`, every heartbeat |
+//! | `svc/{id}/log/{0..5}` | `LogChunk` JSON | CAS, every heartbeat |
+//! | `svc/{id}/state` | `ServiceState` JSON | CAS, every heartbeat and each silence |
+//! | `svc/{id}/flips` | `FlipLog` JSON (90 days of transitions, deliveries) | CAS, only on a transition or delivery |
+//! | `svc/{id}/notes` | `NoteLog` JSON | CAS, per `/start` or `/log` ping |
+//! | `svc/{id}/notes-seq` | counter | `increment`, per note |
+//! | `svc/{id}/paused` | `Pause` JSON | set / delete (pause, resume) |
+//! | `sweep/last` | `SweepMark` JSON | CAS, once per sweep |
+//! | `alerts/recent` | `RecentAlerts` JSON | CAS, per relayed alert (cooldown) |
+//! | `alerts/log` | `AlertLog` JSON | CAS, per received alert |
+//!
+//! The store adapters add their own: `meta/cas` (the checked swap's verdict) and
+//! `lock/{key}/…` (the ticket lock) — see `store`.
+
+/// Every per-service key starts with this, then the service id and a `/`.
+pub const SERVICE_PREFIX: &str = "svc/";
+/// The per-service field that grows with history (and so is kept apart from the others).
+pub const FLIPS: &str = "flips";
+
+/// Log slots per service; each holds a chunk of `chunk_size` consecutive entries.
+pub const LOG_SLOTS: i64 = 5;
+
+/// `svc/{id}/{field}`.
+fn service_key(id: &str, field: &str) -> String {
+    format!("{SERVICE_PREFIX}{id}/{field}")
+}
+
+pub fn seq_key(id: &str) -> String {
+    service_key(id, "seq")
+}
+pub fn state_key(id: &str) -> String {
+    service_key(id, "state")
+}
+pub fn flips_key(id: &str) -> String {
+    service_key(id, FLIPS)
+}
+pub fn log_key(id: &str, slot: i64) -> String {
+    service_key(id, &format!("log/{slot}"))
+}
+/// The newest notes (`/start`, `/log` pings) of a service: they change no state, so they live
+/// beside the numbered log rather than in it.
+pub fn notes_key(id: &str) -> String {
+    service_key(id, "notes")
+}
+/// Numbers notes, so that exactly one writer creates the notes key.
+pub fn notes_seq_key(id: &str) -> String {
+    service_key(id, "notes-seq")
+}
+
+/// Present while a service is paused (`POST /api/services/{id}/pause`); its value says since
+/// when. Plain set and delete: pausing twice or resuming twice changes nothing.
+pub fn pause_key(id: &str) -> String {
+    service_key(id, "paused")
+}
+
+/// When the last sweep ran.
+pub const SWEEP_KEY: &str = "sweep/last";
+/// Recently fired external alerts, for their cooldown.
+pub const ALERTS_KEY: &str = "alerts/recent";
+/// Received external alerts, newest last.
+pub const ALERT_LOG_KEY: &str = "alerts/log";
+
+/// Entries per log chunk: `LOG_SLOTS - 1` chunks always cover the newest `max` entries.
+pub fn chunk_size(max_log_entries: usize) -> i64 {
+    ((max_log_entries as i64 + LOG_SLOTS - 2) / (LOG_SLOTS - 1)).max(1)
+}

@@ -1,0 +1,104 @@
+//! Read-modify-write with compare-and-swap, and who creates a key that does not exist yet.
+
+use crate::clock::Clock;
+use crate::keys::state_key;
+use crate::model::ServiceState;
+use crate::store::{Store, StoreError};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// Attempts while a designated creator has not written a key yet (~3 s in all).
+const CREATE_WAIT_ATTEMPTS: u32 = 40;
+/// CAS attempts before giving up under extreme contention.
+const CAS_ATTEMPTS: u32 = 500;
+
+/// What a CAS update closure decided.
+pub(super) enum UpdateStep<T, R> {
+    Write(T, R),
+    Done(R),
+}
+
+/// What to do when the key does not exist yet.
+#[derive(Clone, Copy, PartialEq)]
+pub(super) enum Absent {
+    /// This writer is the key's designated creator.
+    Create,
+    /// Someone else creates it; wait, then create anyway if they never do.
+    Wait,
+    /// Nothing to update.
+    Skip,
+}
+
+pub(super) fn decode<T: DeserializeOwned>(bytes: Option<Vec<u8>>) -> Option<T> {
+    // A value we cannot read is treated as absent-but-existing: overwriting it beats wedging
+    // the service forever.
+    bytes.and_then(|b| serde_json::from_slice(&b).ok())
+}
+
+pub(super) fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    serde_json::to_vec(value).expect("plain data serializes")
+}
+
+/// Read-modify-write `key` with compare-and-swap until the swap lands.
+pub(super) fn update<S: Store, T: Serialize + DeserializeOwned, R>(
+    store: &S,
+    clock: &dyn Clock,
+    key: &str,
+    absent: Absent,
+    mut f: impl FnMut(Option<T>) -> UpdateStep<T, R>,
+) -> Result<R, StoreError> {
+    let mut waited = 0;
+    for _ in 0..CAS_ATTEMPTS {
+        let (cas, bytes) = store.cas(key)?;
+        if bytes.is_none() {
+            match absent {
+                Absent::Skip => {
+                    if let UpdateStep::Done(r) = f(None) {
+                        return Ok(r);
+                    }
+                    return Err(StoreError(format!("{key} vanished")));
+                }
+                Absent::Wait if waited < CREATE_WAIT_ATTEMPTS => {
+                    waited += 1;
+                    clock.pause(5 * u64::from(waited.min(20)));
+                    continue;
+                }
+                _ => {}
+            }
+        }
+        match f(decode(bytes)) {
+            UpdateStep::Done(r) => return Ok(r),
+            UpdateStep::Write(value, r) => {
+                if store.swap(cas, &encode(&value))? {
+                    return Ok(r);
+                }
+            }
+        }
+    }
+    Err(StoreError(format!("{key}: too much contention")))
+}
+
+/// Edit a service's existing state: `edit` changes it and says what to report, or returns
+/// `None` to leave it as it was. A service with no state yet is left to its first heartbeat.
+pub(super) fn edit_state<S: Store, R>(
+    store: &S,
+    clock: &dyn Clock,
+    id: &str,
+    mut edit: impl FnMut(&mut ServiceState) -> Option<R>,
+) -> Result<Option<R>, StoreError> {
+    update(
+        store,
+        clock,
+        &state_key(id),
+        Absent::Skip,
+        |cur: Option<ServiceState>| {
+            let Some(mut s) = cur else {
+                return UpdateStep::Done(None);
+            };
+            match edit(&mut s) {
+                Some(r) => UpdateStep::Write(s, Some(r)),
+                None => UpdateStep::Done(None),
+            }
+        },
+    )
+}
