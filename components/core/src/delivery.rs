@@ -2,10 +2,10 @@
 //! failure is transient, then report. Hosts drive it — sequentially ([`drive`]) or, in the
 //! notifiers component, all channels at once — so one slow vendor costs only its own budget.
 
+use crate::channels::ChannelConfig;
 use crate::channels::{Outbound, OutboundRequest, OutboundResponse, SendError, Verdict};
 use crate::clock::Clock;
-use crate::config::ChannelConfig;
-use crate::notify::Delivery;
+use crate::notification::Delivery;
 
 /// Attempts per channel, the first included.
 pub const MAX_ATTEMPTS: u32 = 3;
@@ -123,7 +123,7 @@ impl Plan {
                 None,
             ),
         };
-        self.delivery.tries.push(crate::notify::Try {
+        self.delivery.tries.push(crate::notification::Try {
             http_status,
             latency_ms,
             error: match &verdict {

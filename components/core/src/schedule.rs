@@ -134,7 +134,7 @@ impl Schedule {
     pub fn describe(&self) -> String {
         match &self.kind {
             Kind::Period { period_ms } => {
-                format!("every {}", crate::dashboard::format::duration(*period_ms))
+                format!("every {}", crate::time::duration(*period_ms))
             }
             Kind::Cron { expression, tz, .. } => format!("{expression} ({tz})"),
         }

@@ -2,8 +2,8 @@
 //! Runs on `POST /api/sweep`, on a host timer, and — as a safety net where nothing schedules
 //! it — from any request that finds it overdue.
 
-use crate::api::Context;
 use crate::config::ServiceConfig;
+use crate::context::Context;
 use crate::layout::Rules;
 use crate::model::{Event, Status, Transition};
 use crate::notify::{channels_for, Delivery, Notification};
@@ -55,7 +55,8 @@ pub async fn run<S: Store>(ctx: &Context<'_, S>, now: i64) -> Result<Report, Sto
             .push((service.id.clone(), transition, deliveries));
     }
     // Changes whose claimer died are finished before anything new is told about them.
-    crate::unsent::recover(ctx, now, &services, &states, &mut report).await?;
+    let recovered = crate::unsent::recover(ctx, now, &services, &states).await?;
+    report.transitions.extend(recovered);
     // The states read above serve the release pass too: a down held back during this sweep is
     // still held (its hold has not ended), and each release is re-checked by its claim.
     release(ctx, now, &services, &states, &mut report).await?;
@@ -78,15 +79,6 @@ pub fn quiet<S: Store>(
         return Ok(true);
     }
     parent_down(ctx, service, now)
-}
-
-/// Names of the enabled services that depend on `service`.
-pub fn dependents<S: Store>(ctx: &Context<'_, S>, service: &ServiceConfig) -> Vec<String> {
-    ctx.config
-        .dependents(&service.id)
-        .filter(|d| d.enabled)
-        .map(|d| d.name.clone())
-        .collect()
 }
 
 /// Whether a service `service` depends on is down at `now`.

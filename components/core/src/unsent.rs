@@ -8,10 +8,10 @@
 //! accepted a message and before the settle landed; the repeat carries the same transition
 //! (event, service, `at`), so a receiver can drop it.
 
-use crate::api::Context;
 use crate::config::ServiceConfig;
+use crate::context::Context;
 use crate::delivery::BUDGET_TIMEOUTS;
-use crate::model::{Event, ServiceState};
+use crate::model::{Event, ServiceState, Transition};
 use crate::notify::{channels_for, Delivery, Notification};
 use crate::state::Change;
 use crate::store::{Store, StoreError};
@@ -27,7 +27,7 @@ pub async fn finish<S: Store>(
         return Vec::new();
     };
     let notification = change.notify.map(|event| {
-        let dependents = crate::sweep::dependents(ctx, service);
+        let dependents = ctx.config.enabled_dependents(&service.id);
         Notification::for_change(service, change, event, dependents)
     });
     let deliveries = match &notification {
@@ -60,15 +60,16 @@ pub fn lease_ms<S: Store>(ctx: &Context<'_, S>, service: &ServiceConfig) -> i64 
 }
 
 /// Finish, at `now`, the changes whose claimers did not: restore their history, tell, settle.
-/// `states` are the services' states as the sweep read them.
+/// `states` are the services' states as the sweep read them. Returns each transition told,
+/// with its deliveries.
 pub async fn recover<S: Store>(
     ctx: &Context<'_, S>,
     now: i64,
     services: &[&ServiceConfig],
     states: &[Option<ServiceState>],
-    report: &mut crate::sweep::Report,
-) -> Result<(), StoreError> {
+) -> Result<Vec<(String, Transition, Vec<Delivery>)>, StoreError> {
     let layout = ctx.layout();
+    let mut told = Vec::new();
     for (service, state) in services.iter().copied().zip(states) {
         let Some(state) = state.as_ref().filter(|s| !s.notified.unsent.is_empty()) else {
             continue;
@@ -88,12 +89,10 @@ pub async fn recover<S: Store>(
                 previous_since: unsent.previous_since,
             };
             let deliveries = finish(ctx, service, &change).await;
-            report
-                .transitions
-                .push((service.id.clone(), last, deliveries));
+            told.push((service.id.clone(), last, deliveries));
         }
     }
-    Ok(())
+    Ok(told)
 }
 
 #[cfg(test)]

@@ -1,21 +1,16 @@
-//! `POST /api/heartbeat`, and the one path every kind of heartbeat (ours, Healthchecks-style
-//! pings, Uptime Kuma-style pushes) takes into the state machine: [`accept`].
+//! The ingest component's routes, and `POST /api/heartbeat` itself. Every kind of heartbeat
+//! (ours, Healthchecks-style pings, Uptime Kuma-style pushes) then takes one path into the
+//! state machine: [`super::accept`].
 
-use super::{clip, storage_failure, Context, Request, Response};
+use super::{clip, Context, Request, Response};
 use crate::auth::{bearer, constant_time_eq};
-use crate::config::{api_keys, ServiceConfig};
-use crate::layout::Rules;
+use crate::config::api_keys;
 use crate::model::{LogEntry, Status};
-use crate::notify::channels_for;
-use crate::state::Policy;
 use crate::store::Store;
 use crate::time::iso;
 use serde_json::{json, Map, Value};
 
-/// Longest accepted `message`, in characters.
-pub const MAX_MESSAGE_CHARS: usize = 1024;
-/// Largest accepted `metadata`, in bytes of compact JSON.
-pub const MAX_METADATA_BYTES: usize = 4096;
+pub use crate::limits::{MAX_MESSAGE_CHARS, MAX_METADATA_BYTES};
 
 /// Route a request addressed to the ingest component.
 pub async fn handle<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
@@ -125,7 +120,7 @@ async fn heartbeat<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
 
     let now = ctx.clock.now_ms();
     let entry = LogEntry::new(now, body.status, body.message, body.metadata);
-    if let Err(r) = accept(ctx, service, entry).await {
+    if let Err(r) = super::accept::accept(ctx, service, entry).await {
         return r;
     }
     Response::json(
@@ -137,41 +132,4 @@ async fn heartbeat<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
             "receivedAt": iso(now),
         }),
     )
-}
-
-/// Record a validated heartbeat for `service` and tell people about the change it makes, if
-/// any. `Err` is the answer to give instead (the store failed).
-pub(crate) async fn accept<S: Store>(
-    ctx: &Context<'_, S>,
-    service: &ServiceConfig,
-    entry: LogEntry,
-) -> Result<(), Response> {
-    let quiet = quiet(ctx, service, entry.at)?;
-    let wanted = |event| !channels_for(ctx.config, service, event).is_empty();
-    let rules = Rules {
-        schedule: &service.schedule,
-        policy: Policy {
-            quiet,
-            ..ctx.policy()
-        },
-        wanted: &wanted,
-    };
-    let recorded = ctx
-        .layout()
-        .record_heartbeat(ctx.store, ctx.clock, &service.id, entry, &rules)
-        .map_err(|_| storage_failure())?;
-    if let Some(change) = recorded.change {
-        crate::unsent::finish(ctx, service, &change).await;
-    }
-    Ok(())
-}
-
-/// Whether nobody is to be told about `service` at `now`: it is paused, in a maintenance
-/// window, or a service it depends on is down. Transitions are still recorded.
-pub(crate) fn quiet<S: Store>(
-    ctx: &Context<'_, S>,
-    service: &ServiceConfig,
-    now: i64,
-) -> Result<bool, Response> {
-    crate::sweep::quiet(ctx, service, now).map_err(|_| storage_failure())
 }

@@ -2,6 +2,7 @@
 //! ports in a [`Context`]. Every host routes to the same three entry points: [`ingest`],
 //! [`sweep`] and [`dashboard`].
 
+mod accept;
 mod admin;
 mod alert;
 pub mod dashboard;
@@ -12,14 +13,10 @@ mod push;
 pub mod sweep;
 mod web;
 
-use crate::clock::Clock;
-use crate::config::{Config, Secrets, Settings};
-use crate::layout::Layout;
-use crate::notify::Notifier;
-use crate::state::Policy;
-use crate::store::Store;
+use crate::secrets::Secrets;
 use serde_json::{json, Value};
 
+pub use crate::context::Context;
 pub use crate::limits::MAX_BODY_BYTES;
 
 /// An HTTP request as the hosts hand it over.
@@ -197,31 +194,6 @@ pub(crate) fn require_optional_key(
 /// Caller-supplied text echoed in an error is clipped, so errors stay short.
 pub(crate) fn clip(s: &str) -> String {
     crate::text::shorten(s, 64)
-}
-
-/// The ports and configuration one request runs with.
-pub struct Context<'a, S: Store> {
-    pub store: &'a S,
-    pub clock: &'a dyn Clock,
-    pub notifier: &'a dyn Notifier,
-    pub config: &'a Config,
-    pub settings: &'a Settings,
-    pub secrets: &'a dyn Secrets,
-}
-
-impl<S: Store> Context<'_, S> {
-    pub fn layout(&self) -> Layout {
-        Layout {
-            max_log_entries: self.settings.max_log_entries,
-        }
-    }
-
-    pub fn policy(&self) -> Policy {
-        Policy {
-            cooldown_ms: self.config.notifications.cooldown_minutes as i64 * 60_000,
-            quiet: false,
-        }
-    }
 }
 
 /// The answer when a store operation fails — the store is down or unreachable (a lost Redis

@@ -145,7 +145,7 @@ pub async fn ping<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
         Err(r) => return r,
     };
     entry.rid = rid;
-    match super::ingest::accept(ctx, service, entry).await {
+    match super::accept::accept(ctx, service, entry).await {
         Ok(()) => ok(),
         Err(r) => r,
     }

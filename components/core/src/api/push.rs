@@ -59,10 +59,10 @@ pub async fn push<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
     let message = req
         .query_param("msg")
         .filter(|m| !m.is_empty())
-        .map(|m| crate::text::shorten(&m, super::ingest::MAX_MESSAGE_CHARS));
+        .map(|m| crate::text::shorten(&m, crate::limits::MAX_MESSAGE_CHARS));
     let mut entry = LogEntry::new(ctx.clock.now_ms(), status, message, None);
     entry.latency_ms = latency;
-    match super::ingest::accept(ctx, service, entry).await {
+    match super::accept::accept(ctx, service, entry).await {
         Ok(()) => Response::json(200, &json!({ "ok": true })),
         Err(r) => r,
     }

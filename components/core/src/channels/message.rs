@@ -2,7 +2,7 @@
 //! facts, plus the text helpers vendors need (truncation to limits, escaping).
 
 use crate::model::{Event, Reason, Status};
-use crate::notify::Notification;
+use crate::notification::Notification;
 use crate::time::iso;
 
 /// What a channel says, before vendor formatting.

@@ -13,15 +13,31 @@ pub mod pagerduty;
 pub mod pushover;
 pub mod slack;
 pub mod telegram;
+#[cfg(feature = "templates")]
+pub mod templates;
 pub mod webhook;
 
-use crate::config::{channel_secret_name, ChannelConfig, Secrets};
-use crate::notify::Notification;
+use crate::model::Event;
+use crate::notification::Notification;
+use crate::secrets::{channel_secret_name, Secrets};
 pub use message::Message;
 use serde_json::{Map, Value};
 
-/// Template options every channel accepts (see [`crate::templates`]).
+/// Template options every channel accepts (see [`crate::channels::templates`]).
 pub const TEMPLATE_OPTIONS: [&str; 2] = ["title", "message"];
+
+/// One channel of notifications.json.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChannelConfig {
+    pub kind: ChannelKind,
+    pub name: String,
+    pub enabled: bool,
+    /// Non-secret options; credentials come from secrets.
+    pub options: Map<String, Value>,
+    pub events: Option<Vec<Event>>,
+    /// While a service it told about stays down, remind every this many seconds.
+    pub remind_every_secs: Option<u64>,
+}
 
 /// The channel types notifications.json may name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -328,12 +344,12 @@ pub fn message_for(
     }
     #[cfg(feature = "templates")]
     if title.is_some() || text.is_some() {
-        let vars = crate::templates::variables(notification, &message);
+        let vars = crate::channels::templates::variables(notification, &message);
         if let Some(t) = title {
-            message.title = crate::templates::render(t, &vars)?;
+            message.title = crate::channels::templates::render(t, &vars)?;
         }
         if let Some(t) = text {
-            message.text = crate::templates::render(t, &vars)?;
+            message.text = crate::channels::templates::render(t, &vars)?;
         }
     }
     Ok(message)

@@ -5,7 +5,7 @@
 //! `Authorization` for the receiver). The body is [`body`]'s JSON.
 
 use super::{only_options, Channel, Context, OutboundRequest, SecretKey};
-use crate::notify::Notification;
+use crate::notification::Notification;
 use crate::time::iso;
 use serde_json::{json, Map, Value};
 
@@ -78,7 +78,7 @@ impl Channel for Webhook {
             None => Ok(()),
             #[cfg(feature = "templates")]
             Some(Value::String(t)) => {
-                crate::templates::check(t).map_err(|e| ("body".to_string(), e))
+                crate::channels::templates::check(t).map_err(|e| ("body".to_string(), e))
             }
             #[cfg(not(feature = "templates"))]
             Some(Value::String(_)) => Ok(()),
@@ -102,8 +102,8 @@ impl Channel for Webhook {
         if let Some(template) = ctx.option("body").and_then(Value::as_str) {
             #[cfg(feature = "templates")]
             {
-                let vars = crate::templates::variables(ctx.notification, ctx.message);
-                req.body = crate::templates::render(template, &vars)?.into_bytes();
+                let vars = crate::channels::templates::variables(ctx.notification, ctx.message);
+                req.body = crate::channels::templates::render(template, &vars)?.into_bytes();
             }
             #[cfg(not(feature = "templates"))]
             return Err(format!(

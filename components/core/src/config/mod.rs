@@ -12,13 +12,12 @@ mod services;
 mod settings;
 mod walker;
 
+pub use crate::secrets::{channel_secret_name, Secrets};
 pub use services::valid_service_id;
-pub use settings::{api_keys, channel_secret_name, push_tokens, Settings};
+pub use settings::{api_keys, push_tokens, Settings};
 
-use crate::channels::ChannelKind;
+pub use crate::channels::ChannelConfig;
 use crate::model::Event;
-use serde_json::{Map, Value};
-use std::collections::BTreeMap;
 
 /// Grace after a cron schedule's due time when none is given: jobs take time to run.
 pub(crate) const DEFAULT_CRON_GRACE_SECS: u64 = 300;
@@ -40,17 +39,6 @@ pub struct ConfigError {
     pub file: &'static str,
     pub path: String,
     pub problem: String,
-}
-
-/// Secrets and settings by their upper-case name (`API_KEYS`, `NOTIFICATION_OPS_URL`).
-pub trait Secrets {
-    fn get(&self, name: &str) -> Option<String>;
-}
-
-impl Secrets for BTreeMap<String, String> {
-    fn get(&self, name: &str) -> Option<String> {
-        BTreeMap::get(self, name).cloned()
-    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -77,18 +65,6 @@ pub struct ServiceNotifications {
     pub enabled: bool,
     pub channels: Option<Vec<String>>,
     pub events: Option<Vec<Event>>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct ChannelConfig {
-    pub kind: ChannelKind,
-    pub name: String,
-    pub enabled: bool,
-    /// Non-secret options; credentials come from secrets.
-    pub options: Map<String, Value>,
-    pub events: Option<Vec<Event>>,
-    /// While a service it told about stays down, remind every this many seconds.
-    pub remind_every_secs: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -153,6 +129,15 @@ impl Config {
 
     pub fn service(&self, id: &str) -> Option<&ServiceConfig> {
         self.services.iter().find(|s| s.id == id)
+    }
+
+    /// Names of the enabled services that depend on `id` (directly): a `down` of `id` holds
+    /// theirs back and names them.
+    pub fn enabled_dependents(&self, id: &str) -> Vec<String> {
+        self.dependents(id)
+            .filter(|d| d.enabled)
+            .map(|d| d.name.clone())
+            .collect()
     }
 
     /// Services that depend on `id` (directly).

@@ -50,7 +50,7 @@ pub(super) fn parse(text: &str) -> Result<NotificationsConfig, ConfigError> {
                     .as_str()
                     .ok_or_else(|| field.error("must be a template string"))?;
                 #[cfg(feature = "templates")]
-                crate::templates::check(source).map_err(|e| field.error(e))?;
+                crate::channels::templates::check(source).map_err(|e| field.error(e))?;
                 #[cfg(not(feature = "templates"))]
                 let _ = source;
             }

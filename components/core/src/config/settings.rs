@@ -119,18 +119,3 @@ fn service_tokens(
         })
         .collect()
 }
-
-/// `NOTIFICATION_{CHANNEL_NAME}_{KEY}`: name upper-cased, non-alphanumerics become `_`.
-pub fn channel_secret_name(channel: &str, key: &str) -> String {
-    let name: String = channel
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_uppercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    format!("NOTIFICATION_{name}_{key}")
-}

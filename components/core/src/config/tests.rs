@@ -1,4 +1,5 @@
 use super::*;
+use std::collections::BTreeMap;
 
 const CHANNELS: &str = r#"{"enabled": true, "channels": [
     {"type": "webhook", "name": "ops-hook", "events": ["down", "up"]}

@@ -1,6 +1,7 @@
 //! How times, durations and percentages read on the page. `app.js` mirrors [`ago`] so the live
 //! page says the same thing the server rendered.
 
+pub use crate::time::duration;
 use chrono::DateTime;
 
 /// `"just now"`, `"42 s ago"`, `"2 min ago"`, `"3 h ago"`, `"4 d ago"`.
@@ -12,20 +13,6 @@ pub fn ago(now: i64, at: i64) -> String {
         60..=3599 => format!("{} min ago", secs / 60),
         3600..=86_399 => format!("{} h ago", secs / 3600),
         _ => format!("{} d ago", secs / 86_400),
-    }
-}
-
-/// A span in its two largest units: `"45 s"`, `"5 min"`, `"2 h 5 min"`, `"3 d 4 h"`.
-pub fn duration(ms: i64) -> String {
-    let secs = ms.max(0) / 1000;
-    let (d, h, m, s) = (secs / 86_400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
-    match (d, h, m) {
-        (0, 0, 0) => format!("{s} s"),
-        (0, 0, _) => format!("{m} min"),
-        (0, _, 0) => format!("{h} h"),
-        (0, _, _) => format!("{h} h {m} min"),
-        (_, 0, _) => format!("{d} d"),
-        _ => format!("{d} d {h} h"),
     }
 }
 

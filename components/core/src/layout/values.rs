@@ -62,7 +62,7 @@ pub struct DeliveryRecord {
     pub error: Option<String>,
     /// Each request's outcome.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub tries: Vec<crate::notify::Try>,
+    pub tries: Vec<crate::notification::Try>,
 }
 
 /// When the last sweep ran.

@@ -8,7 +8,7 @@
 
 use crate::channels::message::{human_duration, Message};
 use crate::model::{Event, Reason};
-use crate::notify::Notification;
+use crate::notification::Notification;
 use crate::time::iso;
 use minijinja::{Environment, UndefinedBehavior};
 use serde_json::json;
