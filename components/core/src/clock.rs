@@ -9,11 +9,13 @@ pub trait Clock {
 }
 
 /// A clock the tests move by hand; `pause` advances it instead of sleeping.
+#[cfg(any(test, feature = "testing"))]
 #[derive(Debug, Default)]
 pub struct ManualClock {
     now: std::cell::Cell<i64>,
 }
 
+#[cfg(any(test, feature = "testing"))]
 impl ManualClock {
     pub fn at(now_ms: i64) -> Self {
         Self {
@@ -26,6 +28,7 @@ impl ManualClock {
     }
 }
 
+#[cfg(any(test, feature = "testing"))]
 impl Clock for ManualClock {
     fn now_ms(&self) -> i64 {
         self.now.get()

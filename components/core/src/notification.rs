@@ -104,9 +104,11 @@ pub trait Notifier {
 
 /// A [`Notifier`] that tells no one: for simulations and store-cost counts, where only what the
 /// store sees matters.
+#[cfg(any(test, feature = "testing"))]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Nobody;
 
+#[cfg(any(test, feature = "testing"))]
 impl Notifier for Nobody {
     fn deliver<'a>(&'a self, _: &'a Notification) -> Deliveries<'a> {
         Box::pin(std::future::ready(Vec::new()))

@@ -7,7 +7,9 @@ use crate::config::{ChannelConfig, Config, Secrets, ServiceConfig};
 use crate::delivery::Plan;
 use crate::model::{Event, Transition};
 
-pub use crate::notification::{Deliveries, Delivery, Nobody, Notification, Notifier, Try};
+#[cfg(any(test, feature = "testing"))]
+pub use crate::notification::Nobody;
+pub use crate::notification::{Deliveries, Delivery, Notification, Notifier, Try};
 
 impl Notification {
     /// The notification for `event`, which `change` (a claimed transition of `service`)

@@ -6,6 +6,7 @@ mod accept;
 mod admin;
 mod alert;
 pub mod dashboard;
+#[cfg(any(test, feature = "testing"))]
 pub mod fleet;
 pub mod ingest;
 mod ping;

@@ -217,6 +217,7 @@ impl<R: Rows> Store for Grouped<R> {
 }
 
 /// Rows in memory, counting what a host would be billed for.
+#[cfg(any(test, feature = "testing"))]
 #[derive(Debug, Default)]
 pub struct MemoryRows {
     data: RefCell<HashMap<String, Vec<u8>>>,
@@ -224,6 +225,7 @@ pub struct MemoryRows {
     pub rows_written: std::cell::Cell<u64>,
 }
 
+#[cfg(any(test, feature = "testing"))]
 impl Rows for MemoryRows {
     fn read(&self, names: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
         let data = self.data.borrow();
