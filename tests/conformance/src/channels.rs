@@ -2,6 +2,7 @@
 //! needs (all fake, most containing "secret" so a test can prove none leaks) and the path at which
 //! the loopback receiver sees its vendor call once every request is redirected there.
 
+use heartbeat_core::channels::ChannelKind;
 use serde_json::{json, Value};
 
 /// (channel name, type, options, secrets, receiver path prefix)
@@ -13,12 +14,17 @@ pub type Spec = (
     &'static str,
 );
 
-/// The test channels, one per type.
+/// The test channels, one per type (every type: the match below must name each).
 pub fn channels() -> Vec<Spec> {
-    vec![
-        (
+    ChannelKind::ALL.iter().map(|&kind| channel(kind)).collect()
+}
+
+/// The test channel of `kind`.
+fn channel(kind: ChannelKind) -> Spec {
+    match kind {
+        ChannelKind::Discord => (
             "team-discord",
-            "discord",
+            kind.name(),
             json!({}),
             vec![(
                 "WEBHOOK_URL",
@@ -26,9 +32,9 @@ pub fn channels() -> Vec<Spec> {
             )],
             "/api/webhooks/111/",
         ),
-        (
+        ChannelKind::Slack => (
             "team-slack",
-            "slack",
+            kind.name(),
             json!({}),
             vec![(
                 "WEBHOOK_URL",
@@ -36,9 +42,9 @@ pub fn channels() -> Vec<Spec> {
             )],
             "/services/T1/",
         ),
-        (
+        ChannelKind::Telegram => (
             "team-telegram",
-            "telegram",
+            kind.name(),
             json!({}),
             vec![
                 ("BOT_TOKEN", "999:telegram-secret-token"),
@@ -46,16 +52,16 @@ pub fn channels() -> Vec<Spec> {
             ],
             "/bot999:",
         ),
-        (
+        ChannelKind::Email => (
             "team-email",
-            "email",
+            kind.name(),
             json!({"domain": "mg.example.com", "from": "alerts@mg.example.com", "to": ["ops@example.com"]}),
             vec![("API_KEY", "mailgun-secret-key")],
             "/v3/mg.example.com/",
         ),
-        (
+        ChannelKind::Pushover => (
             "team-pushover",
-            "pushover",
+            kind.name(),
             json!({}),
             vec![
                 ("APP_TOKEN", "pushover-app-secret"),
@@ -63,19 +69,19 @@ pub fn channels() -> Vec<Spec> {
             ],
             "/1/messages.json",
         ),
-        (
+        ChannelKind::PagerDuty => (
             "team-pagerduty",
-            "pagerduty",
+            kind.name(),
             json!({}),
             vec![("ROUTING_KEY", "pagerduty-routing-secret")],
             "/v2/enqueue",
         ),
-        (
+        ChannelKind::Webhook => (
             "team-hook",
-            "webhook",
+            kind.name(),
             json!({}),
             vec![("URL", "https://hooks.example.invalid/team-hook-secret")],
             "/team-hook-secret",
         ),
-    ]
+    }
 }

@@ -39,16 +39,52 @@ pub struct ChannelConfig {
     pub remind_every_secs: Option<u64>,
 }
 
-/// The channel types notifications.json may name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ChannelKind {
-    Discord,
-    Slack,
-    Telegram,
-    Email,
-    Webhook,
-    Pushover,
-    PagerDuty,
+/// Every channel type, once: the enum, its `type` name in notifications.json, and the module
+/// that implements it. A new channel is one line here plus its module; every exhaustive `match
+/// kind` (the vendor fixtures, the conformance suite's test channels) then fails to compile
+/// until it handles the new type.
+macro_rules! channel_kinds {
+    ($($kind:ident => $name:literal, $channel:ty;)+) => {
+        /// The channel types notifications.json may name.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum ChannelKind {
+            $($kind,)+
+        }
+
+        impl ChannelKind {
+            /// Every type, in the order the docs list them.
+            pub const ALL: &'static [ChannelKind] = &[$(ChannelKind::$kind,)+];
+
+            /// The `type` string in notifications.json.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(ChannelKind::$kind => $name,)+
+                }
+            }
+        }
+
+        /// Run `$body` with `$c` naming the channel type of `$kind`.
+        macro_rules! dispatch {
+            ($kind_value:expr, $c:ident => $body:expr) => {
+                match $kind_value {
+                    $(ChannelKind::$kind => {
+                        type $c = $channel;
+                        $body
+                    })+
+                }
+            };
+        }
+    };
+}
+
+channel_kinds! {
+    Discord => "discord", discord::Discord;
+    Slack => "slack", slack::Slack;
+    Telegram => "telegram", telegram::Telegram;
+    Email => "email", email::Email;
+    Webhook => "webhook", webhook::Webhook;
+    Pushover => "pushover", pushover::Pushover;
+    PagerDuty => "pagerduty", pagerduty::PagerDuty;
 }
 
 /// A credential a channel reads from secrets.
@@ -141,67 +177,9 @@ pub fn only_options(
     }
 }
 
-macro_rules! dispatch {
-    ($kind:expr, $c:ident => $body:expr) => {
-        match $kind {
-            ChannelKind::Discord => {
-                type $c = discord::Discord;
-                $body
-            }
-            ChannelKind::Slack => {
-                type $c = slack::Slack;
-                $body
-            }
-            ChannelKind::Telegram => {
-                type $c = telegram::Telegram;
-                $body
-            }
-            ChannelKind::Email => {
-                type $c = email::Email;
-                $body
-            }
-            ChannelKind::Webhook => {
-                type $c = webhook::Webhook;
-                $body
-            }
-            ChannelKind::Pushover => {
-                type $c = pushover::Pushover;
-                $body
-            }
-            ChannelKind::PagerDuty => {
-                type $c = pagerduty::PagerDuty;
-                $body
-            }
-        }
-    };
-}
-
 impl ChannelKind {
-    const ALL: [ChannelKind; 7] = [
-        ChannelKind::Discord,
-        ChannelKind::Slack,
-        ChannelKind::Telegram,
-        ChannelKind::Email,
-        ChannelKind::Webhook,
-        ChannelKind::Pushover,
-        ChannelKind::PagerDuty,
-    ];
-
-    /// The `type` string in notifications.json.
-    pub fn name(self) -> &'static str {
-        match self {
-            ChannelKind::Discord => "discord",
-            ChannelKind::Slack => "slack",
-            ChannelKind::Telegram => "telegram",
-            ChannelKind::Email => "email",
-            ChannelKind::Webhook => "webhook",
-            ChannelKind::Pushover => "pushover",
-            ChannelKind::PagerDuty => "pagerduty",
-        }
-    }
-
     pub fn parse(s: &str) -> Option<ChannelKind> {
-        Self::ALL.into_iter().find(|k| k.name() == s)
+        Self::ALL.iter().copied().find(|k| k.name() == s)
     }
 
     pub fn names() -> Vec<&'static str> {
