@@ -3,6 +3,7 @@
 //! read-only `/config` mount and the `heartbeat:monitor/notifier` import, and converts spin-sdk
 //! HTTP types to core's. Each component is then one `#[http_component]` function.
 
+mod convert;
 pub mod files;
 pub mod http;
 pub mod time;
