@@ -3,7 +3,9 @@
 //! notifiers component, all channels at once — so one slow vendor costs only its own budget.
 
 use crate::channels::ChannelConfig;
-use crate::channels::{Outbound, OutboundRequest, OutboundResponse, SendError, Verdict};
+use crate::channels::{
+    BuildError, Outbound, OutboundRequest, OutboundResponse, SendError, Verdict,
+};
 use crate::clock::Clock;
 use crate::notification::Delivery;
 
@@ -31,7 +33,7 @@ pub enum Step {
 /// The delivery of one event to one channel.
 #[derive(Debug, Clone)]
 pub struct Plan {
-    request: Result<OutboundRequest, String>,
+    request: Result<OutboundRequest, BuildError>,
     kind: crate::channels::ChannelKind,
     delivery: Delivery,
     started: i64,
@@ -43,7 +45,7 @@ impl Plan {
     /// `request` is the built vendor request, or why it could not be built.
     pub fn new(
         channel: &ChannelConfig,
-        request: Result<OutboundRequest, String>,
+        request: Result<OutboundRequest, BuildError>,
         timeout_ms: u64,
     ) -> Plan {
         Plan {
@@ -95,7 +97,7 @@ impl Plan {
     pub fn start(&mut self, now: i64) -> Step {
         self.started = now;
         if let Err(e) = &self.request {
-            let e = e.clone();
+            let e = e.to_string();
             return self.done(now, Some(e));
         }
         self.send(now)
@@ -212,7 +214,7 @@ mod tests {
         }
     }
 
-    fn request() -> Result<OutboundRequest, String> {
+    fn request() -> Result<OutboundRequest, BuildError> {
         Ok(OutboundRequest::json(
             "https://h/x".into(),
             &serde_json::json!({}),

@@ -3,7 +3,6 @@
 //! Transitions are still recorded, so history stays true; nobody is notified about them.
 
 use chrono::{TimeZone, Utc};
-use std::str::FromStr;
 
 #[derive(Debug, Clone)]
 pub struct Window {
@@ -24,11 +23,12 @@ impl PartialEq for Window {
 
 impl Window {
     /// The error says what is wrong: the expression or the zone.
-    pub fn new(expression: &str, timezone: &str, duration_secs: u64) -> Result<Window, String> {
-        let cron = croner::Cron::from_str(expression)
-            .map_err(|e| format!("is not a cron expression ({e})"))?;
-        let tz = chrono_tz::Tz::from_str(timezone)
-            .map_err(|_| format!("\"{timezone}\" is not an IANA time zone (e.g. Europe/Berlin)"))?;
+    pub fn new(
+        expression: &str,
+        timezone: &str,
+        duration_secs: u64,
+    ) -> Result<Window, crate::schedule::CronError> {
+        let (cron, tz) = crate::schedule::parse_cron(expression, timezone)?;
         Ok(Window {
             expression: expression.to_string(),
             cron: Box::new(cron),
@@ -72,11 +72,12 @@ mod tests {
 
     #[test]
     fn a_bad_window_says_what_is_wrong() {
-        assert!(Window::new("0 3 * * 8", "UTC", 60)
-            .unwrap_err()
-            .contains("cron"));
-        assert!(Window::new("0 3 * * 0", "Nowhere/City", 60)
-            .unwrap_err()
-            .contains("IANA"));
+        use crate::schedule::CronError;
+        let e = Window::new("0 3 * * 8", "UTC", 60).unwrap_err();
+        assert!(matches!(e, CronError::Expression(_)), "{e}");
+        assert!(e.to_string().contains("cron"), "{e}");
+        let e = Window::new("0 3 * * 0", "Nowhere/City", 60).unwrap_err();
+        assert_eq!(e, CronError::TimeZone("Nowhere/City".into()));
+        assert!(e.to_string().contains("IANA"), "{e}");
     }
 }

@@ -57,6 +57,27 @@ impl PartialEq for Kind {
     }
 }
 
+/// A cron expression or time zone that cannot be used (maintenance windows share it).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CronError {
+    #[error("is not a cron expression ({0})")]
+    Expression(String),
+    #[error("\"{0}\" is not an IANA time zone (e.g. Europe/Berlin)")]
+    TimeZone(String),
+}
+
+/// A cron expression and the IANA zone it is read in.
+pub(crate) fn parse_cron(
+    expression: &str,
+    timezone: &str,
+) -> Result<(croner::Cron, chrono_tz::Tz), CronError> {
+    let cron =
+        croner::Cron::from_str(expression).map_err(|e| CronError::Expression(e.to_string()))?;
+    let tz =
+        chrono_tz::Tz::from_str(timezone).map_err(|_| CronError::TimeZone(timezone.to_string()))?;
+    Ok((cron, tz))
+}
+
 impl Schedule {
     /// The original behaviour: down after `threshold_secs` of silence.
     pub fn threshold(threshold_secs: u64) -> Schedule {
@@ -73,12 +94,9 @@ impl Schedule {
         }
     }
 
-    /// A cron schedule; the error says what is wrong with the expression or the zone.
-    pub fn cron(expression: &str, timezone: &str, grace_secs: u64) -> Result<Schedule, String> {
-        let cron = croner::Cron::from_str(expression)
-            .map_err(|e| format!("is not a cron expression ({e})"))?;
-        let tz = chrono_tz::Tz::from_str(timezone)
-            .map_err(|_| format!("\"{timezone}\" is not an IANA time zone (e.g. Europe/Berlin)"))?;
+    /// A cron schedule; the error says what is wrong: the expression or the zone.
+    pub fn cron(expression: &str, timezone: &str, grace_secs: u64) -> Result<Schedule, CronError> {
+        let (cron, tz) = parse_cron(expression, timezone)?;
         Ok(Schedule {
             kind: Kind::Cron {
                 expression: expression.to_string(),
@@ -229,9 +247,11 @@ mod tests {
     #[test]
     fn bad_expressions_and_zones_say_what_is_wrong() {
         let e = Schedule::cron("61 * * * *", "UTC", 0).unwrap_err();
-        assert!(e.contains("cron expression"), "{e}");
+        assert!(matches!(e, CronError::Expression(_)), "{e}");
+        assert!(e.to_string().contains("cron expression"), "{e}");
         let e = Schedule::cron("0 * * * *", "Mars/Olympus", 0).unwrap_err();
-        assert!(e.contains("IANA time zone"), "{e}");
+        assert!(matches!(e, CronError::TimeZone(_)), "{e}");
+        assert!(e.to_string().contains("IANA time zone"), "{e}");
     }
 
     #[test]

@@ -8,6 +8,7 @@ use super::{
     classify_http, only_options, Channel, Context, OutboundRequest, OutboundResponse, SecretKey,
     Verdict,
 };
+use super::{BuildError, OptionError};
 use crate::model::Event;
 use crate::text::shorten;
 use crate::time::iso;
@@ -36,15 +37,15 @@ impl Channel for Discord {
         required: true,
     }];
 
-    fn check_options(options: &Map<String, Value>) -> Result<(), (String, String)> {
+    fn check_options(options: &Map<String, Value>) -> Result<(), OptionError> {
         only_options(options, &["username"], "discord takes: username")?;
         match options.get("username") {
             None | Some(Value::String(_)) => Ok(()),
-            Some(_) => Err(("username".into(), "must be a string".into())),
+            Some(_) => Err(OptionError("username".into(), "must be a string".into())),
         }
     }
 
-    fn build(ctx: &Context<'_>) -> Result<OutboundRequest, String> {
+    fn build(ctx: &Context<'_>) -> Result<OutboundRequest, BuildError> {
         let url = ctx.require("WEBHOOK_URL")?;
         let m = ctx.message;
         let title = shorten(&m.title, TITLE_MAX);

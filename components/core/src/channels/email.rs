@@ -6,6 +6,7 @@
 
 use super::message::escape_html;
 use super::{only_options, Channel, Context, OutboundRequest, SecretKey};
+use super::{BuildError, OptionError};
 use base64::Engine;
 use serde_json::{Map, Value};
 
@@ -14,17 +15,17 @@ pub struct Email;
 const US: &str = "https://api.mailgun.net";
 const EU: &str = "https://api.eu.mailgun.net";
 
-fn text_option(options: &Map<String, Value>, key: &str) -> Result<String, (String, String)> {
+fn text_option(options: &Map<String, Value>, key: &str) -> Result<String, OptionError> {
     match options.get(key) {
         Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.clone()),
-        None => Err((key.into(), "is required".into())),
-        _ => Err((key.into(), "must be a non-empty string".into())),
+        None => Err(OptionError(key.into(), "is required".into())),
+        _ => Err(OptionError(key.into(), "must be a non-empty string".into())),
     }
 }
 
-fn recipients(options: &Map<String, Value>) -> Result<Vec<String>, (String, String)> {
+fn recipients(options: &Map<String, Value>) -> Result<Vec<String>, OptionError> {
     let bad = || {
-        (
+        OptionError(
             "to".to_string(),
             "must be an address or a non-empty list of addresses".to_string(),
         )
@@ -38,7 +39,7 @@ fn recipients(options: &Map<String, Value>) -> Result<Vec<String>, (String, Stri
                 _ => Err(bad()),
             })
             .collect(),
-        None => Err(("to".into(), "is required".into())),
+        None => Err(OptionError("to".into(), "is required".into())),
         _ => Err(bad()),
     }
 }
@@ -49,7 +50,7 @@ impl Channel for Email {
         required: true,
     }];
 
-    fn check_options(options: &Map<String, Value>) -> Result<(), (String, String)> {
+    fn check_options(options: &Map<String, Value>) -> Result<(), OptionError> {
         only_options(
             options,
             &["domain", "from", "to", "region"],
@@ -61,16 +62,22 @@ impl Channel for Email {
         match options.get("region") {
             None => Ok(()),
             Some(Value::String(r)) if r == "us" || r == "eu" => Ok(()),
-            Some(_) => Err(("region".into(), "must be \"us\" or \"eu\"".into())),
+            Some(_) => Err(OptionError(
+                "region".into(),
+                "must be \"us\" or \"eu\"".into(),
+            )),
         }
     }
 
-    fn build(ctx: &Context<'_>) -> Result<OutboundRequest, String> {
+    fn build(ctx: &Context<'_>) -> Result<OutboundRequest, BuildError> {
         let key = ctx.require("API_KEY")?;
         let opts = &ctx.channel.options;
-        let domain = text_option(opts, "domain").map_err(|(k, p)| format!("{k} {p}"))?;
-        let from = text_option(opts, "from").map_err(|(k, p)| format!("{k} {p}"))?;
-        let to = recipients(opts).map_err(|(k, p)| format!("{k} {p}"))?;
+        let domain = text_option(opts, "domain")
+            .map_err(|OptionError(k, p)| BuildError::Invalid(format!("{k} {p}")))?;
+        let from = text_option(opts, "from")
+            .map_err(|OptionError(k, p)| BuildError::Invalid(format!("{k} {p}")))?;
+        let to = recipients(opts)
+            .map_err(|OptionError(k, p)| BuildError::Invalid(format!("{k} {p}")))?;
         let base = if ctx.option("region").and_then(Value::as_str) == Some("eu") {
             EU
         } else {

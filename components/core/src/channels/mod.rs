@@ -124,13 +124,9 @@ impl Context<'_> {
     }
 
     /// A required credential; the error names the secret, never a value.
-    pub fn require(&self, key: &str) -> Result<String, String> {
-        self.secret(key).ok_or_else(|| {
-            format!(
-                "secret {} is not set",
-                channel_secret_name(&self.channel.name, key)
-            )
-        })
+    pub fn require(&self, key: &str) -> Result<String, BuildError> {
+        self.secret(key)
+            .ok_or_else(|| BuildError::MissingSecret(channel_secret_name(&self.channel.name, key)))
     }
 
     pub fn option(&self, key: &str) -> Option<&Value> {
@@ -142,10 +138,10 @@ impl Context<'_> {
 pub trait Channel {
     /// Credentials it reads.
     const SECRETS: &'static [SecretKey];
-    /// Check the non-secret `config` options; `Err((option, problem))`.
-    fn check_options(options: &Map<String, Value>) -> Result<(), (String, String)>;
+    /// Check the non-secret `config` options; `Err(OptionError(option, problem))`.
+    fn check_options(options: &Map<String, Value>) -> Result<(), OptionError>;
     /// Build the vendor request.
-    fn build(ctx: &Context<'_>) -> Result<OutboundRequest, String>;
+    fn build(ctx: &Context<'_>) -> Result<OutboundRequest, BuildError>;
     /// Classify the vendor's answer.
     fn classify(response: &OutboundResponse) -> Verdict {
         classify_http(response)
@@ -165,14 +161,50 @@ pub fn classify_http(r: &OutboundResponse) -> Verdict {
     }
 }
 
+/// A `config` option a channel refuses: the option (a path such as `priorities.down`), and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}: {1}")]
+pub struct OptionError(pub String, pub String);
+
+/// Why a channel's request could not be built; never contains a credential's value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BuildError {
+    /// A required credential is not set (named, never shown).
+    #[error("secret {0} is not set")]
+    MissingSecret(String),
+    /// A credential or option holds something the vendor cannot take.
+    #[error("{0}")]
+    Invalid(String),
+    /// A `title`/`message`/`body` template failed to render.
+    #[error("{0}")]
+    Template(#[from] TemplateError),
+}
+
+/// A notification template that does not parse or render; says where and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct TemplateError(pub String);
+
+impl From<String> for BuildError {
+    fn from(problem: String) -> Self {
+        BuildError::Invalid(problem)
+    }
+}
+
+impl From<&str> for BuildError {
+    fn from(problem: &str) -> Self {
+        BuildError::Invalid(problem.into())
+    }
+}
+
 /// Reject options a channel does not know, so a typo is a start-up error.
 pub fn only_options(
     options: &Map<String, Value>,
     known: &[&str],
     hint: &str,
-) -> Result<(), (String, String)> {
+) -> Result<(), OptionError> {
     match options.keys().find(|k| !known.contains(&k.as_str())) {
-        Some(k) => Err((k.clone(), format!("unknown option ({hint})"))),
+        Some(k) => Err(OptionError(k.clone(), format!("unknown option ({hint})"))),
         None => Ok(()),
     }
 }
@@ -190,11 +222,11 @@ impl ChannelKind {
         dispatch!(self, C => C::SECRETS)
     }
 
-    pub fn check_options(self, options: &Map<String, Value>) -> Result<(), (String, String)> {
+    pub fn check_options(self, options: &Map<String, Value>) -> Result<(), OptionError> {
         dispatch!(self, C => C::check_options(options))
     }
 
-    pub fn build(self, ctx: &Context<'_>) -> Result<OutboundRequest, String> {
+    pub fn build(self, ctx: &Context<'_>) -> Result<OutboundRequest, BuildError> {
         dispatch!(self, C => C::build(ctx))
     }
 
@@ -308,7 +340,7 @@ pub const DENIED: &str =
 pub fn message_for(
     channel: &ChannelConfig,
     notification: &Notification,
-) -> Result<Message, String> {
+) -> Result<Message, BuildError> {
     #[cfg_attr(
         not(feature = "templates"),
         expect(unused_mut, reason = "set only by templates")
@@ -318,7 +350,9 @@ pub fn message_for(
     let text = channel.options.get("message").and_then(Value::as_str);
     #[cfg(not(feature = "templates"))]
     if title.is_some() || text.is_some() {
-        return Err("this build cannot render templates (feature \"templates\")".into());
+        return Err(BuildError::Invalid(
+            "this build cannot render templates (feature \"templates\")".into(),
+        ));
     }
     #[cfg(feature = "templates")]
     if title.is_some() || text.is_some() {
@@ -364,7 +398,7 @@ pub fn build(
     channel: &ChannelConfig,
     secrets: &dyn Secrets,
     notification: &Notification,
-) -> Result<OutboundRequest, String> {
+) -> Result<OutboundRequest, BuildError> {
     let message = message_for(channel, notification)?;
     channel
         .kind

@@ -7,6 +7,7 @@
 //! API: <https://developer.pagerduty.com/docs/events-api-v2/trigger-events/> (summary ≤ 1,024).
 
 use super::{only_options, Channel, Context, OutboundRequest, SecretKey};
+use super::{BuildError, OptionError};
 use crate::model::Event;
 use crate::text::shorten;
 use crate::time::iso;
@@ -45,7 +46,7 @@ impl Channel for PagerDuty {
         required: true,
     }];
 
-    fn check_options(options: &Map<String, Value>) -> Result<(), (String, String)> {
+    fn check_options(options: &Map<String, Value>) -> Result<(), OptionError> {
         only_options(
             options,
             &["severity", "source"],
@@ -53,20 +54,20 @@ impl Channel for PagerDuty {
         )?;
         if let Some(s) = options.get("severity") {
             let Value::Object(s) = s else {
-                return Err((
+                return Err(OptionError(
                     "severity".into(),
                     "must be an object of event to severity".into(),
                 ));
             };
             for (event, v) in s {
                 if !matches!(event.as_str(), "down" | "degraded") {
-                    return Err((
+                    return Err(OptionError(
                         format!("severity.{event}"),
                         "only down and degraded trigger incidents".into(),
                     ));
                 }
                 if !v.as_str().is_some_and(|v| SEVERITIES.contains(&v)) {
-                    return Err((
+                    return Err(OptionError(
                         format!("severity.{event}"),
                         "must be critical, error, warning or info".into(),
                     ));
@@ -75,11 +76,11 @@ impl Channel for PagerDuty {
         }
         match options.get("source") {
             None | Some(Value::String(_)) => Ok(()),
-            Some(_) => Err(("source".into(), "must be a string".into())),
+            Some(_) => Err(OptionError("source".into(), "must be a string".into())),
         }
     }
 
-    fn build(ctx: &Context<'_>) -> Result<OutboundRequest, String> {
+    fn build(ctx: &Context<'_>) -> Result<OutboundRequest, BuildError> {
         let key = ctx.require("ROUTING_KEY")?;
         let n = ctx.notification;
         // PagerDuty keeps dedup keys up to 255 characters.

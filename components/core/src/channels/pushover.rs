@@ -10,6 +10,7 @@ use super::{
     classify_http, only_options, Channel, Context, OutboundRequest, OutboundResponse, SecretKey,
     Verdict,
 };
+use super::{BuildError, OptionError};
 use crate::model::Event;
 use crate::text::shorten;
 use serde_json::{Map, Value};
@@ -48,7 +49,7 @@ impl Channel for Pushover {
         },
     ];
 
-    fn check_options(options: &Map<String, Value>) -> Result<(), (String, String)> {
+    fn check_options(options: &Map<String, Value>) -> Result<(), OptionError> {
         only_options(
             options,
             &["priorities", "retry", "expire", "sound"],
@@ -56,17 +57,20 @@ impl Channel for Pushover {
         )?;
         if let Some(p) = options.get("priorities") {
             let Value::Object(p) = p else {
-                return Err((
+                return Err(OptionError(
                     "priorities".into(),
                     "must be an object of event to priority".into(),
                 ));
             };
             for (event, v) in p {
                 if Event::parse(event).is_none() {
-                    return Err((format!("priorities.{event}"), "unknown event".into()));
+                    return Err(OptionError(
+                        format!("priorities.{event}"),
+                        "unknown event".into(),
+                    ));
                 }
                 if !v.as_i64().is_some_and(|n| (-2..=2).contains(&n)) {
-                    return Err((
+                    return Err(OptionError(
                         format!("priorities.{event}"),
                         "must be an integer from -2 to 2".into(),
                     ));
@@ -75,21 +79,27 @@ impl Channel for Pushover {
         }
         if let Some(v) = options.get("retry") {
             if v.as_u64().is_none_or(|n| n < 30) {
-                return Err(("retry".into(), "must be at least 30 seconds".into()));
+                return Err(OptionError(
+                    "retry".into(),
+                    "must be at least 30 seconds".into(),
+                ));
             }
         }
         if let Some(v) = options.get("expire") {
             if !v.as_u64().is_some_and(|n| (1..=10_800).contains(&n)) {
-                return Err(("expire".into(), "must be 1 to 10800 seconds".into()));
+                return Err(OptionError(
+                    "expire".into(),
+                    "must be 1 to 10800 seconds".into(),
+                ));
             }
         }
         match options.get("sound") {
             None | Some(Value::String(_)) => Ok(()),
-            Some(_) => Err(("sound".into(), "must be a string".into())),
+            Some(_) => Err(OptionError("sound".into(), "must be a string".into())),
         }
     }
 
-    fn build(ctx: &Context<'_>) -> Result<OutboundRequest, String> {
+    fn build(ctx: &Context<'_>) -> Result<OutboundRequest, BuildError> {
         let token = ctx.require("APP_TOKEN")?;
         let user = ctx.require("USER_KEY")?;
         let opts = &ctx.channel.options;

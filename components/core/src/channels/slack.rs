@@ -6,6 +6,7 @@
 
 use super::message::escape_html;
 use super::{only_options, Channel, Context, OutboundRequest, SecretKey};
+use super::{BuildError, OptionError};
 use crate::model::Event;
 use crate::text::shorten;
 use serde_json::{json, Map, Value};
@@ -35,7 +36,7 @@ impl Channel for Slack {
         required: true,
     }];
 
-    fn check_options(options: &Map<String, Value>) -> Result<(), (String, String)> {
+    fn check_options(options: &Map<String, Value>) -> Result<(), OptionError> {
         only_options(
             options,
             &[],
@@ -43,7 +44,7 @@ impl Channel for Slack {
         )
     }
 
-    fn build(ctx: &Context<'_>) -> Result<OutboundRequest, String> {
+    fn build(ctx: &Context<'_>) -> Result<OutboundRequest, BuildError> {
         let url = ctx.require("WEBHOOK_URL")?;
         let m = ctx.message;
         let title = escape(&m.title);

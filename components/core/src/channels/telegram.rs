@@ -9,6 +9,7 @@ use super::{
     classify_http, only_options, Channel, Context, OutboundRequest, OutboundResponse, SecretKey,
     Verdict,
 };
+use super::{BuildError, OptionError};
 use crate::text::shorten;
 use serde_json::{json, Map, Value};
 
@@ -33,7 +34,7 @@ impl Channel for Telegram {
         },
     ];
 
-    fn check_options(options: &Map<String, Value>) -> Result<(), (String, String)> {
+    fn check_options(options: &Map<String, Value>) -> Result<(), OptionError> {
         only_options(
             options,
             &[],
@@ -41,7 +42,7 @@ impl Channel for Telegram {
         )
     }
 
-    fn build(ctx: &Context<'_>) -> Result<OutboundRequest, String> {
+    fn build(ctx: &Context<'_>) -> Result<OutboundRequest, BuildError> {
         let token = ctx.require("BOT_TOKEN")?;
         let chat = ctx.require("CHAT_ID")?;
         let m = ctx.message;

@@ -6,6 +6,7 @@
 //! configuration error, not a blank line in a 3 a.m. page. Only `metadata.*` is open-ended (its
 //! fields depend on what the service sends) and renders empty when a heartbeat lacks one.
 
+use super::TemplateError;
 use crate::channels::message::{human_duration, Message};
 use crate::model::{Event, Reason};
 use crate::notification::Notification;
@@ -41,11 +42,14 @@ fn environment() -> Environment<'static> {
 }
 
 /// Check a template's syntax and variables; the error is a sentence for a config error.
-pub fn check(source: &str) -> Result<(), String> {
+pub fn check(source: &str) -> Result<(), TemplateError> {
     let env = environment();
-    let template = env
-        .template_from_str(source)
-        .map_err(|e| format!("invalid template: {}", e.detail().unwrap_or("syntax error")))?;
+    let template = env.template_from_str(source).map_err(|e| {
+        TemplateError(format!(
+            "invalid template: {}",
+            e.detail().unwrap_or("syntax error")
+        ))
+    })?;
     let mut unknown: Vec<String> = template
         .undeclared_variables(true)
         .into_iter()
@@ -61,10 +65,10 @@ pub fn check(source: &str) -> Result<(), String> {
     unknown.sort();
     match unknown.first() {
         None => Ok(()),
-        Some(v) => Err(format!(
+        Some(v) => Err(TemplateError(format!(
             "unknown template variable \"{v}\" (known: {}, metadata.<field>)",
             VARIABLES.join(", ")
-        )),
+        ))),
     }
 }
 
@@ -98,13 +102,18 @@ pub fn variables(n: &Notification, defaults: &Message) -> serde_json::Value {
 }
 
 /// Render `source` with `vars`. Errors (which validation makes rare) describe the template.
-pub fn render(source: &str, vars: &serde_json::Value) -> Result<String, String> {
+pub fn render(source: &str, vars: &serde_json::Value) -> Result<String, TemplateError> {
     environment()
         .render_str(
             source,
             minijinja::Value::from(minijinja::value::Serde(vars)),
         )
-        .map_err(|e| format!("template failed: {}", e.detail().unwrap_or("render error")))
+        .map_err(|e| {
+            TemplateError(format!(
+                "template failed: {}",
+                e.detail().unwrap_or("render error")
+            ))
+        })
 }
 
 #[cfg(test)]
@@ -130,11 +139,12 @@ mod tests {
         assert!(check("{{ service.name }} {{ metadata.anything.deep }}").is_ok());
         let e = check("{{ servce.name }} is {{ event }}").unwrap_err();
         assert!(
-            e.starts_with("unknown template variable \"servce.name\""),
+            e.0.starts_with("unknown template variable \"servce.name\""),
             "{e}"
         );
         assert!(check("{% if %}")
             .unwrap_err()
+            .0
             .starts_with("invalid template"));
     }
 

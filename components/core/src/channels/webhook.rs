@@ -5,6 +5,7 @@
 //! `Authorization` for the receiver). The body is [`body`]'s JSON.
 
 use super::{only_options, Channel, Context, OutboundRequest, SecretKey};
+use super::{BuildError, OptionError};
 use crate::notification::Notification;
 use crate::time::iso;
 use serde_json::{json, Map, Value};
@@ -68,7 +69,7 @@ impl Channel for Webhook {
         },
     ];
 
-    fn check_options(options: &Map<String, Value>) -> Result<(), (String, String)> {
+    fn check_options(options: &Map<String, Value>) -> Result<(), OptionError> {
         only_options(
             options,
             &["body"],
@@ -77,16 +78,18 @@ impl Channel for Webhook {
         match options.get("body") {
             None => Ok(()),
             #[cfg(feature = "templates")]
-            Some(Value::String(t)) => {
-                crate::channels::templates::check(t).map_err(|e| ("body".to_string(), e))
-            }
+            Some(Value::String(t)) => crate::channels::templates::check(t)
+                .map_err(|e| OptionError("body".to_string(), e.to_string())),
             #[cfg(not(feature = "templates"))]
             Some(Value::String(_)) => Ok(()),
-            Some(_) => Err(("body".into(), "must be a template string".into())),
+            Some(_) => Err(OptionError(
+                "body".into(),
+                "must be a template string".into(),
+            )),
         }
     }
 
-    fn build(ctx: &Context<'_>) -> Result<OutboundRequest, String> {
+    fn build(ctx: &Context<'_>) -> Result<OutboundRequest, BuildError> {
         let url = ctx.require("URL")?;
         if !(url.starts_with("https://") || url.starts_with("http://")) {
             return Err("URL must start with https:// or http://".into());
@@ -106,10 +109,10 @@ impl Channel for Webhook {
                 req.body = crate::channels::templates::render(template, &vars)?.into_bytes();
             }
             #[cfg(not(feature = "templates"))]
-            return Err(format!(
+            return Err(BuildError::Invalid(format!(
                 "this build cannot render the body template ({} bytes)",
                 template.len()
-            ));
+            )));
         }
         req.method = method;
         if let Some(raw) = ctx.secret("HEADERS") {
@@ -220,7 +223,14 @@ mod tests {
     #[test]
     fn missing_url_names_the_secret_not_a_value() {
         let err = build_for(&channel(), &BTreeMap::new(), &notification()).unwrap_err();
-        assert_eq!(err, "secret NOTIFICATION_OPS_HOOK_URL is not set");
+        assert_eq!(
+            err,
+            BuildError::MissingSecret("NOTIFICATION_OPS_HOOK_URL".into())
+        );
+        assert_eq!(
+            err.to_string(),
+            "secret NOTIFICATION_OPS_HOOK_URL is not set"
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@ use super::walker::{parse_json, Field};
 use super::{
     AlertsConfig, ChannelConfig, ConfigError, NotificationsConfig, DEFAULT_COOLDOWN_MINUTES,
 };
-use crate::channels::ChannelKind;
+use crate::channels::{ChannelKind, OptionError};
 use serde_json::Map;
 use std::collections::HashSet;
 
@@ -50,13 +50,14 @@ pub(super) fn parse(text: &str) -> Result<NotificationsConfig, ConfigError> {
                     .as_str()
                     .ok_or_else(|| field.error("must be a template string"))?;
                 #[cfg(feature = "templates")]
-                crate::channels::templates::check(source).map_err(|e| field.error(e))?;
+                crate::channels::templates::check(source)
+                    .map_err(|e| field.error(e.to_string()))?;
                 #[cfg(not(feature = "templates"))]
                 let _ = source;
             }
         }
         kind.check_options(&own)
-            .map_err(|(key, problem)| options_field.key(&key).error(problem))?;
+            .map_err(|OptionError(key, problem)| options_field.key(&key).error(problem))?;
         channels.push(ChannelConfig {
             kind,
             name: name.to_string(),

@@ -2,6 +2,7 @@
 
 use super::walker::Field;
 use super::{ConfigError, DEFAULT_CRON_GRACE_SECS};
+use crate::schedule::CronError;
 
 /// Maintenance windows as parsed.
 pub(super) type Windows = Vec<crate::maintenance::Window>;
@@ -39,13 +40,8 @@ impl Field<'_, '_> {
             "UTC"
         };
         let grace = self.key("grace").non_negative_or(DEFAULT_CRON_GRACE_SECS)?;
-        let schedule = Schedule::cron(expression.string()?, tz, grace).map_err(|e| {
-            if e.contains("time zone") {
-                timezone.error(e)
-            } else {
-                expression.error(e)
-            }
-        })?;
+        let schedule = Schedule::cron(expression.string()?, tz, grace)
+            .map_err(|e| cron_error(e, &expression, &timezone))?;
         Ok((schedule, grace))
     }
 
@@ -76,14 +72,17 @@ impl Field<'_, '_> {
                 if secs == 0 {
                     return Err(duration.error("is required (seconds the window lasts)"));
                 }
-                crate::maintenance::Window::new(expression.string()?, tz, secs).map_err(|e| {
-                    if e.contains("time zone") {
-                        timezone.error(e)
-                    } else {
-                        expression.error(e)
-                    }
-                })
+                crate::maintenance::Window::new(expression.string()?, tz, secs)
+                    .map_err(|e| cron_error(e, &expression, &timezone))
             })
             .collect()
+    }
+}
+
+/// The error at the field that caused it: the expression or the zone.
+fn cron_error(e: CronError, expression: &Field<'_, '_>, timezone: &Field<'_, '_>) -> ConfigError {
+    match e {
+        CronError::Expression(_) => expression.error(e.to_string()),
+        CronError::TimeZone(_) => timezone.error(e.to_string()),
     }
 }
