@@ -2,12 +2,13 @@
 //! <https://prometheus.io/docs/alerting/latest/configuration/#webhook_config>. Grafana's
 //! unified alerting sends the same shape with extra fields, so it reuses this parser.
 
+use super::AlertError;
 use super::{
     listing, string_map, text, Alert, Format, Grouping, Item, Severity, State, MAX_LISTED,
 };
 use serde_json::{Map, Value};
 
-fn state(v: Option<&Value>) -> Result<State, String> {
+fn state(v: Option<&Value>) -> Result<State, AlertError> {
     match v.and_then(Value::as_str) {
         Some("firing") => Ok(State::Firing),
         Some("resolved") => Ok(State::Resolved),
@@ -34,7 +35,7 @@ pub(crate) fn parse(
     obj: &Map<String, Value>,
     grouping: Grouping,
     format: Format,
-) -> Result<Vec<Alert>, String> {
+) -> Result<Vec<Alert>, AlertError> {
     let Some(list) = obj.get("alerts").and_then(Value::as_array) else {
         return Err("alerts must be an array".into());
     };
@@ -42,7 +43,7 @@ pub(crate) fn parse(
     let mut raws = Vec::with_capacity(list.len());
     for (i, a) in list.iter().enumerate() {
         let Value::Object(value) = a else {
-            return Err(format!("alerts[{i}] must be an object"));
+            return Err(AlertError(format!("alerts[{i}] must be an object")));
         };
         raws.push(Raw {
             value,

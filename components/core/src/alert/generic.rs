@@ -4,10 +4,11 @@
 //! `status` is firing (default) or resolved; `dedupKey` defaults to source and title, so a
 //! resolved alert with the same title closes what the firing one opened.
 
+use super::AlertError;
 use super::{string_map, text, Alert, Format, Severity, State};
 use serde_json::{Map, Value};
 
-pub(crate) fn parse(obj: &Map<String, Value>) -> Result<Vec<Alert>, String> {
+pub(crate) fn parse(obj: &Map<String, Value>) -> Result<Vec<Alert>, AlertError> {
     let title = text(obj.get("title")).ok_or("title is required (a non-empty string)")?;
     let message = match obj.get("message") {
         Some(Value::String(m)) => crate::text::shorten(m, 4000),
@@ -31,7 +32,7 @@ pub(crate) fn parse(obj: &Map<String, Value>) -> Result<Vec<Alert>, String> {
             .get(field)
             .is_some_and(|v| !v.is_object() && !v.is_null())
         {
-            return Err(format!("{field} must be an object of strings"));
+            return Err(AlertError(format!("{field} must be an object of strings")));
         }
     }
     let source = text(obj.get("source")).unwrap_or_else(|| "external".into());

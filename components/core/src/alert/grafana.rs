@@ -3,24 +3,29 @@
 //! `silenceURL`: <https://grafana.com/docs/grafana/latest/alerting/configure-notifications/manage-contact-points/integrations/webhook-notifier/>.
 //! Legacy alerting posts `{ruleName, ruleId, state, message, evalMatches[], ruleUrl}`.
 
+use super::AlertError;
 use super::{alertmanager, listing, text, Alert, Format, Grouping, Item, Severity, State};
 use serde_json::{Map, Value};
 
 pub(crate) fn parse_unified(
     obj: &Map<String, Value>,
     grouping: Grouping,
-) -> Result<Vec<Alert>, String> {
+) -> Result<Vec<Alert>, AlertError> {
     alertmanager::parse(obj, grouping, Format::Grafana)
 }
 
-pub(crate) fn parse_legacy(obj: &Map<String, Value>) -> Result<Vec<Alert>, String> {
+pub(crate) fn parse_legacy(obj: &Map<String, Value>) -> Result<Vec<Alert>, AlertError> {
     let rule =
         text(obj.get("ruleName")).ok_or("ruleName is required for a Grafana legacy alert")?;
     let (state, severity) = match obj.get("state").and_then(Value::as_str) {
         Some("alerting") => (State::Firing, Severity::Error),
         Some("no_data") => (State::Firing, Severity::Warning),
         Some("ok") => (State::Resolved, Severity::Info),
-        Some(other) => return Err(format!("state \"{other}\" is not alerting, no_data or ok")),
+        Some(other) => {
+            return Err(AlertError(format!(
+                "state \"{other}\" is not alerting, no_data or ok"
+            )))
+        }
         None => return Err("state is required for a Grafana legacy alert".into()),
     };
     let matches: Vec<Item> = obj

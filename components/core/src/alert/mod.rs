@@ -112,8 +112,25 @@ pub enum Grouping {
     Alert,
 }
 
+/// Why an alert body was refused, naming the field (answered as a 400).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct AlertError(pub String);
+
+impl From<&str> for AlertError {
+    fn from(problem: &str) -> Self {
+        AlertError(problem.into())
+    }
+}
+
+impl From<String> for AlertError {
+    fn from(problem: String) -> Self {
+        AlertError(problem)
+    }
+}
+
 /// Recognise and parse a body. `Err` is a sentence for a 400.
-pub fn parse(body: &Value, grouping: Grouping) -> Result<Vec<Alert>, String> {
+pub fn parse(body: &Value, grouping: Grouping) -> Result<Vec<Alert>, AlertError> {
     let Value::Object(obj) = body else {
         return Err("an alert must be a JSON object".into());
     };

@@ -105,7 +105,7 @@ fn generic_alerts_default_severity_and_source() {
 
 #[test]
 fn unknown_shapes_are_refused_naming_what_is_missing() {
-    let err = |v: Value| parse(&v, Grouping::Group).unwrap_err();
+    let err = |v: Value| parse(&v, Grouping::Group).unwrap_err().0;
     assert!(err(serde_json::json!({"hello": 1})).starts_with("unrecognised alert"));
     assert_eq!(
         err(serde_json::json!({"title": "t"})),

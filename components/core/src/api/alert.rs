@@ -19,7 +19,7 @@ pub(crate) async fn alert<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Resp
     };
     let alerts = match alert::parse(&body, ctx.config.notifications.alerts.grouping) {
         Ok(a) => a,
-        Err(e) => return Response::error(400, e),
+        Err(e) => return Response::error(400, e.to_string()),
     };
     let now = ctx.clock.now_ms();
     let cooldown_ms = ctx.config.notifications.cooldown_minutes as i64 * 60_000;

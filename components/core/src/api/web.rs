@@ -117,7 +117,7 @@ pub fn badge<S: Store>(ctx: &Context<'_, S>, req: &Request, file: &str) -> Respo
     };
     let metric = match badge::Metric::parse(req.query_param("metric").as_deref()) {
         Ok(m) => m,
-        Err(e) => return Response::error(400, e),
+        Err(e) => return Response::error(400, e.to_string()),
     };
     let Ok(board) = Board::read(
         ctx.store,

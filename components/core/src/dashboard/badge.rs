@@ -21,18 +21,21 @@ pub enum Metric {
     Uptime(usize),
 }
 
+/// A `metric` a badge cannot show.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("metric must be one of status, uptime24h, uptime7d, uptime30d, uptime90d")]
+pub struct UnknownMetric;
+
 impl Metric {
     /// `None` or `status` → status; `uptime24h`, `uptime7d`, `uptime30d`, `uptime90d`.
-    pub fn parse(value: Option<&str>) -> Result<Metric, String> {
+    pub fn parse(value: Option<&str>) -> Result<Metric, UnknownMetric> {
         match value {
             None | Some("status") => Ok(Metric::Status),
             Some(v) => WINDOWS
                 .iter()
                 .position(|(label, _)| v.strip_prefix("uptime") == Some(label))
                 .map(Metric::Uptime)
-                .ok_or_else(|| {
-                    "metric must be one of status, uptime24h, uptime7d, uptime30d, uptime90d".into()
-                }),
+                .ok_or(UnknownMetric),
         }
     }
 }
