@@ -6,7 +6,7 @@ use futures_util::future::{join_all, select, Either};
 use heartbeat_core::channels::{OutboundRequest, OutboundResponse, SendError};
 use heartbeat_core::clock::Clock;
 use heartbeat_core::config::{Config, Secrets};
-use heartbeat_core::delivery::{Plan, Step};
+use heartbeat_core::delivery::{DeliveryStep, Plan};
 use heartbeat_core::notify::{self, Deliveries, Delivery, Notification, Notifier};
 use std::time::Duration;
 use worker::{AbortController, Delay, Fetch, Headers, Method, RequestInit};
@@ -88,18 +88,18 @@ async fn drive(mut plan: Plan, redirect: Option<&str>) -> Delivery {
     let mut step = plan.start(WorkersClock.now_ms());
     loop {
         step = match step {
-            Step::Send(mut request, timeout) => {
+            DeliveryStep::Send(mut request, timeout) => {
                 if let Some(origin) = redirect {
                     request.url = redirected(&request.url, origin);
                 }
                 let result = send(request, timeout).await;
                 plan.on_result(result, WorkersClock.now_ms())
             }
-            Step::Wait(ms) => {
+            DeliveryStep::Wait(ms) => {
                 Delay::from(Duration::from_millis(ms)).await;
                 plan.resume(WorkersClock.now_ms())
             }
-            Step::Done(d) => return d,
+            DeliveryStep::Done(d) => return d,
         }
     }
 }

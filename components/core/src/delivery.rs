@@ -21,7 +21,7 @@ pub const BUDGET_TIMEOUTS: u64 = 2;
 
 /// What the host should do next.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Step {
+pub enum DeliveryStep {
     /// Send this request, giving up after `timeout_ms`.
     Send(OutboundRequest, u64),
     /// Wait this long, then call [`Plan::resume`].
@@ -71,30 +71,30 @@ impl Plan {
         &self.delivery.channel
     }
 
-    fn done(&mut self, now: i64, error: Option<String>) -> Step {
+    fn done(&mut self, now: i64, error: Option<String>) -> DeliveryStep {
         self.delivery.ok = error.is_none();
         self.delivery.error = error;
         self.delivery.latency_ms = (now - self.started).clamp(0, u32::MAX as i64) as u32;
-        Step::Done(self.delivery.clone())
+        DeliveryStep::Done(self.delivery.clone())
     }
 
     fn deadline(&self) -> i64 {
         self.started + (self.timeout_ms * BUDGET_TIMEOUTS) as i64
     }
 
-    fn send(&mut self, now: i64) -> Step {
+    fn send(&mut self, now: i64) -> DeliveryStep {
         let remaining = (self.deadline() - now).max(0) as u64;
         self.attempt_started = now;
         match &self.request {
             Ok(r) => {
                 self.delivery.attempts += 1;
-                Step::Send(r.clone(), self.timeout_ms.min(remaining))
+                DeliveryStep::Send(r.clone(), self.timeout_ms.min(remaining))
             }
             Err(_) => unreachable!("checked in start"),
         }
     }
 
-    pub fn start(&mut self, now: i64) -> Step {
+    pub fn start(&mut self, now: i64) -> DeliveryStep {
         self.started = now;
         if let Err(e) = &self.request {
             let e = e.to_string();
@@ -104,12 +104,16 @@ impl Plan {
     }
 
     /// After a `Wait`.
-    pub fn resume(&mut self, now: i64) -> Step {
+    pub fn resume(&mut self, now: i64) -> DeliveryStep {
         self.send(now)
     }
 
     /// The outcome of the last `Send`.
-    pub fn on_result(&mut self, result: Result<OutboundResponse, SendError>, now: i64) -> Step {
+    pub fn on_result(
+        &mut self,
+        result: Result<OutboundResponse, SendError>,
+        now: i64,
+    ) -> DeliveryStep {
         let latency_ms = (now - self.attempt_started).clamp(0, u32::MAX as i64) as u32;
         let (verdict, http_status) = match result {
             Ok(response) => {
@@ -164,7 +168,7 @@ impl Plan {
                     );
                     return self.done(now, Some(e));
                 }
-                Step::Wait(wait)
+                DeliveryStep::Wait(wait)
             }
         }
     }
@@ -175,15 +179,15 @@ pub fn drive(mut plan: Plan, outbound: &dyn Outbound, clock: &dyn Clock) -> Deli
     let mut step = plan.start(clock.now_ms());
     loop {
         step = match step {
-            Step::Send(request, timeout) => {
+            DeliveryStep::Send(request, timeout) => {
                 let result = outbound.send(&request, timeout);
                 plan.on_result(result, clock.now_ms())
             }
-            Step::Wait(ms) => {
+            DeliveryStep::Wait(ms) => {
                 clock.pause(ms);
                 plan.resume(clock.now_ms())
             }
-            Step::Done(d) => return d,
+            DeliveryStep::Done(d) => return d,
         }
     }
 }

@@ -7,7 +7,7 @@
 //! | `svc/{id}/seq` | 8-byte LE counter | `increment`, every heartbeat |
 //! | `svc/{id}/log/{0..5}` | `LogChunk` JSON | CAS, every heartbeat |
 //! | `svc/{id}/state` | `ServiceState` JSON | CAS, every heartbeat and each silence |
-//! | `svc/{id}/flips` | `FlipLog` JSON (90 days of transitions, deliveries) | CAS, only on a transition or delivery |
+//! | `svc/{id}/flips` | `TransitionLog` JSON (90 days of transitions, deliveries) | CAS, only on a transition or delivery |
 //! | `svc/{id}/notes` | `NoteLog` JSON | CAS, per `/start` or `/log` ping |
 //! | `svc/{id}/notes-seq` | counter | `increment`, per note |
 //! | `svc/{id}/paused` | `Pause` JSON | set / delete (pause, resume) |
@@ -20,8 +20,9 @@
 
 /// Every per-service key starts with this, then the service id and a `/`.
 pub const SERVICE_PREFIX: &str = "svc/";
-/// The per-service field that grows with history (and so is kept apart from the others).
-pub const FLIPS: &str = "flips";
+/// The per-service field that holds the transitions; it grows with history, so the row stores
+/// keep it apart from the others. Spelled "flips" in stored keys since the first release.
+pub const TRANSITIONS_FIELD: &str = "flips";
 
 /// Log slots per service; each holds a chunk of `chunk_size` consecutive entries.
 pub const LOG_SLOTS: i64 = 5;
@@ -37,8 +38,8 @@ pub fn seq_key(id: &str) -> String {
 pub fn state_key(id: &str) -> String {
     service_key(id, "state")
 }
-pub fn flips_key(id: &str) -> String {
-    service_key(id, FLIPS)
+pub fn transitions_key(id: &str) -> String {
+    service_key(id, TRANSITIONS_FIELD)
 }
 pub fn log_key(id: &str, slot: i64) -> String {
     service_key(id, &format!("log/{slot}"))

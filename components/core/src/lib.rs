@@ -5,8 +5,8 @@
 //!
 //! It is plain Rust with no WebAssembly, WIT or host crates so the same code runs in the WASI
 //! components (Spin, heartbeat-host) and in the Cloudflare Worker. Hosts reach it through small
-//! ports — [`store::Store`], [`clock::Clock`], [`notify::Notifier`], [`channels::Outbound`],
-//! [`config::Secrets`] — and stay thin: decode the request, call core, encode the result.
+//! ports — [`store::Store`], [`clock::Clock`], [`notification::Notifier`], [`channels::Outbound`],
+//! [`secrets::Secrets`] — and stay thin: decode the request, call core, encode the result.
 
 pub mod alert;
 pub mod api;
@@ -15,7 +15,6 @@ pub mod channels;
 pub mod clock;
 pub mod config;
 pub mod context;
-pub mod dashboard;
 pub mod delivery;
 pub mod keys;
 pub mod layout;
@@ -34,4 +33,5 @@ pub mod text;
 pub mod time;
 pub mod unsent;
 pub mod uptime;
+pub mod views;
 pub mod worker_limits;

@@ -1,4 +1,4 @@
-//! The vocabulary: Service status, Heartbeat, Transition (a "flip"), Event.
+//! The vocabulary: Service status, Heartbeat, Transition (a "transition"), Event.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};

@@ -118,8 +118,8 @@ async fn release<S: Store>(
         if channels_for(ctx.config, service, Event::Down).is_empty() {
             continue;
         }
-        let flips = layout.histories(ctx.store, &[&service.id])?;
-        let transition = flips[0].last().cloned().unwrap_or(Transition {
+        let transitions = layout.histories(ctx.store, &[&service.id])?;
+        let transition = transitions[0].last().cloned().unwrap_or(Transition {
             at: state.since,
             from: Status::Unknown,
             to: Status::Down,

@@ -81,7 +81,13 @@ pub async fn recover<S: Store>(
             let Some(last) = unsent.last().cloned() else {
                 continue;
             };
-            layout.restore_flips(ctx.store, ctx.clock, &service.id, &unsent.transitions, now)?;
+            layout.restore_transitions(
+                ctx.store,
+                ctx.clock,
+                &service.id,
+                &unsent.transitions,
+                now,
+            )?;
             let change = Change {
                 state: state.clone(),
                 transitions: unsent.transitions,
@@ -100,7 +106,7 @@ mod tests {
     use super::*;
     use crate::clock::ManualClock;
     use crate::config::{Config, Settings};
-    use crate::layout::{flips_key, state_key, Rules};
+    use crate::layout::{state_key, transitions_key, Rules};
     use crate::model::{LogEntry, Status};
     use crate::notify::{Deliveries, Notifier};
     use crate::ready::resolve;
@@ -195,7 +201,7 @@ mod tests {
         }
 
         /// The transitions of the state's unsent changes, oldest first.
-        fn flips_or_claimed(&self) -> Vec<crate::model::Transition> {
+        fn transitions_or_claimed(&self) -> Vec<crate::model::Transition> {
             self.state()
                 .notified
                 .unsent
@@ -204,11 +210,11 @@ mod tests {
                 .collect()
         }
 
-        fn flips(&self) -> Vec<crate::model::Transition> {
-            let log: crate::layout::FlipLog =
-                serde_json::from_slice(&self.store.get(&flips_key("db")).unwrap().unwrap())
+        fn transitions(&self) -> Vec<crate::model::Transition> {
+            let log: crate::layout::TransitionLog =
+                serde_json::from_slice(&self.store.get(&transitions_key("db")).unwrap().unwrap())
                     .unwrap();
-            log.flips
+            log.transitions
         }
     }
 
@@ -217,7 +223,7 @@ mod tests {
         let w = world();
         w.claim_and_die(T0, Status::Down);
         // Died before the history was written too.
-        w.store.delete(&flips_key("db")).unwrap();
+        w.store.delete(&transitions_key("db")).unwrap();
         let lease = lease_ms(&w.at(&ManualClock::at(T0)), &w.config.services[0]);
         assert_eq!(
             lease, 3000,
@@ -237,7 +243,7 @@ mod tests {
         assert_eq!(told.len(), 1);
         assert_eq!(told[0].event, Event::Down);
         assert_eq!(told[0].transition.at, T0);
-        assert_eq!(w.flips().len(), 1, "the history is restored");
+        assert_eq!(w.transitions().len(), 1, "the history is restored");
         assert!(
             w.state().notified.unsent.is_empty(),
             "and the change settled"
@@ -260,7 +266,7 @@ mod tests {
         w.sweep(T0 + 60_000);
         let told: Vec<_> = w.told.0.borrow().iter().map(|n| n.event).collect();
         assert_eq!(told, [Event::Down, Event::Up], "oldest first");
-        assert_eq!(w.flips().len(), 2);
+        assert_eq!(w.transitions().len(), 2);
         assert!(w.state().notified.unsent.is_empty());
     }
 
@@ -269,7 +275,7 @@ mod tests {
         let w = world();
         w.claim_and_die_as(T0, Status::Down, true);
         assert!(w.state().notified.held);
-        let down = w.flips_or_claimed()[0].clone();
+        let down = w.transitions_or_claimed()[0].clone();
         let released = w
             .at(&ManualClock::at(T0 + 1000))
             .layout()

@@ -74,12 +74,12 @@ impl Timeline {
     /// Silence not yet recorded by a sweep counts as down from the moment it crossed the
     /// threshold, as the API's status does.
     pub fn new(
-        flips: &[Transition],
+        transitions: &[Transition],
         current: Option<&ServiceState>,
         schedule: &Schedule,
         now: i64,
     ) -> Timeline {
-        let mut changes: Vec<(i64, Status)> = flips.iter().map(|t| (t.at, t.to)).collect();
+        let mut changes: Vec<(i64, Status)> = transitions.iter().map(|t| (t.at, t.to)).collect();
         if let Some(s) = current {
             if s.status != Status::Down && state::is_silent(s, schedule, now) {
                 changes.push((state::silent_at(s, schedule), Status::Down));
@@ -151,13 +151,13 @@ pub struct Day {
 /// Percentage (0–100, three decimals) of `[now - window, now]` the service was available, or
 /// `None` if nothing is known about that window.
 pub fn percent(
-    flips: &[Transition],
+    transitions: &[Transition],
     current: Option<&ServiceState>,
     schedule: &Schedule,
     now: i64,
     window_ms: i64,
 ) -> Option<f64> {
-    Timeline::new(flips, current, schedule, now).percent(window_ms)
+    Timeline::new(transitions, current, schedule, now).percent(window_ms)
 }
 
 #[cfg(test)]
@@ -166,15 +166,15 @@ mod tests {
 
     const H: i64 = 3600 * 1000;
 
-    fn flip(at: i64, from: Status, to: Status) -> Transition {
+    fn transition(at: i64, from: Status, to: Status) -> Transition {
         Transition::by_heartbeat(at, from, to)
     }
 
     #[test]
     fn counts_only_known_time() {
-        let flips = [flip(0, Status::Unknown, Status::Up)];
+        let transitions = [transition(0, Status::Unknown, Status::Up)];
         assert_eq!(
-            percent(&flips, None, &Schedule::threshold(60), 10 * H, 24 * H),
+            percent(&transitions, None, &Schedule::threshold(60), 10 * H, 24 * H),
             Some(100.0)
         );
         assert_eq!(
@@ -185,26 +185,26 @@ mod tests {
 
     #[test]
     fn weighs_down_time_by_duration() {
-        let flips = [
-            flip(0, Status::Unknown, Status::Up),
-            flip(6 * H, Status::Up, Status::Down),
-            flip(9 * H, Status::Down, Status::Degraded),
+        let transitions = [
+            transition(0, Status::Unknown, Status::Up),
+            transition(6 * H, Status::Up, Status::Down),
+            transition(9 * H, Status::Down, Status::Degraded),
         ];
         // 12 h known: 6 up, 3 down, 3 degraded.
         assert_eq!(
-            percent(&flips, None, &Schedule::threshold(60), 12 * H, 24 * H),
+            percent(&transitions, None, &Schedule::threshold(60), 12 * H, 24 * H),
             Some(75.0)
         );
         // Last 6 h: 3 down, 3 degraded.
         assert_eq!(
-            percent(&flips, None, &Schedule::threshold(60), 12 * H, 6 * H),
+            percent(&transitions, None, &Schedule::threshold(60), 12 * H, 6 * H),
             Some(50.0)
         );
     }
 
     #[test]
     fn unrecorded_silence_counts_as_down_from_the_threshold() {
-        let flips = [flip(0, Status::Unknown, Status::Up)];
+        let transitions = [transition(0, Status::Unknown, Status::Up)];
         let state = ServiceState {
             status: Status::Up,
             since: 0,
@@ -220,7 +220,7 @@ mod tests {
         // Silent after 1 h; at 4 h: 1 h up, 3 h down.
         assert_eq!(
             percent(
-                &flips,
+                &transitions,
                 Some(&state),
                 &Schedule::threshold(3600),
                 4 * H,
@@ -234,12 +234,12 @@ mod tests {
     fn splits_an_outage_across_midnight_into_both_days() {
         // Day 10 starts at 10 * DAY_MS. Down from 23:00 on day 9 to 01:00 on day 10.
         let day10 = 10 * DAY_MS;
-        let flips = [
-            flip(0, Status::Unknown, Status::Up),
-            flip(day10 - H, Status::Up, Status::Down),
-            flip(day10 + H, Status::Down, Status::Up),
+        let transitions = [
+            transition(0, Status::Unknown, Status::Up),
+            transition(day10 - H, Status::Up, Status::Down),
+            transition(day10 + H, Status::Down, Status::Up),
         ];
-        let timeline = Timeline::new(&flips, None, &Schedule::threshold(60), day10 + 12 * H);
+        let timeline = Timeline::new(&transitions, None, &Schedule::threshold(60), day10 + 12 * H);
         let days = timeline.days(3);
         assert_eq!(
             days.iter().map(|d| d.start).collect::<Vec<_>>(),
@@ -259,11 +259,11 @@ mod tests {
     #[test]
     fn a_transition_exactly_at_midnight_belongs_to_the_new_day() {
         let day1 = DAY_MS;
-        let flips = [
-            flip(0, Status::Unknown, Status::Up),
-            flip(day1, Status::Up, Status::Degraded),
+        let transitions = [
+            transition(0, Status::Unknown, Status::Up),
+            transition(day1, Status::Up, Status::Degraded),
         ];
-        let days = Timeline::new(&flips, None, &Schedule::threshold(60), day1 + H).days(2);
+        let days = Timeline::new(&transitions, None, &Schedule::threshold(60), day1 + H).days(2);
         assert_eq!(
             days[0].tally,
             Tally {
@@ -285,8 +285,8 @@ mod tests {
 
     #[test]
     fn days_before_the_first_heartbeat_have_no_data() {
-        let flips = [flip(5 * DAY_MS + H, Status::Unknown, Status::Up)];
-        let days = Timeline::new(&flips, None, &Schedule::threshold(60), 6 * DAY_MS).days(90);
+        let transitions = [transition(5 * DAY_MS + H, Status::Unknown, Status::Up)];
+        let days = Timeline::new(&transitions, None, &Schedule::threshold(60), 6 * DAY_MS).days(90);
         assert_eq!(days.len(), 90);
         assert!(days[..88]
             .iter()
@@ -299,24 +299,24 @@ mod tests {
 
     #[test]
     fn one_second_down_in_ninety_days_is_not_a_hundred_percent() {
-        let flips = [
-            flip(0, Status::Unknown, Status::Up),
-            flip(45 * DAY_MS, Status::Up, Status::Down),
-            flip(45 * DAY_MS + 1000, Status::Down, Status::Up),
+        let transitions = [
+            transition(0, Status::Unknown, Status::Up),
+            transition(45 * DAY_MS, Status::Up, Status::Down),
+            transition(45 * DAY_MS + 1000, Status::Down, Status::Up),
         ];
-        let p =
-            Timeline::new(&flips, None, &Schedule::threshold(60), 90 * DAY_MS).percent(90 * DAY_MS);
+        let p = Timeline::new(&transitions, None, &Schedule::threshold(60), 90 * DAY_MS)
+            .percent(90 * DAY_MS);
         assert_eq!(p, Some(99.999));
     }
 
     #[test]
     fn windows_and_days_agree() {
-        let flips = [
-            flip(0, Status::Unknown, Status::Up),
-            flip(30 * H, Status::Up, Status::Down),
-            flip(33 * H, Status::Down, Status::Up),
+        let transitions = [
+            transition(0, Status::Unknown, Status::Up),
+            transition(30 * H, Status::Up, Status::Down),
+            transition(33 * H, Status::Down, Status::Up),
         ];
-        let timeline = Timeline::new(&flips, None, &Schedule::threshold(60), 48 * H);
+        let timeline = Timeline::new(&transitions, None, &Schedule::threshold(60), 48 * H);
         let days = timeline.days(2);
         let sum = days[0].tally.down + days[1].tally.down;
         assert_eq!(sum, timeline.tally(0, 48 * H).down);

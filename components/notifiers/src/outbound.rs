@@ -7,7 +7,7 @@
 use futures::future::{join_all, select, Either};
 use heartbeat_core::channels::{OutboundRequest, OutboundResponse, SendError};
 use heartbeat_core::clock::Clock;
-use heartbeat_core::delivery::{Plan, Step};
+use heartbeat_core::delivery::{DeliveryStep, Plan};
 use heartbeat_core::notify::Delivery;
 use heartbeat_guest::time::WallClock;
 use std::future::Future;
@@ -53,15 +53,15 @@ async fn drive(mut plan: Plan) -> Delivery {
     let mut step = plan.start(WallClock.now_ms());
     loop {
         step = match step {
-            Step::Send(request, timeout) => {
+            DeliveryStep::Send(request, timeout) => {
                 let result = send(request, timeout).await;
                 plan.on_result(result, WallClock.now_ms())
             }
-            Step::Wait(ms) => {
+            DeliveryStep::Wait(ms) => {
                 Deadline::after_ms(ms).await;
                 plan.resume(WallClock.now_ms())
             }
-            Step::Done(d) => return d,
+            DeliveryStep::Done(d) => return d,
         }
     }
 }

@@ -3,10 +3,10 @@
 //! else. Read-only apart from the overdue-sweep safety net.
 
 use super::{clip, storage_failure, web, Context, Request, Response};
-use crate::dashboard::Board;
 use crate::store::Store;
 use crate::time::iso;
 use crate::uptime;
+use crate::views::Board;
 use serde_json::{json, Map, Value};
 
 /// What a path addresses; `None` is a 404.

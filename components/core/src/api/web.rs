@@ -1,10 +1,10 @@
 //! The routes people and scrapers look at: the HTML pages, badges, `/metrics` and the page's
 //! own static files. Each reads a [`Board`] and hands it to a pure renderer in
-//! [`crate::dashboard`].
+//! [`crate::views`].
 
 use super::{storage_failure, Context, Request, Response};
-use crate::dashboard::{badge, metrics, pages, Board};
 use crate::store::Store;
+use crate::views::{badge, metrics, pages, Board};
 
 /// A file the pages load, compiled in: the dashboard needs no CDN, font or network access.
 #[derive(Debug)]
@@ -83,7 +83,7 @@ pub fn service<S: Store>(ctx: &Context<'_, S>, id: &str) -> Response {
         let beats = layout.log(ctx.store, id)?;
         let notes = layout.notes(ctx.store, id)?;
         let log = layout
-            .flip_logs(ctx.store, &[id])?
+            .transition_logs(ctx.store, &[id])?
             .pop()
             .unwrap_or_default();
         let mut deliveries = log.deliveries;
@@ -93,7 +93,7 @@ pub fn service<S: Store>(ctx: &Context<'_, S>, id: &str) -> Response {
             now,
             &beats,
             &notes,
-            &log.flips,
+            &log.transitions,
             &deliveries,
         ))
     };

@@ -5,7 +5,7 @@
 //! <https://discord.com/developers/docs/resources/message#embed-object-embed-limits>.
 
 use super::{
-    classify_http, only_options, Channel, Context, OutboundRequest, OutboundResponse, SecretKey,
+    classify_http, only_options, BuildInput, Channel, OutboundRequest, OutboundResponse, SecretKey,
     Verdict,
 };
 use super::{BuildError, OptionError};
@@ -45,7 +45,7 @@ impl Channel for Discord {
         }
     }
 
-    fn build(ctx: &Context<'_>) -> Result<OutboundRequest, BuildError> {
+    fn build(ctx: &BuildInput<'_>) -> Result<OutboundRequest, BuildError> {
         let url = ctx.require("WEBHOOK_URL")?;
         let m = ctx.message;
         let title = shorten(&m.title, TITLE_MAX);

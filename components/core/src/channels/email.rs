@@ -5,7 +5,7 @@
 //! API: <https://documentation.mailgun.com/docs/mailgun/api-reference/send/mailgun/messages>.
 
 use super::message::escape_html;
-use super::{only_options, Channel, Context, OutboundRequest, SecretKey};
+use super::{only_options, BuildInput, Channel, OutboundRequest, SecretKey};
 use super::{BuildError, OptionError};
 use base64::Engine;
 use serde_json::{Map, Value};
@@ -69,7 +69,7 @@ impl Channel for Email {
         }
     }
 
-    fn build(ctx: &Context<'_>) -> Result<OutboundRequest, BuildError> {
+    fn build(ctx: &BuildInput<'_>) -> Result<OutboundRequest, BuildError> {
         let key = ctx.require("API_KEY")?;
         let opts = &ctx.channel.options;
         let domain = text_option(opts, "domain")

@@ -108,14 +108,14 @@ pub enum Verdict {
 }
 
 /// Everything a channel needs to build one request.
-pub struct Context<'a> {
+pub struct BuildInput<'a> {
     pub channel: &'a ChannelConfig,
     pub secrets: &'a dyn Secrets,
     pub notification: &'a Notification,
     pub message: &'a Message,
 }
 
-impl Context<'_> {
+impl BuildInput<'_> {
     /// A credential; empty counts as absent.
     pub fn secret(&self, key: &str) -> Option<String> {
         self.secrets
@@ -141,7 +141,7 @@ pub trait Channel {
     /// Check the non-secret `config` options; `Err(OptionError(option, problem))`.
     fn check_options(options: &Map<String, Value>) -> Result<(), OptionError>;
     /// Build the vendor request.
-    fn build(ctx: &Context<'_>) -> Result<OutboundRequest, BuildError>;
+    fn build(ctx: &BuildInput<'_>) -> Result<OutboundRequest, BuildError>;
     /// Classify the vendor's answer.
     fn classify(response: &OutboundResponse) -> Verdict {
         classify_http(response)
@@ -226,7 +226,7 @@ impl ChannelKind {
         dispatch!(self, C => C::check_options(options))
     }
 
-    pub fn build(self, ctx: &Context<'_>) -> Result<OutboundRequest, BuildError> {
+    pub fn build(self, ctx: &BuildInput<'_>) -> Result<OutboundRequest, BuildError> {
         dispatch!(self, C => C::build(ctx))
     }
 
@@ -402,7 +402,7 @@ pub fn build(
     let message = message_for(channel, notification)?;
     channel
         .kind
-        .build(&Context {
+        .build(&BuildInput {
             channel,
             secrets,
             notification,

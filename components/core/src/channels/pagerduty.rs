@@ -6,7 +6,7 @@
 //! `heartbeat-monitor`).
 //! API: <https://developer.pagerduty.com/docs/events-api-v2/trigger-events/> (summary ≤ 1,024).
 
-use super::{only_options, Channel, Context, OutboundRequest, SecretKey};
+use super::{only_options, BuildInput, Channel, OutboundRequest, SecretKey};
 use super::{BuildError, OptionError};
 use crate::model::Event;
 use crate::text::shorten;
@@ -80,7 +80,7 @@ impl Channel for PagerDuty {
         }
     }
 
-    fn build(ctx: &Context<'_>) -> Result<OutboundRequest, BuildError> {
+    fn build(ctx: &BuildInput<'_>) -> Result<OutboundRequest, BuildError> {
         let key = ctx.require("ROUTING_KEY")?;
         let n = ctx.notification;
         // PagerDuty keeps dedup keys up to 255 characters.

@@ -7,7 +7,7 @@
 //! priority requires `retry` ≥ 30 and `expire` ≤ 10,800).
 
 use super::{
-    classify_http, only_options, Channel, Context, OutboundRequest, OutboundResponse, SecretKey,
+    classify_http, only_options, BuildInput, Channel, OutboundRequest, OutboundResponse, SecretKey,
     Verdict,
 };
 use super::{BuildError, OptionError};
@@ -99,7 +99,7 @@ impl Channel for Pushover {
         }
     }
 
-    fn build(ctx: &Context<'_>) -> Result<OutboundRequest, BuildError> {
+    fn build(ctx: &BuildInput<'_>) -> Result<OutboundRequest, BuildError> {
         let token = ctx.require("APP_TOKEN")?;
         let user = ctx.require("USER_KEY")?;
         let opts = &ctx.channel.options;

@@ -5,7 +5,7 @@
 //! <https://api.slack.com/reference/block-kit/blocks#section> (section text ≤ 3,000 characters).
 
 use super::message::escape_html;
-use super::{only_options, Channel, Context, OutboundRequest, SecretKey};
+use super::{only_options, BuildInput, Channel, OutboundRequest, SecretKey};
 use super::{BuildError, OptionError};
 use crate::model::Event;
 use crate::text::shorten;
@@ -44,7 +44,7 @@ impl Channel for Slack {
         )
     }
 
-    fn build(ctx: &Context<'_>) -> Result<OutboundRequest, BuildError> {
+    fn build(ctx: &BuildInput<'_>) -> Result<OutboundRequest, BuildError> {
         let url = ctx.require("WEBHOOK_URL")?;
         let m = ctx.message;
         let title = escape(&m.title);

@@ -6,7 +6,7 @@
 
 use super::message::escape_html;
 use super::{
-    classify_http, only_options, Channel, Context, OutboundRequest, OutboundResponse, SecretKey,
+    classify_http, only_options, BuildInput, Channel, OutboundRequest, OutboundResponse, SecretKey,
     Verdict,
 };
 use super::{BuildError, OptionError};
@@ -42,7 +42,7 @@ impl Channel for Telegram {
         )
     }
 
-    fn build(ctx: &Context<'_>) -> Result<OutboundRequest, BuildError> {
+    fn build(ctx: &BuildInput<'_>) -> Result<OutboundRequest, BuildError> {
         let token = ctx.require("BOT_TOKEN")?;
         let chat = ctx.require("CHAT_ID")?;
         let m = ctx.message;

@@ -4,7 +4,7 @@
 //! PATCH; default POST), `NOTIFICATION_{NAME}_HEADERS` (a JSON object of extra headers, e.g. an
 //! `Authorization` for the receiver). The body is [`body`]'s JSON.
 
-use super::{only_options, Channel, Context, OutboundRequest, SecretKey};
+use super::{only_options, BuildInput, Channel, OutboundRequest, SecretKey};
 use super::{BuildError, OptionError};
 use crate::notification::Notification;
 use crate::time::iso;
@@ -89,7 +89,7 @@ impl Channel for Webhook {
         }
     }
 
-    fn build(ctx: &Context<'_>) -> Result<OutboundRequest, BuildError> {
+    fn build(ctx: &BuildInput<'_>) -> Result<OutboundRequest, BuildError> {
         let url = ctx.require("URL")?;
         if !(url.starts_with("https://") || url.starts_with("http://")) {
             return Err("URL must start with https:// or http://".into());

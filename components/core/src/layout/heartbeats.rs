@@ -31,21 +31,23 @@ pub struct Recorded {
 /// the heartbeat number each follows orders them (the state only ever moves forward in time
 /// and number). Transitions stored before they carried a number, and so equal in both, are
 /// ordered so that each starts where the one before it ended.
-pub(super) fn chain_order(flips: &mut [Transition]) {
-    flips.sort_by_key(|t| (t.at, t.seq));
+pub(super) fn chain_order(transitions: &mut [Transition]) {
+    transitions.sort_by_key(|t| (t.at, t.seq));
     let mut start = 0;
-    while start < flips.len() {
-        let key = (flips[start].at, flips[start].seq);
-        let end = start + flips[start..].partition_point(|t| (t.at, t.seq) == key);
+    while start < transitions.len() {
+        let key = (transitions[start].at, transitions[start].seq);
+        let end = start + transitions[start..].partition_point(|t| (t.at, t.seq) == key);
         // A history that has not aged out starts from `unknown`.
         let mut current = match start {
             0 => crate::model::Status::Unknown,
-            _ => flips[start - 1].to,
+            _ => transitions[start - 1].to,
         };
         for i in start..end {
-            let next = (i..end).find(|&j| flips[j].from == current).unwrap_or(i);
-            flips.swap(i, next);
-            current = flips[i].to;
+            let next = (i..end)
+                .find(|&j| transitions[j].from == current)
+                .unwrap_or(i);
+            transitions.swap(i, next);
+            current = transitions[i].to;
         }
         start = end;
     }
@@ -126,20 +128,20 @@ impl Layout {
         )?;
         if let Some(change) = change.as_ref().filter(|c| !c.transitions.is_empty()) {
             // Whoever created the state created the service's history with it.
-            let flips_creator = if change.transitions.first().map(|t| t.from)
+            let transitions_creator = if change.transitions.first().map(|t| t.from)
                 == Some(crate::model::Status::Unknown)
             {
                 Absent::Create
             } else {
                 Absent::Wait
             };
-            self.append_flips(
+            self.append_transitions(
                 store,
                 clock,
                 id,
                 &change.transitions,
                 beat.at,
-                flips_creator,
+                transitions_creator,
             )?;
         }
         Ok(Recorded { seq, change })
@@ -188,7 +190,7 @@ impl Layout {
         )
     }
 
-    fn append_flips<S: Store>(
+    fn append_transitions<S: Store>(
         &self,
         store: &S,
         clock: &dyn Clock,
@@ -200,24 +202,24 @@ impl Layout {
         update(
             store,
             clock,
-            &flips_key(id),
+            &transitions_key(id),
             absent,
-            |cur: Option<FlipLog>| {
+            |cur: Option<TransitionLog>| {
                 let mut log = cur.unwrap_or_default();
                 let new: Vec<_> = transitions
                     .iter()
-                    .filter(|t| !log.flips.contains(t))
+                    .filter(|t| !log.transitions.contains(t))
                     .cloned()
                     .collect();
                 if new.is_empty() {
                     // Already there: a recovery finishing a change its claimer had written.
                     return UpdateStep::Done(());
                 }
-                log.flips.extend(new);
-                chain_order(&mut log.flips);
-                log.flips.retain(|t| now - t.at <= HISTORY_MS);
-                let excess = log.flips.len().saturating_sub(MAX_FLIPS);
-                log.flips.drain(..excess);
+                log.transitions.extend(new);
+                chain_order(&mut log.transitions);
+                log.transitions.retain(|t| now - t.at <= HISTORY_MS);
+                let excess = log.transitions.len().saturating_sub(MAX_TRANSITIONS);
+                log.transitions.drain(..excess);
                 UpdateStep::Write(log, ())
             },
         )
@@ -267,7 +269,7 @@ impl Layout {
     }
 
     /// Write transitions a recovered change claimed into the history, unless they are there.
-    pub fn restore_flips<S: Store>(
+    pub fn restore_transitions<S: Store>(
         &self,
         store: &S,
         clock: &dyn Clock,
@@ -276,7 +278,7 @@ impl Layout {
         now: i64,
     ) -> Result<(), StoreError> {
         // Its claimer may have died before creating the history; nobody else will now.
-        self.append_flips(store, clock, id, transitions, now, Absent::Create)
+        self.append_transitions(store, clock, id, transitions, now, Absent::Create)
     }
 
     /// Mark a silent service down, if it still needs it. The CAS makes overlapping sweeps (and
@@ -302,7 +304,7 @@ impl Layout {
             },
         )?;
         if let Some(change) = &change {
-            self.append_flips(store, clock, id, &change.transitions, now, Absent::Wait)?;
+            self.append_transitions(store, clock, id, &change.transitions, now, Absent::Wait)?;
         }
         Ok(change)
     }

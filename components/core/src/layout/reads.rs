@@ -14,7 +14,7 @@ impl Layout {
         store: &S,
         id: &str,
     ) -> Result<Vec<DeliveryRecord>, StoreError> {
-        let mut records = decode::<FlipLog>(store.get(&flips_key(id))?)
+        let mut records = decode::<TransitionLog>(store.get(&transitions_key(id))?)
             .unwrap_or_default()
             .deliveries;
         records.reverse();
@@ -38,19 +38,23 @@ impl Layout {
         ids: &[&str],
     ) -> Result<Vec<Vec<Transition>>, StoreError> {
         Ok(self
-            .flip_logs(store, ids)?
+            .transition_logs(store, ids)?
             .into_iter()
-            .map(|log| log.flips)
+            .map(|log| log.transitions)
             .collect())
     }
 
     /// Transitions and delivery records of many services in one batch read, in the order given.
-    pub fn flip_logs<S: Store>(&self, store: &S, ids: &[&str]) -> Result<Vec<FlipLog>, StoreError> {
-        let keys: Vec<String> = ids.iter().map(|id| flips_key(id)).collect();
+    pub fn transition_logs<S: Store>(
+        &self,
+        store: &S,
+        ids: &[&str],
+    ) -> Result<Vec<TransitionLog>, StoreError> {
+        let keys: Vec<String> = ids.iter().map(|id| transitions_key(id)).collect();
         Ok(store
             .get_many(&keys)?
             .into_iter()
-            .map(|b| decode::<FlipLog>(b).unwrap_or_default())
+            .map(|b| decode::<TransitionLog>(b).unwrap_or_default())
             .collect())
     }
 

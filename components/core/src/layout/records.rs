@@ -26,9 +26,9 @@ impl Layout {
         update(
             store,
             clock,
-            &flips_key(id),
+            &transitions_key(id),
             Absent::Wait,
-            |cur: Option<FlipLog>| {
+            |cur: Option<TransitionLog>| {
                 let mut log = cur.unwrap_or_default();
                 for r in records {
                     let count = log.delivered.entry(r.channel.clone()).or_default();

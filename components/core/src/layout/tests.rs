@@ -15,15 +15,15 @@ const POLICY: Policy = Policy {
 fn transitions_in_one_millisecond_are_kept_as_a_chain_whatever_order_they_arrive_in() {
     use crate::model::Transition as T;
     let t = |at, from, to| T::by_heartbeat(at, from, to);
-    let mut flips = vec![
+    let mut transitions = vec![
         t(5, Status::Up, Status::Down),
         t(9, Status::Degraded, Status::Up),
         t(9, Status::Down, Status::Degraded),
         t(1, Status::Unknown, Status::Up),
         t(9, Status::Up, Status::Down),
     ];
-    chain_order(&mut flips);
-    let statuses: Vec<_> = flips.iter().map(|t| (t.at, t.from, t.to)).collect();
+    chain_order(&mut transitions);
+    let statuses: Vec<_> = transitions.iter().map(|t| (t.at, t.from, t.to)).collect();
     assert_eq!(
         statuses,
         [
@@ -49,8 +49,8 @@ fn repeated_transitions_in_one_millisecond_are_all_kept_in_claim_order() {
         let recorded = beat(&layout, &store, &clock, 7, status);
         assert!(recorded.change.is_some());
     }
-    let flips = &layout.histories(&store, &["svc"]).unwrap()[0];
-    let chain: Vec<_> = flips.iter().map(|t| (t.seq, t.from, t.to)).collect();
+    let transitions = &layout.histories(&store, &["svc"]).unwrap()[0];
+    let chain: Vec<_> = transitions.iter().map(|t| (t.seq, t.from, t.to)).collect();
     assert_eq!(
         chain,
         [
@@ -144,8 +144,8 @@ fn silence_is_claimed_once() {
         .record_silence(&store, &clock, "svc", 62_000, &RULES)
         .unwrap();
     assert_eq!(second, None);
-    let flips = layout.histories(&store, &["svc"]).unwrap();
-    assert_eq!(flips[0].len(), 2);
+    let transitions = layout.histories(&store, &["svc"]).unwrap();
+    assert_eq!(transitions[0].len(), 2);
 }
 
 #[test]
@@ -178,7 +178,7 @@ fn delivery_counters_keep_growing_after_the_log_is_capped() {
     layout
         .record_deliveries(&store, &clock, "svc", &batch)
         .unwrap();
-    let log = &layout.flip_logs(&store, &["svc"]).unwrap()[0];
+    let log = &layout.transition_logs(&store, &["svc"]).unwrap()[0];
     assert_eq!(log.deliveries.len(), MAX_DELIVERY_RECORDS);
     assert_eq!(
         log.delivered["ops"],

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 /// How long transitions are kept.
 pub const HISTORY_MS: i64 = 90 * 24 * 3600 * 1000;
 /// Upper bound on kept transitions, so a flapping service cannot grow its value without limit.
-pub const MAX_FLIPS: usize = 2000;
+pub const MAX_TRANSITIONS: usize = 2000;
 /// Unsent changes kept per service; older ones are dropped (only a long store outage piles
 /// them up).
 pub const MAX_UNSENT: usize = 16;
@@ -22,8 +22,10 @@ pub struct LogChunk {
 /// A service's transitions, oldest first, and the newest delivery attempts they caused. They
 /// share a key because both change only on a transition: no extra key, no creation race.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct FlipLog {
-    pub flips: Vec<Transition>,
+pub struct TransitionLog {
+    /// Stored as `flips`, its name before the vocabulary settled on "transition".
+    #[serde(rename = "flips")]
+    pub transitions: Vec<Transition>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub deliveries: Vec<DeliveryRecord>,
     /// Every delivery ever recorded, per channel name: `/metrics` serves these as counters, so

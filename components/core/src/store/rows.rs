@@ -35,10 +35,10 @@ impl<R: Rows> Rows for &R {
 
 /// The row a key lives in, and its field there.
 pub fn locate(key: &str) -> (String, String) {
-    use crate::keys::{FLIPS, SERVICE_PREFIX};
+    use crate::keys::{SERVICE_PREFIX, TRANSITIONS_FIELD};
     if let Some(rest) = key.strip_prefix(SERVICE_PREFIX) {
         if let Some((id, field)) = rest.split_once('/') {
-            if field != FLIPS {
+            if field != TRANSITIONS_FIELD {
                 return (format!("{SERVICE_PREFIX}{id}"), field.to_string());
             }
         }

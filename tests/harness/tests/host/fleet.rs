@@ -3,7 +3,7 @@
 
 use super::support::config_dir;
 use heartbeat_conformance::receiver::Receiver;
-use heartbeat_core::layout::{flips_key, state_key, FlipLog};
+use heartbeat_core::layout::{state_key, transitions_key, TransitionLog};
 use heartbeat_core::model::{ServiceState, Status};
 use heartbeat_host::kv::Backend;
 use serde_json::{json, Value};
@@ -135,20 +135,20 @@ pub fn check_histories(store: &dyn Backend, services: usize, steady: usize) -> V
             id(i),
             state.notified.unsent
         );
-        let flips: FlipLog = serde_json::from_slice(
+        let transitions: TransitionLog = serde_json::from_slice(
             &store
-                .get("default", &flips_key(&id(i)))
+                .get("default", &transitions_key(&id(i)))
                 .unwrap()
                 .expect("a service with a state has a history"),
         )
         .expect("history decodes");
         let mut previous = Status::Unknown;
-        for (n, t) in flips.flips.iter().enumerate() {
+        for (n, t) in transitions.transitions.iter().enumerate() {
             assert!(
                 t.from == previous,
                 "{}: history breaks at {n}: {:?}",
                 id(i),
-                flips.flips
+                transitions.transitions
             );
             previous = t.to;
             if let Some(event) = t.event() {
@@ -161,7 +161,7 @@ pub fn check_histories(store: &dyn Backend, services: usize, steady: usize) -> V
             }
         }
         if i >= steady {
-            assert_eq!(flips.flips.len(), 1, "{}: only ever up", id(i));
+            assert_eq!(transitions.transitions.len(), 1, "{}: only ever up", id(i));
         }
         assert_eq!(state.status, previous, "{}: state and history agree", id(i));
     }

@@ -115,9 +115,9 @@ fn a_service_in_a_maintenance_window_is_recorded_but_not_notified() {
         (s["status"].as_str(), s["maintenance"].as_bool()),
         (Some("down"), Some(true))
     );
-    let flips = h.client.get("/services/bravo").unwrap().body;
+    let transitions = h.client.get("/services/bravo").unwrap().body;
     assert!(
-        flips.contains("In a maintenance window"),
+        transitions.contains("In a maintenance window"),
         "the page says why"
     );
     // Outside its window, charlie is told as usual.

@@ -1,4 +1,5 @@
-//! What the dashboard, the badges and `/metrics` show, read once per request from the store: a
+//! The views: what the dashboard pages, the badges and `/metrics` show, read once per request
+//! from the store: a
 //! [`Board`] of one [`Row`] per configured service with its status *at read time* (staleness
 //! applied, so the page is right between sweeps) and its uptime [`Timeline`]. The renderers
 //! (HTML pages, SVG badges, Prometheus text) are pure functions of a board.
@@ -171,7 +172,7 @@ impl<'a> Board<'a> {
     ) -> Result<Board<'a>, StoreError> {
         let ids: Vec<&str> = services.iter().map(|s| s.id.as_str()).collect();
         let states = layout.states(store, &ids)?;
-        let logs = layout.flip_logs(store, &ids)?;
+        let logs = layout.transition_logs(store, &ids)?;
         let pauses = layout.pauses(store, &ids)?;
         let mut counts = Counts::default();
         let rows: Vec<Row<'a>> = services
@@ -198,7 +199,7 @@ impl<'a> Board<'a> {
                         s.since
                     }
                 });
-                let timeline = Timeline::new(&log.flips, state.as_ref(), schedule, now);
+                let timeline = Timeline::new(&log.transitions, state.as_ref(), schedule, now);
                 let uptime = WINDOWS.map(|(_, ms)| timeline.percent(ms));
                 Row {
                     service,
@@ -209,7 +210,11 @@ impl<'a> Board<'a> {
                     uptime,
                     delivered: log.delivered,
                     paused,
-                    flapping: log.flips.iter().filter(|t| t.at > now - 3_600_000).count()
+                    flapping: log
+                        .transitions
+                        .iter()
+                        .filter(|t| t.at > now - 3_600_000)
+                        .count()
                         >= FLAPPING_TRANSITIONS,
                     maintenance: global_maintenance
                         .iter()

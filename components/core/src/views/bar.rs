@@ -126,7 +126,7 @@ mod tests {
 
     const H: i64 = 3600 * 1000;
 
-    fn flip(at: i64, from: Status, to: Status) -> Transition {
+    fn transition(at: i64, from: Status, to: Status) -> Transition {
         Transition::by_heartbeat(at, from, to)
     }
 
@@ -134,9 +134,13 @@ mod tests {
     fn a_healthy_service_is_one_segment_after_its_first_day() {
         // First heartbeat at noon on day 50 (of the 90 shown); now is noon on day 99.
         let now = 99 * DAY_MS + 12 * H;
-        let flips = [flip(60 * DAY_MS + 12 * H, Status::Unknown, Status::Up)];
+        let transitions = [transition(
+            60 * DAY_MS + 12 * H,
+            Status::Unknown,
+            Status::Up,
+        )];
         let b = bar(
-            &Timeline::new(&flips, None, &Schedule::threshold(60), now),
+            &Timeline::new(&transitions, None, &Schedule::threshold(60), now),
             DAYS,
         );
         let widths: Vec<(usize, usize, &str)> =
@@ -154,14 +158,14 @@ mod tests {
     #[test]
     fn each_day_with_trouble_keeps_its_own_segment() {
         let now = 10 * DAY_MS + 12 * H;
-        let flips = [
-            flip(0, Status::Unknown, Status::Up),
-            flip(8 * DAY_MS + 23 * H, Status::Up, Status::Down),
-            flip(9 * DAY_MS + H, Status::Down, Status::Degraded),
-            flip(9 * DAY_MS + 3 * H, Status::Degraded, Status::Up),
+        let transitions = [
+            transition(0, Status::Unknown, Status::Up),
+            transition(8 * DAY_MS + 23 * H, Status::Up, Status::Down),
+            transition(9 * DAY_MS + H, Status::Down, Status::Degraded),
+            transition(9 * DAY_MS + 3 * H, Status::Degraded, Status::Up),
         ];
         let b = bar(
-            &Timeline::new(&flips, None, &Schedule::threshold(60), now),
+            &Timeline::new(&transitions, None, &Schedule::threshold(60), now),
             5,
         );
         let shape: Vec<(usize, usize, &str)> =
@@ -186,13 +190,13 @@ mod tests {
     #[test]
     fn a_degraded_day_is_available_but_marked() {
         let now = 2 * DAY_MS;
-        let flips = [
-            flip(0, Status::Unknown, Status::Up),
-            flip(DAY_MS + H, Status::Up, Status::Degraded),
-            flip(DAY_MS + 2 * H, Status::Degraded, Status::Up),
+        let transitions = [
+            transition(0, Status::Unknown, Status::Up),
+            transition(DAY_MS + H, Status::Up, Status::Degraded),
+            transition(DAY_MS + 2 * H, Status::Degraded, Status::Up),
         ];
         let b = bar(
-            &Timeline::new(&flips, None, &Schedule::threshold(60), now),
+            &Timeline::new(&transitions, None, &Schedule::threshold(60), now),
             3,
         );
         assert_eq!(b.segments[1].class, "b-degraded");

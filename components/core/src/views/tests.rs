@@ -267,14 +267,18 @@ fn the_detail_page_lists_transitions_beats_and_deliveries() {
         )
         .unwrap();
     let board = Board::read(&store, &LAYOUT, &cfg.services, &cfg.maintenance, NOW).unwrap();
-    let log = LAYOUT.flip_logs(&store, &["api"]).unwrap().pop().unwrap();
+    let log = LAYOUT
+        .transition_logs(&store, &["api"])
+        .unwrap()
+        .pop()
+        .unwrap();
     let beats = LAYOUT.log(&store, "api").unwrap();
     let page = pages::detail(
         &board.rows[0],
         NOW,
         &beats,
         &[],
-        &log.flips,
+        &log.transitions,
         &log.deliveries,
     );
     assert!(
