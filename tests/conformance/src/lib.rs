@@ -10,6 +10,7 @@ pub mod capture;
 pub mod channels;
 pub mod client;
 pub mod receiver;
+pub mod redis;
 pub mod scenarios;
 
 pub use client::{Client, Reply};

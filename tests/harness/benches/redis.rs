@@ -13,7 +13,6 @@ use heartbeat_conformance::{fixture_api_keys, fixture_key, FIXTURE_CONFIG_DIR, F
 use heartbeat_host::kv::SpinRedis;
 use heartbeat_host::{start, HostOptions, Running, StoreChoice};
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -89,33 +88,12 @@ type Row = (usize, (f64, Duration, Duration, usize));
 
 /// 1 and then 3 instances on a Redis of their own, behaving as `spin` says.
 fn rows(root: &std::path::Path, spin: Option<SpinRedis>) -> anyhow::Result<Vec<Row>> {
-    let dir = std::env::temp_dir().join(format!("hb-bench-redis-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir)?;
-    let port = heartbeat_conformance::free_port();
-    let mut redis = Command::new("/usr/bin/redis-server")
-        .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
-        .args([
-            "--appendonly",
-            "yes",
-            "--appendfsync",
-            "always",
-            "--save",
-            "",
-        ])
-        .arg("--dir")
-        .arg(&dir)
-        .stdout(Stdio::null())
-        .spawn()
-        .map_err(|e| {
-            anyhow::anyhow!("redis-server is needed (apt-get install redis-server): {e}")
-        })?;
-    let url = format!("redis://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        anyhow::ensure!(Instant::now() < deadline, "redis-server did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    anyhow::ensure!(
+        std::path::Path::new(heartbeat_conformance::redis::BINARY).exists(),
+        "redis-server is needed (apt-get install redis-server)"
+    );
+    let redis = heartbeat_conformance::redis::Redis::start("bench");
+    let url = redis.url();
     let mut rows = Vec::new();
     for n in [1, 3] {
         let hosts: Vec<Running> = (0..n)
@@ -125,9 +103,7 @@ fn rows(root: &std::path::Path, spin: Option<SpinRedis>) -> anyhow::Result<Vec<R
         load(&urls[..1]); // warm up
         rows.push((n, load(&urls)));
     }
-    let _ = redis.kill();
-    let _ = redis.wait();
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(redis);
     Ok(rows)
 }
 
