@@ -13,7 +13,6 @@ pub mod pagerduty;
 pub mod pushover;
 pub mod slack;
 pub mod telegram;
-#[cfg(feature = "templates")]
 pub mod templates;
 pub mod webhook;
 
@@ -341,20 +340,9 @@ pub fn message_for(
     channel: &ChannelConfig,
     notification: &Notification,
 ) -> Result<Message, BuildError> {
-    #[cfg_attr(
-        not(feature = "templates"),
-        expect(unused_mut, reason = "set only by templates")
-    )]
     let mut message = message::default_message(notification);
     let title = channel.options.get("title").and_then(Value::as_str);
     let text = channel.options.get("message").and_then(Value::as_str);
-    #[cfg(not(feature = "templates"))]
-    if title.is_some() || text.is_some() {
-        return Err(BuildError::Invalid(
-            "this build cannot render templates (feature \"templates\")".into(),
-        ));
-    }
-    #[cfg(feature = "templates")]
     if title.is_some() || text.is_some() {
         let vars = crate::channels::templates::variables(notification, &message);
         if let Some(t) = title {

@@ -77,11 +77,8 @@ impl Channel for Webhook {
         )?;
         match options.get("body") {
             None => Ok(()),
-            #[cfg(feature = "templates")]
             Some(Value::String(t)) => crate::channels::templates::check(t)
                 .map_err(|e| OptionError("body".to_string(), e.to_string())),
-            #[cfg(not(feature = "templates"))]
-            Some(Value::String(_)) => Ok(()),
             Some(_) => Err(OptionError(
                 "body".into(),
                 "must be a template string".into(),
@@ -103,16 +100,8 @@ impl Channel for Webhook {
         }
         let mut req = OutboundRequest::json(url, &body(ctx.notification));
         if let Some(template) = ctx.option("body").and_then(Value::as_str) {
-            #[cfg(feature = "templates")]
-            {
-                let vars = crate::channels::templates::variables(ctx.notification, ctx.message);
-                req.body = crate::channels::templates::render(template, &vars)?.into_bytes();
-            }
-            #[cfg(not(feature = "templates"))]
-            return Err(BuildError::Invalid(format!(
-                "this build cannot render the body template ({} bytes)",
-                template.len()
-            )));
+            let vars = crate::channels::templates::variables(ctx.notification, ctx.message);
+            req.body = crate::channels::templates::render(template, &vars)?.into_bytes();
         }
         req.method = method;
         if let Some(raw) = ctx.secret("HEADERS") {

@@ -49,11 +49,8 @@ pub(super) fn parse(text: &str) -> Result<NotificationsConfig, ConfigError> {
                 let source = v
                     .as_str()
                     .ok_or_else(|| field.error("must be a template string"))?;
-                #[cfg(feature = "templates")]
                 crate::channels::templates::check(source)
                     .map_err(|e| field.error(e.to_string()))?;
-                #[cfg(not(feature = "templates"))]
-                let _ = source;
             }
         }
         kind.check_options(&own)
