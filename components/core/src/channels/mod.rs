@@ -176,13 +176,8 @@ pub enum BuildError {
     Invalid(String),
     /// A `title`/`message`/`body` template failed to render.
     #[error("{0}")]
-    Template(#[from] TemplateError),
+    Template(#[from] templates::TemplateError),
 }
-
-/// A notification template that does not parse or render; says where and why.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct TemplateError(pub String);
 
 impl From<String> for BuildError {
     fn from(problem: String) -> Self {

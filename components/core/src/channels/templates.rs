@@ -6,7 +6,6 @@
 //! configuration error, not a blank line in a 3 a.m. page. Only `metadata.*` is open-ended (its
 //! fields depend on what the service sends) and renders empty when a heartbeat lacks one.
 
-use super::TemplateError;
 use crate::channels::message::{human_duration, Message};
 use crate::model::{Event, Reason};
 use crate::notification::Notification;
@@ -14,6 +13,11 @@ use crate::time::iso;
 #[cfg(feature = "templates")]
 use minijinja::{Environment, UndefinedBehavior};
 use serde_json::json;
+
+/// A notification template that does not parse or render; says where and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct TemplateError(pub String);
 
 /// Variables a template may use (`metadata.<field>` besides).
 pub const VARIABLES: &[&str] = &[
