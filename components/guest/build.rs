@@ -14,22 +14,5 @@ fn main() {
 
 #[cfg(feature = "check-config")]
 fn check_config() {
-    use std::path::PathBuf;
-    println!("cargo:rerun-if-env-changed=HEARTBEAT_CONFIG_DIR");
-    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"));
-    let dir = match std::env::var("HEARTBEAT_CONFIG_DIR") {
-        Ok(d) if PathBuf::from(&d).is_absolute() => PathBuf::from(d),
-        Ok(d) => manifest.join("../..").join(d),
-        Err(_) => manifest.join("../../config"),
-    };
-    let read = |name: &str| {
-        let path = dir.join(name);
-        println!("cargo:rerun-if-changed={}", path.display());
-        std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
-    };
-    let (services, notifications) = (read("services.json"), read("notifications.json"));
-    if let Err(e) = heartbeat_core::config::Config::parse(&services, &notifications) {
-        panic!("invalid configuration in {}: {e}", dir.display());
-    }
+    heartbeat_core::build_script::checked_config();
 }

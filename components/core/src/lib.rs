@@ -11,6 +11,8 @@
 pub mod alert;
 pub mod api;
 pub mod auth;
+#[cfg(feature = "build-script")]
+pub mod build_script;
 pub mod channels;
 pub mod clock;
 pub mod config;

@@ -14,6 +14,20 @@ pub enum Status {
 }
 
 impl Status {
+    /// The worst status present: any `down` makes it down, then `degraded`, then `up`;
+    /// `unknown` when none is.
+    pub fn worst_present(down: bool, degraded: bool, up: bool) -> Status {
+        if down {
+            Status::Down
+        } else if degraded {
+            Status::Degraded
+        } else if up {
+            Status::Up
+        } else {
+            Status::Unknown
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Unknown => "unknown",

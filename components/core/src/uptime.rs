@@ -51,15 +51,7 @@ impl Tally {
     /// The worst status seen: any down time makes the interval `down`, then `degraded`, then
     /// `up`; `unknown` when nothing is known.
     pub fn worst(&self) -> Status {
-        if self.down > 0 {
-            Status::Down
-        } else if self.degraded > 0 {
-            Status::Degraded
-        } else if self.up > 0 {
-            Status::Up
-        } else {
-            Status::Unknown
-        }
+        Status::worst_present(self.down > 0, self.degraded > 0, self.up > 0)
     }
 }
 

@@ -71,26 +71,7 @@ macro_rules! notifier_caller_conversions {
         fn deliveries_from_wit(
             list: Vec<wit_types::Delivery>,
         ) -> Vec<heartbeat_core::notification::Delivery> {
-            list.into_iter()
-                .map(|d| heartbeat_core::notification::Delivery {
-                    channel: d.channel,
-                    channel_type: d.channel_type,
-                    ok: d.ok,
-                    http_status: d.http_status,
-                    latency_ms: d.latency_ms,
-                    error: d.error,
-                    attempts: d.attempts,
-                    tries: d
-                        .tries
-                        .into_iter()
-                        .map(|t| heartbeat_core::notification::Try {
-                            http_status: t.http_status,
-                            latency_ms: t.latency_ms,
-                            error: t.error,
-                        })
-                        .collect(),
-                })
-                .collect()
+            $crate::move_deliveries!(list => heartbeat_core::notification::Delivery, heartbeat_core::notification::Try)
         }
     };
 }
@@ -167,27 +148,36 @@ macro_rules! notifier_export_conversions {
         fn deliveries_to_wit(
             deliveries: Vec<heartbeat_core::notification::Delivery>,
         ) -> Vec<wit_types::Delivery> {
-            deliveries
-                .into_iter()
-                .map(|d| wit_types::Delivery {
-                    channel: d.channel,
-                    channel_type: d.channel_type,
-                    ok: d.ok,
-                    http_status: d.http_status,
-                    latency_ms: d.latency_ms,
-                    error: d.error,
-                    attempts: d.attempts,
-                    tries: d
-                        .tries
-                        .into_iter()
-                        .map(|t| wit_types::Attempt {
-                            http_status: t.http_status,
-                            latency_ms: t.latency_ms,
-                            error: t.error,
-                        })
-                        .collect(),
-                })
-                .collect()
+            $crate::move_deliveries!(deliveries => wit_types::Delivery, wit_types::Attempt)
         }
+    };
+}
+
+/// Moves a list of deliveries field by field into the other side's types, both ways alike.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! move_deliveries {
+    ($list:expr => $($delivery:ident)::+, $($attempt:ident)::+) => {
+        $list
+            .into_iter()
+            .map(|d| $($delivery)::+ {
+                channel: d.channel,
+                channel_type: d.channel_type,
+                ok: d.ok,
+                http_status: d.http_status,
+                latency_ms: d.latency_ms,
+                error: d.error,
+                attempts: d.attempts,
+                tries: d
+                    .tries
+                    .into_iter()
+                    .map(|t| $($attempt)::+ {
+                        http_status: t.http_status,
+                        latency_ms: t.latency_ms,
+                        error: t.error,
+                    })
+                    .collect(),
+            })
+            .collect()
     };
 }

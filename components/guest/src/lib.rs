@@ -1,7 +1,7 @@
 //! heartbeat-guest is the thin layer between heartbeat-core and the WASI world the components
 //! live in: it implements core's ports over `wasi:keyvalue`, `wasi:config`, the wall clock, the
 //! read-only `/config` mount and the `heartbeat:monitor/notifier` import, and converts spin-sdk
-//! HTTP types to core's. Each component is then one `#[http_component]` function.
+//! HTTP types to core's. Each HTTP component is then one [`http_component!`] line.
 
 mod convert;
 pub mod files;
@@ -19,6 +19,27 @@ pub mod vars;
 
 #[cfg(feature = "http-component")]
 pub use serve::serve;
+
+/// The whole of an HTTP component: spin-sdk's `#[http_component]` export, answering every
+/// request with `handler` (an `api::…::handle` of heartbeat-core) through [`serve`].
+#[cfg(feature = "http-component")]
+#[macro_export]
+macro_rules! http_component {
+    ($handler:path) => {
+        #[expect(
+            unsafe_code,
+            reason = "spin-sdk's #[http_component] generates the wasi:http export glue"
+        )]
+        mod export {
+            #[spin_sdk::http_component]
+            fn handle(req: spin_sdk::http::Request) -> spin_sdk::http::Response {
+                heartbeat_guest::serve(req, |ctx, r| {
+                    heartbeat_core::ready::resolve($handler(ctx, r))
+                })
+            }
+        }
+    };
+}
 
 #[cfg(feature = "http-component")]
 mod serve {

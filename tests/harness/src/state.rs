@@ -182,10 +182,9 @@ impl atomics::Host for HostState {
             (None, None, AbsentCas::Upsert) => {
                 self.backend.set(&cas.store, &cas.key, &value).map(|_| true)
             }
-            (None, _, _) => {
-                self.backend
-                    .compare_and_swap(&cas.store, &cas.key, cas.seen.as_deref(), &value)
-            }
+            (None, _, _) => self
+                .backend
+                .cas(&cas.store, &cas.key, cas.seen.as_deref(), &value),
         };
         match result {
             Ok(true) => Ok(Ok(())),

@@ -4,15 +4,7 @@
 //! Format: <https://discord.com/developers/docs/resources/webhook#execute-webhook>; limits:
 //! <https://discord.com/developers/docs/resources/message#embed-object-embed-limits>.
 
-use super::{
-    classify_http, only_options, BuildInput, Channel, OutboundRequest, OutboundResponse, SecretKey,
-    Verdict,
-};
-use super::{BuildError, OptionError};
-use crate::model::Event;
-use crate::text::shorten;
-use crate::time::iso;
-use serde_json::{json, Map, Value};
+use super::prelude::*;
 
 pub struct Discord;
 
@@ -32,17 +24,12 @@ pub fn colour(event: Event) -> u32 {
 }
 
 impl Channel for Discord {
-    const SECRETS: &'static [SecretKey] = &[SecretKey {
-        key: "WEBHOOK_URL",
-        required: true,
-    }];
+    const SECRETS: &'static [SecretKey] = &[SecretKey::required("WEBHOOK_URL")];
+
+    const OPTIONS: &'static [&'static str] = &["username"];
 
     fn check_options(options: &Map<String, Value>) -> Result<(), OptionError> {
-        only_options(options, &["username"], "discord takes: username")?;
-        match options.get("username") {
-            None | Some(Value::String(_)) => Ok(()),
-            Some(_) => Err(OptionError("username".into(), "must be a string".into())),
-        }
+        string_option(options, "username")
     }
 
     fn build(ctx: &BuildInput<'_>) -> Result<OutboundRequest, BuildError> {

@@ -5,10 +5,8 @@
 //! API: <https://documentation.mailgun.com/docs/mailgun/api-reference/send/mailgun/messages>.
 
 use super::message::escape_html;
-use super::{only_options, BuildInput, Channel, OutboundRequest, SecretKey};
-use super::{BuildError, OptionError};
+use super::prelude::*;
 use base64::Engine;
-use serde_json::{Map, Value};
 
 pub struct Email;
 
@@ -45,17 +43,11 @@ fn recipients(options: &Map<String, Value>) -> Result<Vec<String>, OptionError> 
 }
 
 impl Channel for Email {
-    const SECRETS: &'static [SecretKey] = &[SecretKey {
-        key: "API_KEY",
-        required: true,
-    }];
+    const SECRETS: &'static [SecretKey] = &[SecretKey::required("API_KEY")];
+
+    const OPTIONS: &'static [&'static str] = &["domain", "from", "to", "region"];
 
     fn check_options(options: &Map<String, Value>) -> Result<(), OptionError> {
-        only_options(
-            options,
-            &["domain", "from", "to", "region"],
-            "email takes: domain, from, to, region",
-        )?;
         text_option(options, "domain")?;
         text_option(options, "from")?;
         recipients(options)?;

@@ -10,6 +10,7 @@ pub mod discord;
 pub mod email;
 pub mod message;
 pub mod pagerduty;
+mod prelude;
 pub mod pushover;
 pub mod slack;
 pub mod telegram;
@@ -93,6 +94,22 @@ pub struct SecretKey {
     pub required: bool,
 }
 
+impl SecretKey {
+    pub const fn required(key: &'static str) -> SecretKey {
+        SecretKey {
+            key,
+            required: true,
+        }
+    }
+
+    pub const fn optional(key: &'static str) -> SecretKey {
+        SecretKey {
+            key,
+            required: false,
+        }
+    }
+}
+
 /// What a vendor's answer means.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
@@ -137,8 +154,12 @@ impl BuildInput<'_> {
 pub trait Channel {
     /// Credentials it reads.
     const SECRETS: &'static [SecretKey];
-    /// Check the non-secret `config` options; `Err(OptionError(option, problem))`.
-    fn check_options(options: &Map<String, Value>) -> Result<(), OptionError>;
+    /// The non-secret `config` options it takes besides the templates; any other is refused.
+    const OPTIONS: &'static [&'static str];
+    /// Check the values of its options; `Err(OptionError(option, problem))`.
+    fn check_options(_options: &Map<String, Value>) -> Result<(), OptionError> {
+        Ok(())
+    }
     /// Build the vendor request.
     fn build(ctx: &BuildInput<'_>) -> Result<OutboundRequest, BuildError>;
     /// Classify the vendor's answer.
@@ -191,16 +212,34 @@ impl From<&str> for BuildError {
     }
 }
 
-/// Reject options a channel does not know, so a typo is a start-up error.
-pub fn only_options(
-    options: &Map<String, Value>,
-    known: &[&str],
-    hint: &str,
-) -> Result<(), OptionError> {
-    match options.keys().find(|k| !known.contains(&k.as_str())) {
-        Some(k) => Err(OptionError(k.clone(), format!("unknown option ({hint})"))),
-        None => Ok(()),
+/// An optional option that must be a string.
+pub fn string_option(options: &Map<String, Value>, key: &str) -> Result<(), OptionError> {
+    match options.get(key) {
+        None | Some(Value::String(_)) => Ok(()),
+        Some(_) => Err(OptionError(key.into(), "must be a string".into())),
     }
+}
+
+/// An optional option that maps events to values (`{"down": …, "up": …}`): an object, each
+/// entry passing `check(event, value)`, whose `Err` is the problem with `{key}.{event}`.
+pub fn per_event_option(
+    options: &Map<String, Value>,
+    key: &str,
+    what: &str,
+    check: impl Fn(&str, &Value) -> Result<(), String>,
+) -> Result<(), OptionError> {
+    let Some(value) = options.get(key) else {
+        return Ok(());
+    };
+    let Value::Object(map) = value else {
+        return Err(OptionError(
+            key.into(),
+            format!("must be an object of event to {what}"),
+        ));
+    };
+    map.iter().try_for_each(|(event, v)| {
+        check(event, v).map_err(|problem| OptionError(format!("{key}.{event}"), problem))
+    })
 }
 
 impl ChannelKind {
@@ -216,7 +255,25 @@ impl ChannelKind {
         dispatch!(self, C => C::SECRETS)
     }
 
+    /// Refuse options the channel does not know — a typo is a start-up error that says what
+    /// it takes — then check the values.
     pub fn check_options(self, options: &Map<String, Value>) -> Result<(), OptionError> {
+        let (known, secrets) = dispatch!(self, C => (C::OPTIONS, C::SECRETS));
+        if let Some(k) = options.keys().find(|k| !known.contains(&k.as_str())) {
+            let takes = match known {
+                [] => "takes no options".to_string(),
+                _ => format!("takes: {}", known.join(", ")),
+            };
+            let secrets: Vec<&str> = secrets.iter().map(|s| s.key).collect();
+            return Err(OptionError(
+                k.clone(),
+                format!(
+                    "unknown option ({} {takes}; secrets: {})",
+                    self.name(),
+                    secrets.join(", ")
+                ),
+            ));
+        }
         dispatch!(self, C => C::check_options(options))
     }
 

@@ -6,12 +6,7 @@
 //! `heartbeat-monitor`).
 //! API: <https://developer.pagerduty.com/docs/events-api-v2/trigger-events/> (summary ≤ 1,024).
 
-use super::{only_options, BuildInput, Channel, OutboundRequest, SecretKey};
-use super::{BuildError, OptionError};
-use crate::model::Event;
-use crate::text::shorten;
-use crate::time::iso;
-use serde_json::{json, Map, Value};
+use super::prelude::*;
 
 pub struct PagerDuty;
 
@@ -41,43 +36,21 @@ fn severity(options: &Map<String, Value>, event: Event) -> String {
 }
 
 impl Channel for PagerDuty {
-    const SECRETS: &'static [SecretKey] = &[SecretKey {
-        key: "ROUTING_KEY",
-        required: true,
-    }];
+    const SECRETS: &'static [SecretKey] = &[SecretKey::required("ROUTING_KEY")];
+
+    const OPTIONS: &'static [&'static str] = &["severity", "source"];
 
     fn check_options(options: &Map<String, Value>) -> Result<(), OptionError> {
-        only_options(
-            options,
-            &["severity", "source"],
-            "pagerduty takes: severity, source",
-        )?;
-        if let Some(s) = options.get("severity") {
-            let Value::Object(s) = s else {
-                return Err(OptionError(
-                    "severity".into(),
-                    "must be an object of event to severity".into(),
-                ));
-            };
-            for (event, v) in s {
-                if !matches!(event.as_str(), "down" | "degraded") {
-                    return Err(OptionError(
-                        format!("severity.{event}"),
-                        "only down and degraded trigger incidents".into(),
-                    ));
-                }
-                if !v.as_str().is_some_and(|v| SEVERITIES.contains(&v)) {
-                    return Err(OptionError(
-                        format!("severity.{event}"),
-                        "must be critical, error, warning or info".into(),
-                    ));
-                }
+        per_event_option(options, "severity", "severity", |event, v| {
+            if !matches!(event, "down" | "degraded") {
+                Err("only down and degraded trigger incidents".into())
+            } else if !v.as_str().is_some_and(|v| SEVERITIES.contains(&v)) {
+                Err("must be critical, error, warning or info".into())
+            } else {
+                Ok(())
             }
-        }
-        match options.get("source") {
-            None | Some(Value::String(_)) => Ok(()),
-            Some(_) => Err(OptionError("source".into(), "must be a string".into())),
-        }
+        })?;
+        string_option(options, "source")
     }
 
     fn build(ctx: &BuildInput<'_>) -> Result<OutboundRequest, BuildError> {

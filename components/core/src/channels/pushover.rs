@@ -6,14 +6,7 @@
 //! API: <https://pushover.net/api> (title ≤ 250, message ≤ 1,024 characters; emergency
 //! priority requires `retry` ≥ 30 and `expire` ≤ 10,800).
 
-use super::{
-    classify_http, only_options, BuildInput, Channel, OutboundRequest, OutboundResponse, SecretKey,
-    Verdict,
-};
-use super::{BuildError, OptionError};
-use crate::model::Event;
-use crate::text::shorten;
-use serde_json::{Map, Value};
+use super::prelude::*;
 
 pub struct Pushover;
 
@@ -39,64 +32,33 @@ fn priority(options: &Map<String, Value>, event: Event) -> i64 {
 
 impl Channel for Pushover {
     const SECRETS: &'static [SecretKey] = &[
-        SecretKey {
-            key: "APP_TOKEN",
-            required: true,
-        },
-        SecretKey {
-            key: "USER_KEY",
-            required: true,
-        },
+        SecretKey::required("APP_TOKEN"),
+        SecretKey::required("USER_KEY"),
     ];
 
+    const OPTIONS: &'static [&'static str] = &["priorities", "retry", "expire", "sound"];
+
     fn check_options(options: &Map<String, Value>) -> Result<(), OptionError> {
-        only_options(
-            options,
-            &["priorities", "retry", "expire", "sound"],
-            "pushover takes: priorities, retry, expire, sound",
+        per_event_option(options, "priorities", "priority", |event, v| {
+            if Event::parse(event).is_none() {
+                Err("unknown event".into())
+            } else if !v.as_i64().is_some_and(|n| (-2..=2).contains(&n)) {
+                Err("must be an integer from -2 to 2".into())
+            } else {
+                Ok(())
+            }
+        })?;
+        let seconds = |key: &str, ok: fn(u64) -> bool, problem: &str| match options.get(key) {
+            Some(v) if !v.as_u64().is_some_and(ok) => Err(OptionError(key.into(), problem.into())),
+            _ => Ok(()),
+        };
+        seconds("retry", |n| n >= 30, "must be at least 30 seconds")?;
+        seconds(
+            "expire",
+            |n| (1..=10_800).contains(&n),
+            "must be 1 to 10800 seconds",
         )?;
-        if let Some(p) = options.get("priorities") {
-            let Value::Object(p) = p else {
-                return Err(OptionError(
-                    "priorities".into(),
-                    "must be an object of event to priority".into(),
-                ));
-            };
-            for (event, v) in p {
-                if Event::parse(event).is_none() {
-                    return Err(OptionError(
-                        format!("priorities.{event}"),
-                        "unknown event".into(),
-                    ));
-                }
-                if !v.as_i64().is_some_and(|n| (-2..=2).contains(&n)) {
-                    return Err(OptionError(
-                        format!("priorities.{event}"),
-                        "must be an integer from -2 to 2".into(),
-                    ));
-                }
-            }
-        }
-        if let Some(v) = options.get("retry") {
-            if v.as_u64().is_none_or(|n| n < 30) {
-                return Err(OptionError(
-                    "retry".into(),
-                    "must be at least 30 seconds".into(),
-                ));
-            }
-        }
-        if let Some(v) = options.get("expire") {
-            if !v.as_u64().is_some_and(|n| (1..=10_800).contains(&n)) {
-                return Err(OptionError(
-                    "expire".into(),
-                    "must be 1 to 10800 seconds".into(),
-                ));
-            }
-        }
-        match options.get("sound") {
-            None | Some(Value::String(_)) => Ok(()),
-            Some(_) => Err(OptionError("sound".into(), "must be a string".into())),
-        }
+        string_option(options, "sound")
     }
 
     fn build(ctx: &BuildInput<'_>) -> Result<OutboundRequest, BuildError> {

@@ -5,11 +5,7 @@
 //! <https://api.slack.com/reference/block-kit/blocks#section> (section text ≤ 3,000 characters).
 
 use super::message::escape_html;
-use super::{only_options, BuildInput, Channel, OutboundRequest, SecretKey};
-use super::{BuildError, OptionError};
-use crate::model::Event;
-use crate::text::shorten;
-use serde_json::{json, Map, Value};
+use super::prelude::*;
 
 pub struct Slack;
 
@@ -31,18 +27,9 @@ fn escape(s: &str) -> String {
 }
 
 impl Channel for Slack {
-    const SECRETS: &'static [SecretKey] = &[SecretKey {
-        key: "WEBHOOK_URL",
-        required: true,
-    }];
+    const SECRETS: &'static [SecretKey] = &[SecretKey::required("WEBHOOK_URL")];
 
-    fn check_options(options: &Map<String, Value>) -> Result<(), OptionError> {
-        only_options(
-            options,
-            &[],
-            "slack takes no options; the webhook URL is a secret",
-        )
-    }
+    const OPTIONS: &'static [&'static str] = &[];
 
     fn build(ctx: &BuildInput<'_>) -> Result<OutboundRequest, BuildError> {
         let url = ctx.require("WEBHOOK_URL")?;

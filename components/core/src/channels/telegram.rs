@@ -5,13 +5,7 @@
 //! <https://core.telegram.org/bots/api#html-style> (text ≤ 4,096 characters).
 
 use super::message::escape_html;
-use super::{
-    classify_http, only_options, BuildInput, Channel, OutboundRequest, OutboundResponse, SecretKey,
-    Verdict,
-};
-use super::{BuildError, OptionError};
-use crate::text::shorten;
-use serde_json::{json, Map, Value};
+use super::prelude::*;
 
 pub struct Telegram;
 
@@ -24,23 +18,11 @@ fn escape(s: &str) -> String {
 
 impl Channel for Telegram {
     const SECRETS: &'static [SecretKey] = &[
-        SecretKey {
-            key: "BOT_TOKEN",
-            required: true,
-        },
-        SecretKey {
-            key: "CHAT_ID",
-            required: true,
-        },
+        SecretKey::required("BOT_TOKEN"),
+        SecretKey::required("CHAT_ID"),
     ];
 
-    fn check_options(options: &Map<String, Value>) -> Result<(), OptionError> {
-        only_options(
-            options,
-            &[],
-            "telegram takes no options; token and chat id are secrets",
-        )
-    }
+    const OPTIONS: &'static [&'static str] = &[];
 
     fn build(ctx: &BuildInput<'_>) -> Result<OutboundRequest, BuildError> {
         let token = ctx.require("BOT_TOKEN")?;

@@ -4,11 +4,8 @@
 //! PATCH; default POST), `NOTIFICATION_{NAME}_HEADERS` (a JSON object of extra headers, e.g. an
 //! `Authorization` for the receiver). The body is [`body`]'s JSON.
 
-use super::{only_options, BuildInput, Channel, OutboundRequest, SecretKey};
-use super::{BuildError, OptionError};
+use super::prelude::*;
 use crate::notification::Notification;
-use crate::time::iso;
-use serde_json::{json, Map, Value};
 
 pub struct Webhook;
 
@@ -55,26 +52,14 @@ pub fn body(n: &Notification) -> Value {
 
 impl Channel for Webhook {
     const SECRETS: &'static [SecretKey] = &[
-        SecretKey {
-            key: "URL",
-            required: true,
-        },
-        SecretKey {
-            key: "METHOD",
-            required: false,
-        },
-        SecretKey {
-            key: "HEADERS",
-            required: false,
-        },
+        SecretKey::required("URL"),
+        SecretKey::optional("METHOD"),
+        SecretKey::optional("HEADERS"),
     ];
 
+    const OPTIONS: &'static [&'static str] = &["body"];
+
     fn check_options(options: &Map<String, Value>) -> Result<(), OptionError> {
-        only_options(
-            options,
-            &["body"],
-            "webhook takes: body (a template); URL, METHOD and HEADERS are secrets",
-        )?;
         match options.get("body") {
             None => Ok(()),
             Some(Value::String(t)) => crate::channels::templates::check(t)

@@ -88,6 +88,50 @@ fn a_template_with_an_unknown_variable_fails_start_up() {
 }
 
 #[test]
+fn channel_options_are_checked_by_name_then_by_value() {
+    let channel = |kind: &str, config: &str| {
+        let notifications =
+            format!(r#"{{"channels": [{{"type": "{kind}", "name": "c", "config": {config}}}]}}"#);
+        Config::parse(r#"{"services": []}"#, &notifications)
+            .unwrap_err()
+            .to_string()
+    };
+    assert_eq!(
+        channel("slack", r#"{"url": "x"}"#),
+        "notifications.json: channels[0].config.url: unknown option (slack takes no options; secrets: WEBHOOK_URL)"
+    );
+    assert_eq!(
+        channel("pushover", r#"{"priority": 1}"#),
+        "notifications.json: channels[0].config.priority: unknown option (pushover takes: priorities, retry, expire, sound; secrets: APP_TOKEN, USER_KEY)"
+    );
+    for (config, problem) in [
+        (
+            r#"{"priorities": 1}"#,
+            "priorities: must be an object of event to priority",
+        ),
+        (
+            r#"{"priorities": {"sideways": 1}}"#,
+            "priorities.sideways: unknown event",
+        ),
+        (
+            r#"{"priorities": {"down": 3}}"#,
+            "priorities.down: must be an integer from -2 to 2",
+        ),
+        (r#"{"retry": 29}"#, "retry: must be at least 30 seconds"),
+        (r#"{"expire": 10801}"#, "expire: must be 1 to 10800 seconds"),
+        (r#"{"sound": 1}"#, "sound: must be a string"),
+    ] {
+        let e = channel("pushover", config);
+        assert!(e.ends_with(&format!("config.{problem}")), "{config}: {e}");
+    }
+    let e = channel("pagerduty", r#"{"severity": {"up": "info"}}"#);
+    assert!(
+        e.ends_with("config.severity.up: only down and degraded trigger incidents"),
+        "{e}"
+    );
+}
+
+#[test]
 fn reports_invalid_json_and_missing_lists() {
     assert!(error("{not json").starts_with("services.json: (top level): is not valid JSON"));
     assert_eq!(error("{}"), "services.json: services: is required");

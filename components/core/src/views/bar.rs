@@ -126,15 +126,11 @@ mod tests {
 
     const H: i64 = 3600 * 1000;
 
-    fn transition(at: i64, from: Status, to: Status) -> Transition {
-        Transition::by_heartbeat(at, from, to)
-    }
-
     #[test]
     fn a_healthy_service_is_one_segment_after_its_first_day() {
         // First heartbeat at noon on day 50 (of the 90 shown); now is noon on day 99.
         let now = 99 * DAY_MS + 12 * H;
-        let transitions = [transition(
+        let transitions = [Transition::by_heartbeat(
             60 * DAY_MS + 12 * H,
             Status::Unknown,
             Status::Up,
@@ -159,10 +155,10 @@ mod tests {
     fn each_day_with_trouble_keeps_its_own_segment() {
         let now = 10 * DAY_MS + 12 * H;
         let transitions = [
-            transition(0, Status::Unknown, Status::Up),
-            transition(8 * DAY_MS + 23 * H, Status::Up, Status::Down),
-            transition(9 * DAY_MS + H, Status::Down, Status::Degraded),
-            transition(9 * DAY_MS + 3 * H, Status::Degraded, Status::Up),
+            Transition::by_heartbeat(0, Status::Unknown, Status::Up),
+            Transition::by_heartbeat(8 * DAY_MS + 23 * H, Status::Up, Status::Down),
+            Transition::by_heartbeat(9 * DAY_MS + H, Status::Down, Status::Degraded),
+            Transition::by_heartbeat(9 * DAY_MS + 3 * H, Status::Degraded, Status::Up),
         ];
         let b = bar(
             &Timeline::new(&transitions, None, &Schedule::threshold(60), now),
@@ -191,9 +187,9 @@ mod tests {
     fn a_degraded_day_is_available_but_marked() {
         let now = 2 * DAY_MS;
         let transitions = [
-            transition(0, Status::Unknown, Status::Up),
-            transition(DAY_MS + H, Status::Up, Status::Degraded),
-            transition(DAY_MS + 2 * H, Status::Degraded, Status::Up),
+            Transition::by_heartbeat(0, Status::Unknown, Status::Up),
+            Transition::by_heartbeat(DAY_MS + H, Status::Up, Status::Degraded),
+            Transition::by_heartbeat(DAY_MS + 2 * H, Status::Degraded, Status::Up),
         ];
         let b = bar(
             &Timeline::new(&transitions, None, &Schedule::threshold(60), now),

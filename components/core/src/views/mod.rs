@@ -140,15 +140,7 @@ impl Counts {
 
     /// The page headline's state: the worst status any enabled service is in.
     pub fn overall(&self) -> Status {
-        if self.down > 0 {
-            Status::Down
-        } else if self.degraded > 0 {
-            Status::Degraded
-        } else if self.up > 0 {
-            Status::Up
-        } else {
-            Status::Unknown
-        }
+        Status::worst_present(self.down > 0, self.degraded > 0, self.up > 0)
     }
 }
 

@@ -55,6 +55,10 @@ fn beat_within(
         .unwrap();
 }
 
+fn board<'a>(store: &MemoryStore, cfg: &'a Config) -> Board<'a> {
+    Board::read(store, &LAYOUT, &cfg.services, &cfg.maintenance, NOW).unwrap()
+}
+
 fn rows_in(page: &str) -> usize {
     page.matches("<tr data-status=").count()
 }
@@ -62,14 +66,7 @@ fn rows_in(page: &str) -> usize {
 #[test]
 fn an_empty_configuration_says_how_to_add_services() {
     let cfg = config(json!([]));
-    let board = Board::read(
-        &MemoryStore::default(),
-        &LAYOUT,
-        &cfg.services,
-        &cfg.maintenance,
-        NOW,
-    )
-    .unwrap();
+    let board = board(&MemoryStore::default(), &cfg);
     let page = pages::overview(&board, "");
     assert!(page.contains("No services configured"), "{page}");
     assert!(page.contains("config/services.json"));
@@ -88,7 +85,7 @@ fn one_service_shows_status_last_beat_message_and_uptime() {
         "42 GB copied",
         json!({}),
     );
-    let board = Board::read(&store, &LAYOUT, &cfg.services, &cfg.maintenance, NOW).unwrap();
+    let board = board(&store, &cfg);
     let page = pages::overview(&board, "");
     assert_eq!(rows_in(&page), 1);
     assert!(
@@ -144,7 +141,7 @@ fn a_thousand_services_render_most_urgent_first_and_small() {
             json!({}),
         );
     }
-    let board = Board::read(&store, &LAYOUT, &cfg.services, &cfg.maintenance, NOW).unwrap();
+    let board = board(&store, &cfg);
     assert_eq!(
         (
             board.counts.down,
@@ -174,14 +171,7 @@ fn a_thousand_services_render_most_urgent_first_and_small() {
 #[test]
 fn the_filter_hides_rows_server_side() {
     let cfg = config(json!([{ "id": "web" }, { "id": "db", "name": "Database" }]));
-    let board = Board::read(
-        &MemoryStore::default(),
-        &LAYOUT,
-        &cfg.services,
-        &cfg.maintenance,
-        NOW,
-    )
-    .unwrap();
+    let board = board(&MemoryStore::default(), &cfg);
     let page = pages::overview(&board, "data");
     assert_eq!(rows_in(&page), 1);
     assert!(page.contains("1 hidden by the filter"));
@@ -202,7 +192,7 @@ fn user_supplied_strings_are_escaped_everywhere() {
         HOSTILE,
         json!({ HOSTILE: HOSTILE }),
     );
-    let board = Board::read(&store, &LAYOUT, &cfg.services, &cfg.maintenance, NOW).unwrap();
+    let board = board(&store, &cfg);
     let overview = pages::overview(&board, HOSTILE);
     let beats = LAYOUT.log(&store, "evil").unwrap();
     let detail = pages::detail(&board.rows[0], NOW, &beats, &[], &[], &[]);
@@ -266,7 +256,7 @@ fn the_detail_page_lists_transitions_beats_and_deliveries() {
             std::slice::from_ref(&delivery),
         )
         .unwrap();
-    let board = Board::read(&store, &LAYOUT, &cfg.services, &cfg.maintenance, NOW).unwrap();
+    let board = board(&store, &cfg);
     let log = LAYOUT
         .transition_logs(&store, &["api"])
         .unwrap()
@@ -301,43 +291,15 @@ fn the_detail_page_lists_transitions_beats_and_deliveries() {
 fn badges_are_well_formed_svg_with_the_status_or_uptime() {
     let cfg = config(json!([{ "id": "web", "name": "Web & \"API\"" }]));
     let store = MemoryStore::default();
-    beat_within(
-        3 * 86_400,
-        &store,
-        "web",
-        NOW - 2 * 86_400_000,
-        Status::Up,
-        "",
-        json!({}),
-    );
-    beat_within(
-        3 * 86_400,
-        &store,
-        "web",
-        NOW - 86_400_000,
-        Status::Down,
-        "",
-        json!({}),
-    );
-    beat_within(
-        3 * 86_400,
-        &store,
-        "web",
-        NOW - 86_400_000 + 3_600_000,
-        Status::Up,
-        "",
-        json!({}),
-    );
-    beat_within(
-        3 * 86_400,
-        &store,
-        "web",
-        NOW - MIN,
-        Status::Up,
-        "",
-        json!({}),
-    );
-    let board = Board::read(&store, &LAYOUT, &cfg.services, &cfg.maintenance, NOW).unwrap();
+    for (at, status) in [
+        (NOW - 2 * 86_400_000, Status::Up),
+        (NOW - 86_400_000, Status::Down),
+        (NOW - 86_400_000 + 3_600_000, Status::Up),
+        (NOW - MIN, Status::Up),
+    ] {
+        beat_within(3 * 86_400, &store, "web", at, status, "", json!({}));
+    }
+    let board = board(&store, &cfg);
     let row = &board.rows[0];
 
     let status = badge::badge(row, Metric::Status, None);
@@ -412,7 +374,7 @@ fn metrics_parse_as_prometheus_text() {
             &[delivery(true), delivery(false), delivery(true)],
         )
         .unwrap();
-    let board = Board::read(&store, &LAYOUT, &cfg.services, &cfg.maintenance, NOW).unwrap();
+    let board = board(&store, &cfg);
     let text = metrics::render(&board);
     let scrape =
         prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string()))).expect("parses");

@@ -29,20 +29,14 @@ pub trait Backend: Send + Sync {
     /// Add `delta` to the 8-byte little-endian value (absent = 0) and return the sum.
     fn increment(&self, store: &str, key: &str, delta: i64) -> Result<i64>;
     /// Write `value` if the key holds `expected` (`None`: absent). Returns whether it wrote.
-    fn compare_and_swap(
-        &self,
-        store: &str,
-        key: &str,
-        expected: Option<&[u8]>,
-        value: &[u8],
-    ) -> Result<bool>;
+    fn cas(&self, store: &str, key: &str, expected: Option<&[u8]>, value: &[u8]) -> Result<bool>;
     /// Values of `keys` (`wasi:keyvalue/batch.get-many`), as pairs.
     fn get_many(&self, store: &str, keys: Vec<String>) -> Result<Vec<(String, Option<Vec<u8>>)>> {
         get_each(self, store, keys)
     }
     /// A compare-and-swap handle of the backend's own making, for a backend that reproduces a
     /// host's handles; `None`: the host's generic handle (the value read when it is made,
-    /// swapped with [`Backend::compare_and_swap`]).
+    /// swapped with [`Backend::cas`]).
     fn watch(&self, _store: &str, _key: &str) -> Result<Option<Box<dyn Watch>>> {
         Ok(None)
     }
@@ -129,20 +123,14 @@ impl Backend for MemoryBackend {
         Ok(next)
     }
 
-    fn compare_and_swap(
-        &self,
-        store: &str,
-        key: &str,
-        expected: Option<&[u8]>,
-        value: &[u8],
-    ) -> Result<bool> {
+    fn cas(&self, store: &str, key: &str, expected: Option<&[u8]>, value: &[u8]) -> Result<bool> {
         let mut data = self.data.lock().unwrap();
         let k = (store.to_string(), key.to_string());
-        if data.get(&k).map(Vec::as_slice) != expected {
-            return Ok(false);
+        let matches = data.get(&k).map(Vec::as_slice) == expected;
+        if matches {
+            data.insert(k, value.to_vec());
         }
-        data.insert(k, value.to_vec());
-        Ok(true)
+        Ok(matches)
     }
 }
 
@@ -242,13 +230,7 @@ impl Backend for SqliteBackend {
         Ok(next)
     }
 
-    fn compare_and_swap(
-        &self,
-        store: &str,
-        key: &str,
-        expected: Option<&[u8]>,
-        value: &[u8],
-    ) -> Result<bool> {
+    fn cas(&self, store: &str, key: &str, expected: Option<&[u8]>, value: &[u8]) -> Result<bool> {
         let conn = self.conn.lock().unwrap();
         if Self::read(&conn, store, key)?.as_deref() != expected {
             return Ok(false);
@@ -307,9 +289,9 @@ mod tests {
         assert_eq!(b.get("s", "k").unwrap(), None);
         assert_eq!(b.increment("s", "n", 1).unwrap(), 1);
         assert_eq!(b.increment("s", "n", 2).unwrap(), 3);
-        assert!(b.compare_and_swap("s", "k", None, b"a").unwrap());
-        assert!(!b.compare_and_swap("s", "k", None, b"b").unwrap());
-        assert!(b.compare_and_swap("s", "k", Some(b"a"), b"c").unwrap());
+        assert!(b.cas("s", "k", None, b"a").unwrap());
+        assert!(!b.cas("s", "k", None, b"b").unwrap());
+        assert!(b.cas("s", "k", Some(b"a"), b"c").unwrap());
         assert_eq!(b.get("s", "k").unwrap().as_deref(), Some(&b"c"[..]));
         assert_eq!(b.get("other", "k").unwrap(), None);
         b.delete("s", "k").unwrap();

@@ -221,13 +221,7 @@ impl Backend for RedisBackend {
         })))
     }
 
-    fn compare_and_swap(
-        &self,
-        store: &str,
-        key: &str,
-        expected: Option<&[u8]>,
-        value: &[u8],
-    ) -> Result<bool> {
+    fn cas(&self, store: &str, key: &str, expected: Option<&[u8]>, value: &[u8]) -> Result<bool> {
         let k = Self::key(store, key);
         let wrote: i64 = self.with(false, |c| {
             let mut call = self.cas.key(&k);

@@ -368,16 +368,14 @@ fn the_redis_backend_is_atomic_and_lays_keys_out_as_spin_does() {
         b.get("default", "svc/a/seq").unwrap().as_deref(),
         Some(&b"3"[..])
     );
-    assert!(b.compare_and_swap("default", "k", None, b"a").unwrap());
+    assert!(b.cas("default", "k", None, b"a").unwrap());
     assert!(
-        !b.compare_and_swap("default", "k", None, b"b").unwrap(),
+        !b.cas("default", "k", None, b"b").unwrap(),
         "absent means absent"
     );
-    assert!(!b
-        .compare_and_swap("default", "k", Some(b"x"), b"b")
-        .unwrap());
+    assert!(!b.cas("default", "k", Some(b"x"), b"b").unwrap());
     assert!(b
-        .compare_and_swap("default", "k", Some(b"a"), b"\x00\xffbinary")
+        .cas("default", "k", Some(b"a"), b"\x00\xffbinary")
         .unwrap());
     assert_eq!(
         b.get("default", "k").unwrap().as_deref(),
@@ -399,13 +397,8 @@ fn the_redis_backend_is_atomic_and_lays_keys_out_as_spin_does() {
                             .map(|v| std::str::from_utf8(v).unwrap().parse::<u64>().unwrap())
                             .unwrap_or(0)
                             + 1;
-                        if b.compare_and_swap(
-                            "default",
-                            "n",
-                            seen.as_deref(),
-                            next.to_string().as_bytes(),
-                        )
-                        .unwrap()
+                        if b.cas("default", "n", seen.as_deref(), next.to_string().as_bytes())
+                            .unwrap()
                         {
                             break;
                         }

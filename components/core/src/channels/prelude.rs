@@ -1,0 +1,10 @@
+//! What every channel module uses, imported as `use super::prelude::*`.
+
+pub use super::{
+    classify_http, per_event_option, string_option, BuildError, BuildInput, Channel, OptionError,
+    OutboundRequest, OutboundResponse, SecretKey, Verdict,
+};
+pub use crate::model::Event;
+pub use crate::text::shorten;
+pub use crate::time::iso;
+pub use serde_json::{json, Map, Value};
