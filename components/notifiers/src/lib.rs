@@ -9,7 +9,8 @@ mod outbound;
 
 use exports::heartbeat::monitor::notifier::{self as wit_notifier, Guest, Notification};
 use heartbeat::monitor::types::{self as wit_types, Delivery};
-use heartbeat_core::config::{Secrets, Settings};
+use heartbeat_core::config::{Config, Secrets, Settings};
+use heartbeat_core::delivery::Plan;
 use heartbeat_core::notify;
 
 wit_bindgen::generate!({
@@ -44,42 +45,37 @@ fn failed(error: String) -> Vec<Delivery> {
     }]
 }
 
-fn setup() -> Result<(heartbeat_core::config::Config, Settings), Vec<Delivery>> {
-    let config = heartbeat_guest::files::load_config().map_err(failed)?;
-    let settings = Settings::from_secrets(&Variables).map_err(|e| failed(e.to_string()))?;
-    Ok((config, settings))
+/// Deliver the plans `plan` makes from the configuration and settings, or one failed delivery
+/// that says what is wrong with them.
+fn deliver_planned(plan: impl FnOnce(&Config, u64) -> Vec<Plan>) -> Vec<Delivery> {
+    let config = match heartbeat_guest::files::load_config() {
+        Ok(c) => c,
+        Err(e) => return failed(e),
+    };
+    match Settings::from_secrets(&Variables) {
+        Ok(settings) => deliveries_to_wit(outbound::drive_all(plan(
+            &config,
+            settings.request_timeout_ms,
+        ))),
+        Err(e) => failed(e.to_string()),
+    }
 }
 
 struct Notifiers;
 
 impl Guest for Notifiers {
     fn deliver(n: Notification) -> Vec<Delivery> {
-        let (config, settings) = match setup() {
-            Ok(s) => s,
-            Err(d) => return d,
-        };
-        let plans = notify::plans(
-            &config,
-            &Variables,
-            settings.request_timeout_ms,
-            &notification_from_wit(n),
-        );
-        deliveries_to_wit(outbound::drive_all(plans))
+        let n = notification_from_wit(n);
+        deliver_planned(|config, timeout_ms| notify::plans(config, &Variables, timeout_ms, &n))
     }
 
     fn deliver_to(channel: String, n: Notification) -> Vec<Delivery> {
-        let (config, settings) = match setup() {
-            Ok(s) => s,
-            Err(d) => return d,
-        };
-        let plan = notify::plan_for(
-            &config,
-            &Variables,
-            settings.request_timeout_ms,
-            &channel,
-            &notification_from_wit(n),
-        );
-        deliveries_to_wit(outbound::drive_all(plan.into_iter().collect()))
+        let n = notification_from_wit(n);
+        deliver_planned(|config, timeout_ms| {
+            notify::plan_for(config, &Variables, timeout_ms, &channel, &n)
+                .into_iter()
+                .collect()
+        })
     }
 }
 

@@ -15,27 +15,32 @@ pub struct Asset {
 }
 
 pub const ASSETS: [Asset; 4] = [
-    Asset {
-        path: "/assets/app.css",
-        content_type: "text/css; charset=utf-8",
-        body: include_str!("../../assets/app.css"),
-    },
-    Asset {
-        path: "/assets/app.js",
-        content_type: "text/javascript; charset=utf-8",
-        body: include_str!("../../assets/app.js"),
-    },
-    Asset {
-        path: "/assets/theme.js",
-        content_type: "text/javascript; charset=utf-8",
-        body: include_str!("../../assets/theme.js"),
-    },
-    Asset {
-        path: "/favicon.svg",
-        content_type: "image/svg+xml",
-        body: include_str!("../../assets/favicon.svg"),
-    },
+    Asset::new("/assets/app.css", CSS, include_str!("../../assets/app.css")),
+    Asset::new("/assets/app.js", JS, include_str!("../../assets/app.js")),
+    Asset::new(
+        "/assets/theme.js",
+        JS,
+        include_str!("../../assets/theme.js"),
+    ),
+    Asset::new(
+        "/favicon.svg",
+        "image/svg+xml",
+        include_str!("../../assets/favicon.svg"),
+    ),
 ];
+
+const CSS: &str = "text/css; charset=utf-8";
+const JS: &str = "text/javascript; charset=utf-8";
+
+impl Asset {
+    const fn new(path: &'static str, content_type: &'static str, body: &'static str) -> Asset {
+        Asset {
+            path,
+            content_type,
+            body,
+        }
+    }
+}
 
 pub fn asset(a: &Asset) -> Response {
     Response::body(a.content_type, "public, max-age=300", a.body)

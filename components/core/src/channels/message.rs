@@ -159,9 +159,13 @@ mod tests {
 
     #[test]
     fn durations_read_like_a_person_wrote_them() {
-        assert_eq!(human_duration(45), "45s");
-        assert_eq!(human_duration(125), "2m 5s");
-        assert_eq!(human_duration(3725), "1h 2m");
-        assert_eq!(human_duration(90_000), "1d 1h");
+        for (secs, text) in [
+            (45, "45s"),
+            (125, "2m 5s"),
+            (3725, "1h 2m"),
+            (90_000, "1d 1h"),
+        ] {
+            assert_eq!(human_duration(secs), text);
+        }
     }
 }

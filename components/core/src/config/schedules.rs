@@ -34,11 +34,7 @@ impl Field<'_, '_> {
         }
         let expression = self.key("expression");
         let timezone = self.key("timezone");
-        let tz = if timezone.present() {
-            timezone.string()?
-        } else {
-            "UTC"
-        };
+        let tz = timezone.string_or("UTC")?;
         let grace = self.key("grace").non_negative_or(DEFAULT_CRON_GRACE_SECS)?;
         let schedule = Schedule::cron(expression.string()?, tz, grace)
             .map_err(|e| cron_error(e, &expression, &timezone))?;
@@ -62,11 +58,7 @@ impl Field<'_, '_> {
                 }
                 let expression = w.key("expression");
                 let timezone = w.key("timezone");
-                let tz = if timezone.present() {
-                    timezone.string()?
-                } else {
-                    "UTC"
-                };
+                let tz = timezone.string_or("UTC")?;
                 let duration = w.key("duration");
                 let secs = duration.positive_or(0)?;
                 if secs == 0 {

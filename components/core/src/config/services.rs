@@ -81,12 +81,7 @@ pub(super) fn parse(
         if !ids.insert(id) {
             return Err(id_field.error(format!("duplicate service id \"{id}\"")));
         }
-        let name_field = svc.key("name");
-        let name = if name_field.present() {
-            name_field.string()?.to_string()
-        } else {
-            id.to_string()
-        };
+        let name = svc.key("name").string_or(id)?.to_string();
         let n = svc.key("notifications");
         if n.present() {
             n.object()?;

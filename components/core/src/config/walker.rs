@@ -112,6 +112,14 @@ impl<'p, 'a> Field<'p, 'a> {
         }
     }
 
+    pub(super) fn string_or(&self, default: &'a str) -> Result<&'a str, ConfigError> {
+        if self.present() {
+            self.string()
+        } else {
+            Ok(default)
+        }
+    }
+
     pub(super) fn bool_or(&self, default: bool) -> Result<bool, ConfigError> {
         match self.value {
             None | Some(Value::Null) => Ok(default),

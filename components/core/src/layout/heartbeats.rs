@@ -1,7 +1,7 @@
 //! The heartbeat path: number and log a heartbeat, claim the change it makes, settle it once
 //! told; and the sweep's silences.
 
-use super::update::{edit_state, update, Absent, UpdateStep};
+use super::update::{edit_state, keep_newest, update, Absent, UpdateStep};
 use super::values::*;
 use super::Layout;
 use crate::clock::Clock;
@@ -75,8 +75,7 @@ fn remember(change: &Change, now: i64) -> ServiceState {
 pub(super) fn keep_unsent(state: &mut ServiceState, unsent: Unsent) {
     let list = &mut state.notified.unsent;
     list.push(unsent);
-    let excess = list.len().saturating_sub(MAX_UNSENT);
-    list.drain(..excess);
+    keep_newest(list, MAX_UNSENT);
 }
 
 impl Layout {
@@ -218,8 +217,7 @@ impl Layout {
                 log.transitions.extend(new);
                 chain_order(&mut log.transitions);
                 log.transitions.retain(|t| now - t.at <= HISTORY_MS);
-                let excess = log.transitions.len().saturating_sub(MAX_TRANSITIONS);
-                log.transitions.drain(..excess);
+                keep_newest(&mut log.transitions, MAX_TRANSITIONS);
                 UpdateStep::Write(log, ())
             },
         )

@@ -1,11 +1,14 @@
 //! What the dashboard, the API and the sweep read back.
 
-use super::update::decode;
+use super::update::{batch, decode};
 use super::values::*;
 use super::Layout;
 use crate::keys::*;
 use crate::model::{LogEntry, Note, ServiceState, Transition};
 use crate::store::{Store, StoreError};
+
+/// One value per service, in the order asked for (`None`: never written).
+type Batch<T> = Result<Vec<Option<T>>, StoreError>;
 
 impl Layout {
     /// A service's delivery log, newest first.
@@ -22,13 +25,8 @@ impl Layout {
     }
 
     /// States of many services in one batch read, in the order given.
-    pub fn states<S: Store>(
-        &self,
-        store: &S,
-        ids: &[&str],
-    ) -> Result<Vec<Option<ServiceState>>, StoreError> {
-        let keys: Vec<String> = ids.iter().map(|id| state_key(id)).collect();
-        Ok(store.get_many(&keys)?.into_iter().map(decode).collect())
+    pub fn states<S: Store>(&self, store: &S, ids: &[&str]) -> Batch<ServiceState> {
+        batch(store, ids, state_key)
     }
 
     /// Histories of many services in one batch read, in the order given.
@@ -50,12 +48,8 @@ impl Layout {
         store: &S,
         ids: &[&str],
     ) -> Result<Vec<TransitionLog>, StoreError> {
-        let keys: Vec<String> = ids.iter().map(|id| transitions_key(id)).collect();
-        Ok(store
-            .get_many(&keys)?
-            .into_iter()
-            .map(|b| decode::<TransitionLog>(b).unwrap_or_default())
-            .collect())
+        let logs: Vec<Option<TransitionLog>> = batch(store, ids, transitions_key)?;
+        Ok(logs.into_iter().map(Option::unwrap_or_default).collect())
     }
 
     /// The newest `max_log_entries` heartbeats of a service, newest first.
@@ -73,13 +67,8 @@ impl Layout {
     }
 
     /// The pauses of many services in one batch read, in the order given.
-    pub fn pauses<S: Store>(
-        &self,
-        store: &S,
-        ids: &[&str],
-    ) -> Result<Vec<Option<Pause>>, StoreError> {
-        let keys: Vec<String> = ids.iter().map(|id| pause_key(id)).collect();
-        Ok(store.get_many(&keys)?.into_iter().map(decode).collect())
+    pub fn pauses<S: Store>(&self, store: &S, ids: &[&str]) -> Batch<Pause> {
+        batch(store, ids, pause_key)
     }
 
     /// A service's notes, oldest first.

@@ -2,7 +2,7 @@
 //! a release, a reminder, a sweep or an alert, and the alert log.
 
 use super::heartbeats::keep_unsent;
-use super::update::{decode, edit_state, encode, update, Absent, UpdateStep};
+use super::update::{decode, edit_state, encode, keep_newest, update, Absent, UpdateStep};
 use super::values::*;
 use super::Layout;
 use crate::clock::Clock;
@@ -39,8 +39,7 @@ impl Layout {
                     }
                 }
                 log.deliveries.extend(records.iter().cloned());
-                let excess = log.deliveries.len().saturating_sub(MAX_DELIVERY_RECORDS);
-                log.deliveries.drain(..excess);
+                keep_newest(&mut log.deliveries, MAX_DELIVERY_RECORDS);
                 UpdateStep::Write(log, ())
             },
         )
@@ -66,8 +65,7 @@ impl Layout {
                 let mut log = cur.unwrap_or_default();
                 log.notes.push(note.clone());
                 log.notes.sort_by_key(|n| n.at);
-                let excess = log.notes.len().saturating_sub(MAX_NOTES);
-                log.notes.drain(..excess);
+                keep_newest(&mut log.notes, MAX_NOTES);
                 UpdateStep::Write(log, ())
             },
         )
@@ -252,8 +250,7 @@ impl Layout {
             |cur: Option<AlertLog>| {
                 let mut log = cur.unwrap_or_default();
                 log.entries.push(record.clone());
-                let excess = log.entries.len().saturating_sub(MAX_ALERT_RECORDS);
-                log.entries.drain(..excess);
+                keep_newest(&mut log.entries, MAX_ALERT_RECORDS);
                 UpdateStep::Write(log, ())
             },
         )

@@ -35,6 +35,22 @@ pub(super) fn decode<T: DeserializeOwned>(bytes: Option<Vec<u8>>) -> Option<T> {
     bytes.and_then(|b| serde_json::from_slice(&b).ok())
 }
 
+/// Keep the newest `max` of a list kept oldest first.
+pub(super) fn keep_newest<T>(list: &mut Vec<T>, max: usize) {
+    let excess = list.len().saturating_sub(max);
+    list.drain(..excess);
+}
+
+/// One value per id in one batch read, in the order given (`None`: absent or unreadable).
+pub(super) fn batch<S: Store, T: DeserializeOwned>(
+    store: &S,
+    ids: &[&str],
+    key: fn(&str) -> String,
+) -> Result<Vec<Option<T>>, StoreError> {
+    let keys: Vec<String> = ids.iter().map(|id| key(id)).collect();
+    Ok(store.get_many(&keys)?.into_iter().map(decode).collect())
+}
+
 pub(super) fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     serde_json::to_vec(value).expect("plain data serializes")
 }

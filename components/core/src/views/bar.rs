@@ -126,6 +126,18 @@ mod tests {
 
     const H: i64 = 3600 * 1000;
 
+    fn bar_of(transitions: &[Transition], now: i64, days: usize) -> Bar {
+        bar(
+            &Timeline::new(transitions, None, &Schedule::threshold(60), now),
+            days,
+        )
+    }
+
+    /// Each segment's position, width and class.
+    fn shape(b: &Bar) -> Vec<(usize, usize, &'static str)> {
+        b.segments.iter().map(|s| (s.x, s.width, s.class)).collect()
+    }
+
     #[test]
     fn a_healthy_service_is_one_segment_after_its_first_day() {
         // First heartbeat at noon on day 50 (of the 90 shown); now is noon on day 99.
@@ -135,12 +147,8 @@ mod tests {
             Status::Unknown,
             Status::Up,
         )];
-        let b = bar(
-            &Timeline::new(&transitions, None, &Schedule::threshold(60), now),
-            DAYS,
-        );
-        let widths: Vec<(usize, usize, &str)> =
-            b.segments.iter().map(|s| (s.x, s.width, s.class)).collect();
+        let b = bar_of(&transitions, now, DAYS);
+        let widths = shape(&b);
         // Days 10..=59 no data (50), day 60 onwards up (40) — including today.
         assert_eq!(widths, [(0, 50, "b-none"), (50, 40, "b-up")]);
         assert_eq!(b.segments[0].title, "1970-01-11 – 1970-03-01: no data");
@@ -160,12 +168,8 @@ mod tests {
             Transition::by_heartbeat(9 * DAY_MS + H, Status::Down, Status::Degraded),
             Transition::by_heartbeat(9 * DAY_MS + 3 * H, Status::Degraded, Status::Up),
         ];
-        let b = bar(
-            &Timeline::new(&transitions, None, &Schedule::threshold(60), now),
-            5,
-        );
-        let shape: Vec<(usize, usize, &str)> =
-            b.segments.iter().map(|s| (s.x, s.width, s.class)).collect();
+        let b = bar_of(&transitions, now, 5);
+        let shape = shape(&b);
         assert_eq!(
             shape,
             [
@@ -191,10 +195,7 @@ mod tests {
             Transition::by_heartbeat(DAY_MS + H, Status::Up, Status::Degraded),
             Transition::by_heartbeat(DAY_MS + 2 * H, Status::Degraded, Status::Up),
         ];
-        let b = bar(
-            &Timeline::new(&transitions, None, &Schedule::threshold(60), now),
-            3,
-        );
+        let b = bar_of(&transitions, now, 3);
         assert_eq!(b.segments[1].class, "b-degraded");
         assert_eq!(b.segments[1].title, "1970-01-02: 100% up, degraded for 1 h");
     }

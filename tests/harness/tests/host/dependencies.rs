@@ -23,26 +23,6 @@ fn host() -> TestHost {
     })
 }
 
-fn report(h: &TestHost, id: &str, status: &str) {
-    let r = h
-        .client
-        .beat(&key(id), &json!({ "serviceId": id, "status": status }))
-        .unwrap();
-    assert_eq!(r.status, 200, "{}", r.body);
-}
-
-fn told(h: &TestHost) -> Vec<(String, String)> {
-    h.deliveries()
-        .iter()
-        .map(|d| {
-            (
-                d["service"]["id"].as_str().unwrap().to_string(),
-                d["event"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
-
 fn pair(id: &str, event: &str) -> (String, String) {
     (id.to_string(), event.to_string())
 }
@@ -51,36 +31,36 @@ fn pair(id: &str, event: &str) -> (String, String) {
 fn a_parent_outage_holds_its_childrens_alerts_and_releases_those_still_down() {
     let h = host();
     for id in ["db", "api", "worker"] {
-        report(&h, id, "up");
+        h.beat_with(&key(id), id, "up");
     }
-    report(&h, "db", "down");
-    assert_eq!(told(&h), [pair("db", "down")]);
+    h.beat_with(&key("db"), "db", "down");
+    assert_eq!(h.told(), [pair("db", "down")]);
     let db_down = h.deliveries()[0].clone();
     assert_eq!(db_down["dependents"], json!(["API", "Worker"]), "{db_down}");
 
     // While the database is down, the API failing and the worker going silent are recorded
     // but held.
-    report(&h, "api", "down");
+    h.beat_with(&key("api"), "api", "down");
     h.advance(61);
     h.sweep();
     assert_eq!(h.client.service_status("worker").unwrap()["status"], "down");
-    assert_eq!(told(&h), [pair("db", "down")], "children's alerts are held");
+    assert_eq!(h.told(), [pair("db", "down")], "children's alerts are held");
 
     // The worker recovers before the database: nobody hears of its outage at all.
-    report(&h, "worker", "up");
-    report(&h, "db", "up");
-    assert_eq!(told(&h), [pair("db", "down"), pair("db", "up")]);
+    h.beat_with(&key("worker"), "worker", "up");
+    h.beat_with(&key("db"), "db", "up");
+    assert_eq!(h.told(), [pair("db", "down"), pair("db", "up")]);
 
     // The API is still down on its own: the next sweep tells, once.
     h.sweep();
     h.sweep();
     assert_eq!(
-        told(&h),
+        h.told(),
         [pair("db", "down"), pair("db", "up"), pair("api", "down")]
     );
-    report(&h, "api", "up");
+    h.beat_with(&key("api"), "api", "up");
     assert_eq!(
-        told(&h).last(),
+        h.told().last(),
         Some(&pair("api", "up")),
         "its recovery is told too"
     );

@@ -6,18 +6,6 @@ use heartbeat_conformance::FIXTURE_SERVICES;
 use heartbeat_host::kv::AbsentCas;
 use std::sync::{Arc, Barrier};
 
-fn events(h: &super::support::TestHost) -> Vec<(String, String)> {
-    h.deliveries()
-        .iter()
-        .map(|d| {
-            (
-                d["service"]["id"].as_str().unwrap_or_default().to_string(),
-                d["event"].as_str().unwrap_or_default().to_string(),
-            )
-        })
-        .collect()
-}
-
 #[test]
 fn silence_is_down_at_read_time_and_after_a_sweep_and_notified_once() {
     let h = host(AbsentCas::Exact);
@@ -37,7 +25,7 @@ fn silence_is_down_at_read_time_and_after_a_sweep_and_notified_once() {
         sweep["transitions"][0]["deliveries"][0]["ok"], true,
         "{sweep}"
     );
-    assert_eq!(events(&h), [("alpha".to_string(), "down".to_string())]);
+    assert_eq!(h.told(), [("alpha".to_string(), "down".to_string())]);
     assert_eq!(h.client.service_status("alpha").unwrap()["status"], "down");
 
     let d = &h.receiver.received()[0];
@@ -55,14 +43,14 @@ fn silence_is_down_at_read_time_and_after_a_sweep_and_notified_once() {
     h.advance(600);
     h.sweep();
     assert_eq!(
-        events(&h).len(),
+        h.told().len(),
         1,
         "a down is told once, however many sweeps follow"
     );
 
     h.beat("alpha", "up");
     assert_eq!(
-        events(&h),
+        h.told(),
         [
             ("alpha".to_string(), "down".to_string()),
             ("alpha".to_string(), "up".to_string())
@@ -70,7 +58,7 @@ fn silence_is_down_at_read_time_and_after_a_sweep_and_notified_once() {
         "the recovery is noticed by the heartbeat itself"
     );
     h.beat("alpha", "up");
-    assert_eq!(events(&h).len(), 2, "an up while up is no event");
+    assert_eq!(h.told().len(), 2, "an up while up is no event");
     assert_eq!(h.client.service_status("alpha").unwrap()["status"], "up");
 }
 
@@ -84,14 +72,14 @@ fn cooldown_suppresses_a_repeated_down_but_never_the_recovery_from_a_notified_on
     h.beat("alpha", "down");
     h.beat("alpha", "up");
     assert_eq!(
-        events(&h),
+        h.told(),
         [alpha("degraded"), alpha("up"), alpha("down"), alpha("up")],
         "the second up falls inside the cooldown of the first, yet ends a notified down"
     );
     h.beat("alpha", "down");
     h.beat("alpha", "up");
     assert_eq!(
-        events(&h).len(),
+        h.told().len(),
         4,
         "a repeated down inside the cooldown is held back"
     );
@@ -103,11 +91,11 @@ fn cooldown_suppresses_a_repeated_down_but_never_the_recovery_from_a_notified_on
     }
     h.beat("alpha", "down");
     assert_eq!(
-        events(&h).last(),
+        h.told().last(),
         Some(&alpha("down")),
         "after the cooldown a down is told again"
     );
-    assert_eq!(events(&h).len(), 5);
+    assert_eq!(h.told().len(), 5);
 }
 
 fn overlapping_sweeps(absent: AbsentCas) {
@@ -130,7 +118,7 @@ fn overlapping_sweeps(absent: AbsentCas) {
         .collect();
     let claimed: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
     assert_eq!(claimed, 8, "the sweeps together claim each transition once");
-    let mut got = events(&h);
+    let mut got = h.told();
     got.sort();
     let want: Vec<_> = FIXTURE_SERVICES
         .iter()
@@ -160,10 +148,10 @@ fn an_overdue_sweep_runs_from_any_request() {
     assert!(h.deliveries().is_empty());
     let r = h.client.get("/api/status").unwrap();
     assert_eq!(r.status, 200);
-    assert_eq!(events(&h), [("alpha".to_string(), "down".to_string())]);
+    assert_eq!(h.told(), [("alpha".to_string(), "down".to_string())]);
     h.client.get("/api/status").unwrap();
     assert_eq!(
-        events(&h).len(),
+        h.told().len(),
         1,
         "the claim keeps a second request from sweeping again"
     );

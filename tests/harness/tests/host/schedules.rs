@@ -152,33 +152,25 @@ fn a_run_that_starts_and_never_finishes_is_down_after_grace() {
     assert_eq!(s["lastDurationMs"].as_i64().map(|ms| ms / 1000), Some(610));
 }
 
-fn report(h: &TestHost, id: &str, status: &str) {
-    let r = h
-        .client
-        .beat(&key(id), &json!({ "serviceId": id, "status": status }))
-        .unwrap();
-    assert_eq!(r.status, 200, "{}", r.body);
-}
-
 #[test]
 fn the_flap_guard_waits_for_two_downs_in_a_row_and_flapping_is_shown() {
     let h = host();
-    report(&h, "guarded", "up");
-    report(&h, "guarded", "down");
+    h.beat_with(&key("guarded"), "guarded", "up");
+    h.beat_with(&key("guarded"), "guarded", "down");
     assert_eq!(
         status(&h, "guarded")["status"],
         "up",
         "one down is not enough"
     );
     assert_eq!(downs(&h, "guarded"), 0);
-    report(&h, "guarded", "up");
-    report(&h, "guarded", "down");
+    h.beat_with(&key("guarded"), "guarded", "up");
+    h.beat_with(&key("guarded"), "guarded", "down");
     assert_eq!(
         status(&h, "guarded")["status"],
         "up",
         "the count restarted after the up"
     );
-    report(&h, "guarded", "down");
+    h.beat_with(&key("guarded"), "guarded", "down");
     assert_eq!(status(&h, "guarded")["status"], "down");
     assert_eq!(downs(&h, "guarded"), 1);
     assert_eq!(
@@ -188,7 +180,7 @@ fn the_flap_guard_waits_for_two_downs_in_a_row_and_flapping_is_shown() {
     );
 
     for s in ["up", "down", "up", "down", "up"] {
-        report(&h, "flaky", s);
+        h.beat_with(&key("flaky"), "flaky", s);
     }
     assert_eq!(status(&h, "flaky")["flapping"], true);
     assert!(h

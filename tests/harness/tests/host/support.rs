@@ -99,15 +99,36 @@ impl TestHost {
         r.json()
     }
 
+    /// A heartbeat with the fixture's key; it must be accepted.
     pub fn beat(&self, service: &str, status: &str) {
+        self.beat_with(
+            &heartbeat_conformance::fixture_key(service),
+            service,
+            status,
+        );
+    }
+
+    /// A heartbeat with `key`; it must be accepted.
+    pub fn beat_with(&self, key: &str, service: &str, status: &str) {
         let r = self
             .client
             .beat(
-                &heartbeat_conformance::fixture_key(service),
+                key,
                 &serde_json::json!({"serviceId": service, "status": status}),
             )
             .unwrap();
         assert_eq!(r.status, 200, "beat {service} {status}: {}", r.body);
+    }
+
+    /// The (service, event) of each webhook delivery so far.
+    pub fn told(&self) -> Vec<(String, String)> {
+        self.deliveries()
+            .iter()
+            .map(|d| {
+                let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
+                (text(&d["service"]["id"]), text(&d["event"]))
+            })
+            .collect()
     }
 }
 
