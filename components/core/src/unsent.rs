@@ -85,8 +85,8 @@ pub async fn recover<S: Store>(
                 ctx.store,
                 ctx.clock,
                 &service.id,
-                &unsent.transitions,
                 now,
+                &unsent.transitions,
             )?;
             let change = Change {
                 state: state.clone(),

@@ -187,39 +187,27 @@ mod tests {
 
     #[test]
     fn ping_paths_parse_as_healthchecks_documents_them() {
-        assert_eq!(
-            parse_path("/ping/k/backup"),
-            Some(("k", "backup", Signal::Success))
-        );
-        assert_eq!(
-            parse_path("/ping/k/backup/"),
-            Some(("k", "backup", Signal::Success))
-        );
-        assert_eq!(
-            parse_path("/ping/k/backup/fail"),
-            Some(("k", "backup", Signal::Fail))
-        );
-        assert_eq!(
-            parse_path("/ping/k/backup/start"),
-            Some(("k", "backup", Signal::Start))
-        );
-        assert_eq!(
-            parse_path("/ping/k/backup/log"),
-            Some(("k", "backup", Signal::Log))
-        );
-        assert_eq!(
-            parse_path("/ping/k/backup/0"),
-            Some(("k", "backup", Signal::Exit(0)))
-        );
-        assert_eq!(
-            parse_path("/ping/k/backup/255"),
-            Some(("k", "backup", Signal::Exit(255)))
-        );
-        assert_eq!(parse_path("/ping/k/backup/256"), None);
-        assert_eq!(parse_path("/ping/k/backup/-1"), None);
-        assert_eq!(parse_path("/ping/k/backup/fail/x"), None);
-        assert_eq!(parse_path("/ping/k"), None);
-        assert_eq!(parse_path("/ping//backup"), None);
+        for (suffix, signal) in [
+            ("", Signal::Success),
+            ("/", Signal::Success),
+            ("/fail", Signal::Fail),
+            ("/start", Signal::Start),
+            ("/log", Signal::Log),
+            ("/0", Signal::Exit(0)),
+            ("/255", Signal::Exit(255)),
+        ] {
+            let path = format!("/ping/k/backup{suffix}");
+            assert_eq!(parse_path(&path), Some(("k", "backup", signal)), "{path}");
+        }
+        for path in [
+            "/ping/k/backup/256",
+            "/ping/k/backup/-1",
+            "/ping/k/backup/fail/x",
+            "/ping/k",
+            "/ping//backup",
+        ] {
+            assert_eq!(parse_path(path), None, "{path}");
+        }
     }
 
     #[test]

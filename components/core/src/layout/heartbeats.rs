@@ -272,8 +272,8 @@ impl Layout {
         store: &S,
         clock: &dyn Clock,
         id: &str,
-        transitions: &[Transition],
         now: i64,
+        transitions: &[Transition],
     ) -> Result<(), StoreError> {
         // Its claimer may have died before creating the history; nobody else will now.
         self.append_transitions(store, clock, id, transitions, now, Absent::Create)

@@ -155,23 +155,16 @@ fn a_run_that_starts_and_never_finishes_is_down_after_grace() {
 #[test]
 fn the_flap_guard_waits_for_two_downs_in_a_row_and_flapping_is_shown() {
     let h = host();
-    h.beat_with(&key("guarded"), "guarded", "up");
-    h.beat_with(&key("guarded"), "guarded", "down");
-    assert_eq!(
-        status(&h, "guarded")["status"],
-        "up",
-        "one down is not enough"
-    );
+    let guarded = |reported: &str| {
+        h.beat_with(&key("guarded"), "guarded", reported);
+        status(&h, "guarded")["status"].clone()
+    };
+    guarded("up");
+    assert_eq!(guarded("down"), "up", "one down is not enough");
     assert_eq!(downs(&h, "guarded"), 0);
-    h.beat_with(&key("guarded"), "guarded", "up");
-    h.beat_with(&key("guarded"), "guarded", "down");
-    assert_eq!(
-        status(&h, "guarded")["status"],
-        "up",
-        "the count restarted after the up"
-    );
-    h.beat_with(&key("guarded"), "guarded", "down");
-    assert_eq!(status(&h, "guarded")["status"], "down");
+    guarded("up");
+    assert_eq!(guarded("down"), "up", "the count restarted after the up");
+    assert_eq!(guarded("down"), "down");
     assert_eq!(downs(&h, "guarded"), 1);
     assert_eq!(
         logs_statuses(&h, "guarded"),
