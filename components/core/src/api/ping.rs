@@ -8,16 +8,19 @@
 //!               /ping/{PING_KEY}/{service-id}/log        a message; changes nothing
 //! ```
 //!
-//! `?rid=` pairs a `/start` with its finish when runs overlap. The request body (up to
-//! `PING_BODY_LIMIT` bytes, default 10,000; the rest is cut) becomes the message. The answer is
+//! `?rid=` pairs a `/start` with its finish when runs overlap. The request body becomes the
+//! message: the first `PING_BODY_LIMIT` bytes (default 10,000) are read, and like every form's
+//! message at most `MAX_MESSAGE_CHARS` (1,024) characters are kept. The answer is
 //! `OK` in plain text, as Healthchecks answers. `PING_KEY` is compared in constant time; the
 //! slug is the service id (services come from `services.json`, so pings never create one).
 //! Reference: <https://healthchecks.io/docs/http_api/>.
 
 use super::{clip, storage_failure, Context, Request, Response};
 use crate::auth::constant_time_eq;
+use crate::limits::MAX_MESSAGE_CHARS;
 use crate::model::{LogEntry, Note, NoteKind, Status};
 use crate::store::Store;
+use crate::text::shorten;
 use serde_json::{json, Map};
 
 /// What a ping URL reports.
@@ -50,7 +53,8 @@ fn parse_path(path: &str) -> Option<(&str, &str, Signal)> {
     parts.next().is_none().then_some((key, slug, signal))
 }
 
-/// The body as text, cut to `limit` bytes on a character boundary; `None` if empty.
+/// The body as text, read up to `limit` bytes (cut on a character boundary) and kept to the
+/// message limit every form shares; `None` if empty.
 fn body_text(body: &[u8], limit: usize) -> Option<String> {
     let text = String::from_utf8_lossy(body);
     let mut end = text.len().min(limit);
@@ -58,7 +62,7 @@ fn body_text(body: &[u8], limit: usize) -> Option<String> {
         end -= 1;
     }
     let text = text[..end].trim_end();
-    (!text.is_empty()).then(|| text.to_string())
+    (!text.is_empty()).then(|| shorten(text, MAX_MESSAGE_CHARS))
 }
 
 fn ok() -> Response {
@@ -217,5 +221,9 @@ mod tests {
         assert_eq!(body_text("héllo".as_bytes(), 3).as_deref(), Some("hé"));
         assert_eq!(body_text("héllo".as_bytes(), 2).as_deref(), Some("h"));
         assert_eq!(body_text(b"tar: done\n", 100).as_deref(), Some("tar: done"));
+        let long = "é".repeat(MAX_MESSAGE_CHARS + 1);
+        let kept = body_text(long.as_bytes(), 10_000).unwrap();
+        assert_eq!(kept.chars().count(), MAX_MESSAGE_CHARS);
+        assert!(kept.ends_with('…'));
     }
 }
