@@ -1,11 +1,11 @@
-//! The one conversion between heartbeat-core's notification types and the WIT records of
-//! `heartbeat:monitor/notifier` (Notification, AlertInfo, Delivery, Attempt). Each component
+//! The one conversion between heartbeat-core's notification types and the WIT records that
+//! `heartbeat:monitor/notifier` carries (Notification, AlertInfo, Delivery, Attempt). Each component
 //! generates its own bindings — the callers import the interface, the notifiers component
 //! exports it — so the Rust types differ while their shape is the same; these macros write the
 //! conversions once for both.
 //!
-//! The caller names the generated modules in scope as `wit_types` (`heartbeat:monitor/types`)
-//! and `wit_notifier` (the `notifier` interface, imported or exported).
+//! The caller names the generated module `heartbeat:monitor/types`, where all four records
+//! live, `wit_types` in scope.
 
 /// For a component that calls the notifier: `notification_to_wit` and `deliveries_from_wit`.
 #[macro_export]
@@ -24,9 +24,9 @@ macro_rules! notifier_caller_conversions {
         /// The notification as the WIT interface carries it.
         fn notification_to_wit(
             n: &heartbeat_core::notification::Notification,
-        ) -> wit_notifier::Notification {
+        ) -> wit_types::Notification {
             use heartbeat_core::model::{Event, Reason};
-            wit_notifier::Notification {
+            wit_types::Notification {
                 event: match n.event {
                     Event::Down => wit_types::EventKind::Down,
                     Event::Up => wit_types::EventKind::Up,
@@ -53,7 +53,7 @@ macro_rules! notifier_caller_conversions {
                 previous_since_ms: n.previous_since,
                 reminder: n.reminder,
                 dependents: n.dependents.clone(),
-                alert: n.alert.as_ref().map(|a| wit_notifier::AlertInfo {
+                alert: n.alert.as_ref().map(|a| wit_types::AlertInfo {
                     format: a.format.as_str().into(),
                     severity: a.severity.as_str().into(),
                     firing: a.state == heartbeat_core::alert::State::Firing,
@@ -93,7 +93,7 @@ macro_rules! notifier_export_conversions {
 
         /// The notification as heartbeat-core's channels read it.
         fn notification_from_wit(
-            n: wit_notifier::Notification,
+            n: wit_types::Notification,
         ) -> heartbeat_core::notification::Notification {
             use heartbeat_core::alert::{Alert, Format, Severity, State};
             use heartbeat_core::model::{Event, Reason, Transition};

@@ -7,8 +7,8 @@
 mod exchange;
 mod outbound;
 
-use exports::heartbeat::monitor::notifier::{self as wit_notifier, Guest, Notification};
-use heartbeat::monitor::types::{self as wit_types, Delivery};
+use exports::heartbeat::monitor::notifier::Guest;
+use heartbeat::monitor::types::{self as wit_types, Delivery, Notification};
 use heartbeat_core::config::{Config, Secrets, Settings};
 use heartbeat_core::delivery::Plan;
 use heartbeat_core::notify;

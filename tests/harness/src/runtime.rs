@@ -1,8 +1,8 @@
 //! The wasmtime side: one engine, the components of `spin.toml` compiled and pre-instantiated
 //! once, and a fresh instance per request (pooling allocator: tens of microseconds).
 
-use crate::bindings::heartbeat::monitor::{notifier, types};
-use crate::bindings::notifiers::{exports::heartbeat::monitor::notifier as export, NotifiersPre};
+use crate::bindings::heartbeat::monitor::types;
+use crate::bindings::notifiers::NotifiersPre;
 use crate::bindings::HttpComponent;
 use crate::clock::{ClockControl, GuestClock};
 use crate::kv::{AbsentCas, Backend};
@@ -331,7 +331,7 @@ impl Runtime {
     pub async fn deliver(
         self: &Arc<Self>,
         caller: &Profile,
-        n: notifier::Notification,
+        n: types::Notification,
     ) -> Vec<types::Delivery> {
         // Nobody is told about a change before its claim is durable: a crash after this cannot
         // make the change be claimed, and told, a second time.
@@ -398,12 +398,12 @@ impl Runtime {
     async fn try_deliver(
         self: &Arc<Self>,
         caller: &Profile,
-        n: notifier::Notification,
+        n: types::Notification,
     ) -> Result<Vec<types::Delivery>> {
         let (mut store, instance) = self.notifier_for(caller).await?;
         instance
             .heartbeat_monitor_notifier()
-            .call_deliver(&mut store, &export_notification(n))
+            .call_deliver(&mut store, &n)
             .await
             .map_err(anyhow::Error::from)
     }
@@ -414,7 +414,7 @@ impl Runtime {
         self: &Arc<Self>,
         caller: Option<&Profile>,
         channel: &str,
-        n: notifier::Notification,
+        n: types::Notification,
     ) -> Result<Vec<types::Delivery>> {
         let caller = match caller {
             Some(c) => c.clone(),
@@ -430,34 +430,8 @@ impl Runtime {
         let (mut store, instance) = self.notifier_for(&caller).await?;
         instance
             .heartbeat_monitor_notifier()
-            .call_deliver_to(&mut store, channel, &export_notification(n))
+            .call_deliver_to(&mut store, channel, &n)
             .await
             .map_err(anyhow::Error::from)
-    }
-}
-
-fn export_notification(n: notifier::Notification) -> export::Notification {
-    export::Notification {
-        event: n.event,
-        service_name: n.service_name,
-        transition: n.transition,
-        last_heartbeat_ms: n.last_heartbeat_ms,
-        message: n.message,
-        metadata_json: n.metadata_json,
-        threshold_secs: n.threshold_secs,
-        previous_since_ms: n.previous_since_ms,
-        reminder: n.reminder,
-        dependents: n.dependents,
-        alert: n.alert.map(|a| export::AlertInfo {
-            format: a.format,
-            severity: a.severity,
-            firing: a.firing,
-            title: a.title,
-            text: a.text,
-            source: a.source,
-            dedup_key: a.dedup_key,
-            url: a.url,
-            labels: a.labels,
-        }),
     }
 }

@@ -315,7 +315,7 @@ impl config::Host for HostState {
 impl types::Host for HostState {}
 
 impl notifier::Host for HostState {
-    async fn deliver(&mut self, n: notifier::Notification) -> Vec<types::Delivery> {
+    async fn deliver(&mut self, n: types::Notification) -> Vec<types::Delivery> {
         let runtime = self.runtime.clone();
         let profile = self.profile.clone();
         runtime.deliver(&profile, n).await
@@ -324,7 +324,7 @@ impl notifier::Host for HostState {
     async fn deliver_to(
         &mut self,
         channel: String,
-        n: notifier::Notification,
+        n: types::Notification,
     ) -> Vec<types::Delivery> {
         let runtime = self.runtime.clone();
         let profile = self.profile.clone();

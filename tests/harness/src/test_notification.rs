@@ -2,7 +2,7 @@
 //! the real notifiers component, so credentials and formatting can be checked before an
 //! incident does it.
 
-use crate::bindings::heartbeat::monitor::{notifier, types};
+use crate::bindings::heartbeat::monitor::types;
 use crate::runtime::Runtime;
 use anyhow::{bail, Result};
 use std::sync::Arc;
@@ -66,7 +66,7 @@ pub async fn send(rt: &Arc<Runtime>, channel: &str, event: &str) -> Result<Vec<O
         other => bail!("unknown event {other:?}: use down, up or degraded"),
     };
     let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis() as i64;
-    let n = notifier::Notification {
+    let n = types::Notification {
         event,
         service_name: "heartbeat-monitor test".into(),
         transition: types::Transition {
