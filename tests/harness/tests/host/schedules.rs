@@ -33,14 +33,6 @@ fn host() -> TestHost {
     })
 }
 
-fn beat(h: &TestHost, id: &str) {
-    let r = h
-        .client
-        .beat(&key(id), &json!({ "serviceId": id }))
-        .unwrap();
-    assert_eq!(r.status, 200, "{}", r.body);
-}
-
 fn status(h: &TestHost, id: &str) -> serde_json::Value {
     h.client.service_status(id).unwrap()
 }
@@ -55,7 +47,7 @@ fn downs(h: &TestHost, id: &str) -> usize {
 #[test]
 fn a_period_with_grace_is_late_after_the_period_and_down_after_grace() {
     let h = host();
-    beat(&h, "hourly");
+    h.beat_with(&key("hourly"), "hourly", "up");
     let s = status(&h, "hourly");
     assert_eq!(
         (s["schedule"].as_str(), s["stalenessThreshold"].as_u64()),
@@ -91,7 +83,7 @@ fn a_period_with_grace_is_late_after_the_period_and_down_after_grace() {
 #[test]
 fn a_nightly_cron_job_is_due_at_0230_berlin_time_and_down_after_its_grace() {
     let h = host();
-    beat(&h, "nightly");
+    h.beat_with(&key("nightly"), "nightly", "up");
     let s = status(&h, "nightly");
     assert_eq!(s["schedule"], "30 2 * * * (Europe/Berlin)");
     // 02:30 in Berlin is 00:30 UTC in summer and 01:30 UTC in winter.
@@ -119,7 +111,7 @@ fn a_nightly_cron_job_is_due_at_0230_berlin_time_and_down_after_its_grace() {
     assert_eq!(status(&h, "nightly")["status"], "down");
     assert_eq!(downs(&h, "nightly"), 1, "notified when grace ran out");
     // The job runs again: up, and due at the next 02:30.
-    beat(&h, "nightly");
+    h.beat_with(&key("nightly"), "nightly", "up");
     let s = status(&h, "nightly");
     assert_eq!(s["status"], "up");
     assert!(chrono_ms(s["nextDueAt"].as_str().unwrap()) > due_ms);
@@ -128,7 +120,7 @@ fn a_nightly_cron_job_is_due_at_0230_berlin_time_and_down_after_its_grace() {
 #[test]
 fn a_run_that_starts_and_never_finishes_is_down_after_grace() {
     let h = host();
-    beat(&h, "hourly");
+    h.beat_with(&key("hourly"), "hourly", "up");
     h.advance(100);
     assert_eq!(h.client.get("/ping/pk/hourly/start").unwrap().status, 200);
     h.advance(590);
