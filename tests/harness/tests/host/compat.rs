@@ -4,18 +4,26 @@
 
 use super::support::{host_with, secrets, TestHost};
 use heartbeat_host::kv::AbsentCas;
+use heartbeat_host::HostOptions;
 use std::process::Command;
 
-const PING_KEY: &str = "pk-0d5b2c7e9a";
-const ALPHA_TOKEN: &str = "kuma-token-alpha-91f2";
+pub(super) const PING_KEY: &str = "pk-0d5b2c7e9a";
+pub(super) const ALPHA_TOKEN: &str = "kuma-token-alpha-91f2";
 
-fn host() -> TestHost {
+/// A host with ping URLs (`PING_KEY`) and push URLs (alpha's `ALPHA_TOKEN`, and bravo's) on.
+pub(super) fn host_with_urls(tweak: impl FnOnce(&mut HostOptions)) -> TestHost {
     host_with(AbsentCas::Exact, |o| {
         o.variables.insert("ping_key".into(), PING_KEY.into());
         o.variables.insert(
             "push_tokens".into(),
             format!(r#"{{"alpha": "{ALPHA_TOKEN}", "bravo": "kuma-token-bravo"}}"#),
         );
+        tweak(o);
+    })
+}
+
+fn host() -> TestHost {
+    host_with_urls(|o| {
         o.variables.insert("ping_body_limit".into(), "100".into());
     })
 }

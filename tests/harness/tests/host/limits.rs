@@ -3,22 +3,13 @@
 //! what one form refuses another never stores. Sent over HTTP to heartbeat-host and read back
 //! through `/api/logs`.
 
-use super::support::{host_with, TestHost};
+use super::compat::{host_with_urls, ALPHA_TOKEN as PUSH_TOKEN, PING_KEY};
+use super::support::TestHost;
 use heartbeat_conformance::fixture_key;
 use heartbeat_core::limits::{MAX_BODY_BYTES, MAX_MESSAGE_CHARS};
-use heartbeat_host::kv::AbsentCas;
-
-const PING_KEY: &str = "pk-limits-4e1f";
-const PUSH_TOKEN: &str = "kuma-limits-77c0";
 
 fn host() -> TestHost {
-    host_with(AbsentCas::Exact, |o| {
-        o.variables.insert("ping_key".into(), PING_KEY.into());
-        o.variables.insert(
-            "push_tokens".into(),
-            format!(r#"{{"alpha": "{PUSH_TOKEN}"}}"#),
-        );
-    })
+    host_with_urls(|_| {})
 }
 
 /// A message of `chars` two-byte characters, so a byte limit would show as a wrong count.
