@@ -72,12 +72,15 @@ mod tests {
 
     #[test]
     fn a_bad_window_says_what_is_wrong() {
+        // The schedule's cron rules, whose messages are tested with them.
         use crate::schedule::CronError;
-        let e = Window::new("0 3 * * 8", "UTC", 60).unwrap_err();
-        assert!(matches!(e, CronError::Expression(_)), "{e}");
-        assert!(e.to_string().contains("cron"), "{e}");
-        let e = Window::new("0 3 * * 0", "Nowhere/City", 60).unwrap_err();
-        assert_eq!(e, CronError::TimeZone("Nowhere/City".into()));
-        assert!(e.to_string().contains("IANA"), "{e}");
+        assert!(matches!(
+            Window::new("0 3 * * 8", "UTC", 60),
+            Err(CronError::Expression(_))
+        ));
+        assert_eq!(
+            Window::new("0 3 * * 0", "Nowhere/City", 60).unwrap_err(),
+            CronError::TimeZone("Nowhere/City".into())
+        );
     }
 }
