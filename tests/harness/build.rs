@@ -12,11 +12,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// (cfg set when missing, what must exist)
-fn tools(root: &Path) -> [(&'static str, Vec<PathBuf>); 4] {
+fn tools(root: &Path) -> [(&'static str, Vec<PathBuf>); 5] {
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     [
         ("missing_redis", vec!["/usr/bin/redis-server".into()]),
         ("missing_strace", vec!["/usr/bin/strace".into()]),
+        ("missing_openssl", vec!["/usr/bin/openssl".into()]),
         (
             "missing_alertmanager",
             vec!["/usr/bin/prometheus-alertmanager".into()],

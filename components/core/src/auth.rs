@@ -1,5 +1,8 @@
-//! Bearer-token checks. Comparison is constant-time so a caller cannot learn a key byte by byte
-//! from response timing.
+//! Bearer-token checks, and heartbeat keys derived from one secret. Comparison is constant-time
+//! so a caller cannot learn a key byte by byte from response timing.
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
 
 /// The token of an `Authorization: Bearer <token>` header, if the header has that form.
 pub fn bearer(header: Option<&str>) -> Option<&str> {
@@ -21,9 +24,32 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// The heartbeat key of `service_id` derived from `secret`: HMAC-SHA256 keyed with the secret
+/// over the service id, in lower-case hex — what
+/// `printf %s "$ID" | openssl dgst -sha256 -hmac "$API_KEY_SECRET" -r | cut -c1-64` prints.
+pub fn derived_key(secret: &str, service_id: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key");
+    mac.update(service_id.as_bytes());
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn derived_keys_are_rfc_4231_hmac_sha256() {
+        // RFC 4231, test case 2.
+        assert_eq!(
+            derived_key("Jefe", "what do ya want for nothing?"),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+        assert_ne!(derived_key("s", "a"), derived_key("s", "b"));
+    }
 
     #[test]
     fn bearer_accepts_any_case_of_the_scheme() {

@@ -4,7 +4,7 @@
 use crate::runtime::{Runtime, NOTIFIER_IMPORT};
 use anyhow::{bail, Context, Result};
 use heartbeat_core::channels::{build, secret_names};
-use heartbeat_core::config::{api_keys, Config, Settings};
+use heartbeat_core::config::{api_keys, key_secrets, Config, Settings};
 use heartbeat_core::model::{Event, Reason, Status, Transition};
 use heartbeat_core::notify::Notification;
 use std::collections::BTreeMap;
@@ -31,6 +31,7 @@ pub fn check(rt: &Runtime) -> Result<Vec<String>> {
             .collect();
         Settings::from_secrets(&secrets).map_err(|e| anyhow::anyhow!("component {name}: {e}"))?;
         api_keys(&secrets).map_err(|e| anyhow::anyhow!("component {name}: {e}"))?;
+        key_secrets(&secrets).map_err(|e| anyhow::anyhow!("component {name}: {e}"))?;
 
         let Some((dir, _)) = rt
             .mounts(name)

@@ -21,6 +21,7 @@ pub mod outbound;
 pub mod runtime;
 pub mod runtime_config;
 pub mod server;
+pub mod service_key;
 mod state;
 pub mod test_notification;
 pub mod variables;

@@ -5,7 +5,9 @@ use clap::{Parser, Subcommand};
 use heartbeat_host::kv::{AbsentCas, SpinRedis};
 use heartbeat_host::manifest::ManifestSource;
 use heartbeat_host::runtime::Components;
-use heartbeat_host::{init, prepare, server, test_notification, HostOptions, StoreChoice};
+use heartbeat_host::{
+    init, prepare, server, service_key, test_notification, HostOptions, StoreChoice,
+};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -88,6 +90,13 @@ enum Command {
         #[arg(long)]
         cloudflare: bool,
     },
+    /// Print a service's heartbeat key, derived from API_KEY_SECRET (environment or .env).
+    Key {
+        #[command(flatten)]
+        app: AppArgs,
+        /// The service's id in services.json.
+        service: String,
+    },
     /// Send a test notification to one channel through the real notifiers component.
     NotifyTest {
         #[command(flatten)]
@@ -145,6 +154,10 @@ fn run(cli: Cli) -> Result<()> {
                 eprintln!("warning: {w}");
             }
             println!("configuration is valid");
+            Ok(())
+        }
+        Command::Key { app, service } => {
+            println!("{}", service_key::service_key(&options(&app), &service)?);
             Ok(())
         }
         Command::NotifyTest {

@@ -4,13 +4,25 @@
 
 use super::{clip, Context, Request, Response};
 use crate::auth::{bearer, constant_time_eq};
-use crate::config::api_keys;
+use crate::config::{api_keys, key_secrets, ConfigError, Secrets};
 use crate::model::{LogEntry, Status};
 use crate::store::Store;
 use crate::time::iso;
 use serde_json::{json, Map, Value};
 
 pub use crate::limits::{MAX_MESSAGE_CHARS, MAX_METADATA_BYTES};
+
+/// Whether `token` is `service_id`'s heartbeat key: derived from `API_KEY_SECRET` (or the
+/// previous secret), or listed in `API_KEYS`. The derived key is tried first, so a fleet on
+/// derived keys never parses the `API_KEYS` object.
+fn authorized(secrets: &dyn Secrets, service_id: &str, token: &str) -> Result<bool, ConfigError> {
+    if key_secrets(secrets)?.accepts(service_id, token) {
+        return Ok(true);
+    }
+    Ok(api_keys(secrets)?
+        .get(service_id)
+        .is_some_and(|k| constant_time_eq(k.as_bytes(), token.as_bytes())))
+}
 
 /// Route a request addressed to the ingest component.
 pub async fn handle<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
@@ -102,20 +114,15 @@ async fn heartbeat<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
             format!("unknown service \"{}\"", clip(&body.service_id)),
         );
     };
-    let Ok(keys) = api_keys(ctx.secrets) else {
-        return Response::error(
-            500,
-            "API_KEYS is not a valid JSON object; fix the server configuration",
-        );
-    };
-    let authorized = keys
-        .get(&service.id)
-        .is_some_and(|k| constant_time_eq(k.as_bytes(), token.as_bytes()));
-    if !authorized {
-        return Response::error(
-            401,
-            format!("invalid API key for service \"{}\"", service.id),
-        );
+    match authorized(ctx.secrets, &service.id, token) {
+        Ok(true) => {}
+        Ok(false) => {
+            return Response::error(
+                401,
+                format!("invalid API key for service \"{}\"", service.id),
+            )
+        }
+        Err(e) => return Response::error(500, format!("{e}; fix the server configuration")),
     }
 
     let now = ctx.clock.now_ms();

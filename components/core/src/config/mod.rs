@@ -14,7 +14,9 @@ mod walker;
 
 pub use crate::secrets::{channel_secret_name, Secrets};
 pub use services::valid_service_id;
-pub use settings::{api_keys, push_tokens, Settings};
+pub use settings::{
+    api_keys, key_secrets, push_tokens, KeySecrets, Settings, MIN_KEY_SECRET_CHARS,
+};
 
 pub use crate::channels::ChannelConfig;
 use crate::model::Event;

@@ -1,7 +1,8 @@
 //! Settings and per-service secrets from variables: `MAX_LOG_ENTRIES`, `REQUEST_TIMEOUT`, …,
-//! `API_KEYS`, `PUSH_TOKENS`, and the names of channel credentials.
+//! `API_KEYS`, `API_KEY_SECRET`, `PUSH_TOKENS`, and the names of channel credentials.
 
 use super::{ConfigError, Secrets, DEFAULT_MAX_LOG_ENTRIES, DEFAULT_REQUEST_TIMEOUT_MS};
+use crate::auth::{constant_time_eq, derived_key};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -87,6 +88,62 @@ fn setting(
 /// `API_KEYS`: `{"service-id": "key"}`. Absent means no service can send heartbeats.
 pub fn api_keys(secrets: &dyn Secrets) -> Result<BTreeMap<String, String>, ConfigError> {
     service_tokens(secrets, "API_KEYS")
+}
+
+/// Shortest `API_KEY_SECRET` accepted: 32 characters (`openssl rand -hex 32` makes 64).
+pub const MIN_KEY_SECRET_CHARS: usize = 32;
+
+/// `API_KEY_SECRET`, and `API_KEY_SECRET_PREVIOUS` while keys are being rotated: each service's
+/// heartbeat key is derived from them ([`derived_key`]), so the secrets stay one line however
+/// many services there are.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeySecrets {
+    pub current: Option<String>,
+    pub previous: Option<String>,
+}
+
+impl KeySecrets {
+    /// Whether `token` is `service_id`'s key derived from either secret (constant-time).
+    pub fn accepts(&self, service_id: &str, token: &str) -> bool {
+        [&self.current, &self.previous]
+            .into_iter()
+            .flatten()
+            .any(|secret| {
+                constant_time_eq(derived_key(secret, service_id).as_bytes(), token.as_bytes())
+            })
+    }
+}
+
+/// Read `API_KEY_SECRET` and `API_KEY_SECRET_PREVIOUS` (unset or empty: not used). A secret
+/// shorter than [`MIN_KEY_SECRET_CHARS`], or a previous one without a current one, is refused.
+pub fn key_secrets(secrets: &dyn Secrets) -> Result<KeySecrets, ConfigError> {
+    let read = |name: &str| -> Result<Option<String>, ConfigError> {
+        let Some(value) = secrets.get(name).filter(|v| !v.trim().is_empty()) else {
+            return Ok(None);
+        };
+        if value.trim().chars().count() < MIN_KEY_SECRET_CHARS {
+            return Err(ConfigError {
+                file: "variables",
+                path: name.into(),
+                problem: format!(
+                    "must be at least {MIN_KEY_SECRET_CHARS} characters (`openssl rand -hex 32` makes one)"
+                ),
+            });
+        }
+        Ok(Some(value.trim().to_string()))
+    };
+    let keys = KeySecrets {
+        current: read("API_KEY_SECRET")?,
+        previous: read("API_KEY_SECRET_PREVIOUS")?,
+    };
+    if keys.previous.is_some() && keys.current.is_none() {
+        return Err(ConfigError {
+            file: "variables",
+            path: "API_KEY_SECRET_PREVIOUS".into(),
+            problem: "is set without API_KEY_SECRET (the new secret of the rotation)".into(),
+        });
+    }
+    Ok(keys)
 }
 
 /// `PUSH_TOKENS`: `{"service-id": "token"}` for Uptime Kuma-style push URLs. Absent means none.

@@ -266,3 +266,43 @@ fn api_keys_must_be_an_object_of_strings() {
     secrets.insert("API_KEYS".to_string(), r#"["k1"]"#.to_string());
     assert!(api_keys(&secrets).is_err());
 }
+
+#[test]
+fn key_secrets_are_long_enough_and_rotate_in_order() {
+    let secret = "0123456789abcdef0123456789abcdef";
+    let mut secrets = BTreeMap::new();
+    assert_eq!(key_secrets(&secrets).unwrap(), KeySecrets::default());
+    secrets.insert("API_KEY_SECRET".to_string(), " ".to_string());
+    assert_eq!(
+        key_secrets(&secrets).unwrap(),
+        KeySecrets::default(),
+        "empty: unset"
+    );
+    secrets.insert("API_KEY_SECRET".to_string(), secret[1..].to_string());
+    assert_eq!(
+        key_secrets(&secrets).unwrap_err().to_string(),
+        "variables: API_KEY_SECRET: must be at least 32 characters (`openssl rand -hex 32` makes one)"
+    );
+    secrets.insert("API_KEY_SECRET".to_string(), secret.to_string());
+    let keys = key_secrets(&secrets).unwrap();
+    let key = crate::auth::derived_key(secret, "backup");
+    assert!(keys.accepts("backup", &key));
+    assert!(!keys.accepts("other", &key), "a key is its service's only");
+
+    secrets.remove("API_KEY_SECRET");
+    secrets.insert("API_KEY_SECRET_PREVIOUS".to_string(), secret.to_string());
+    assert!(key_secrets(&secrets)
+        .unwrap_err()
+        .to_string()
+        .contains("API_KEY_SECRET_PREVIOUS: is set without API_KEY_SECRET"));
+    secrets.insert("API_KEY_SECRET".to_string(), "f".repeat(64));
+    let keys = key_secrets(&secrets).unwrap();
+    assert!(
+        keys.accepts("backup", &key),
+        "the previous secret's keys still work"
+    );
+    assert!(keys.accepts(
+        "backup",
+        &crate::auth::derived_key(&"f".repeat(64), "backup")
+    ));
+}

@@ -16,6 +16,7 @@ mod durability;
 mod first_run;
 mod fleet;
 mod head;
+mod keys;
 mod limits;
 mod load;
 mod maintenance;
