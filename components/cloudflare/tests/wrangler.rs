@@ -231,8 +231,14 @@ fn state_dir(name: &str) -> PathBuf {
     dir
 }
 
+/// `API_KEY_SECRET` beside the fixture's `API_KEYS`: both kinds of key work.
+const KEY_SECRET: &str = "c0ffee00c0ffee00c0ffee00c0ffee00";
+
 fn secrets(receiver: Option<&Receiver>) -> Vec<(&'static str, String)> {
-    let mut vars = vec![("API_KEYS", fixture_api_keys())];
+    let mut vars = vec![
+        ("API_KEYS", fixture_api_keys()),
+        ("API_KEY_SECRET", KEY_SECRET.to_string()),
+    ];
     if let Some(r) = receiver {
         vars.push((
             "NOTIFICATION_OPS_WEBHOOK_URL",
@@ -281,7 +287,12 @@ fn heartbeats_notify_at_once_and_the_cron_sweep_notices_silence() {
     let w = Wrangler::start(&state_dir("notify"), &secrets(Some(&receiver)));
     let c = w.client();
     beat(&c, "alpha", "up");
-    beat(&c, "bravo", "up");
+    // bravo reports with the key derived from API_KEY_SECRET, which is bravo's alone.
+    let derived = heartbeat_core::auth::derived_key(KEY_SECRET, "bravo");
+    for (service, expected) in [("bravo", 200), ("alpha", 401)] {
+        let reply = c.beat(&derived, &json!({"serviceId": service})).unwrap();
+        assert_eq!(reply.status, expected, "{service}: {}", reply.body);
+    }
     let silent_from = Instant::now();
     beat(&c, "alpha", "down");
     let hooks = receiver.wait_for(1, Duration::from_secs(10));
