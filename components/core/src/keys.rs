@@ -14,6 +14,8 @@
 //! | `sweep/last` | `SweepMark` JSON | CAS, once per sweep |
 //! | `alerts/recent` | `RecentAlerts` JSON | CAS, per relayed alert (cooldown) |
 //! | `alerts/log` | `AlertLog` JSON | CAS, per received alert |
+//! | `config/svc/{id}` | the service's cut of services.json, with the file's version | set, once per change of the file |
+//! | `config/version` | the version of services.json whose cuts are all written | set, once per change of the file |
 //!
 //! The store adapters add their own: `meta/cas` (the checked swap's verdict) and
 //! `lock/{key}/…` (the ticket lock) — see `store`.
@@ -26,6 +28,13 @@ pub const TRANSITIONS_FIELD: &str = "flips";
 
 /// Log slots per service; each holds a chunk of `chunk_size` consecutive entries.
 pub const LOG_SLOTS: i64 = 5;
+
+/// A service's cut of services.json (see `config_cache`).
+pub fn config_key(id: &str) -> String {
+    format!("config/svc/{id}")
+}
+/// The version of services.json whose every cut is written.
+pub const CONFIG_VERSION_KEY: &str = "config/version";
 
 /// `svc/{id}/{field}`.
 fn service_key(id: &str, field: &str) -> String {

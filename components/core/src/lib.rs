@@ -16,6 +16,7 @@ pub mod build_script;
 pub mod channels;
 pub mod clock;
 pub mod config;
+pub mod config_cache;
 pub mod context;
 pub mod delivery;
 pub mod keys;

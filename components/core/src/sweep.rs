@@ -197,12 +197,16 @@ async fn remind<S: Store>(
 /// Run a sweep if the last one is older than `SWEEP_OVERDUE_SECONDS`, claimed so concurrent
 /// requests do not all run it. Failures are left for the next request: this is a safety net.
 pub async fn run_if_overdue<S: Store>(ctx: &Context<'_, S>) {
-    let overdue_ms = ctx.settings.sweep_overdue_secs as i64 * 1000;
-    if overdue_ms == 0 {
-        return;
-    }
-    let now = ctx.clock.now_ms();
-    if let Ok(true) = ctx.layout().claim_sweep(ctx.store, now, overdue_ms) {
+    if let Some(now) = claim_if_overdue(ctx) {
         let _ = run(ctx, now).await;
     }
+}
+
+/// Claim the overdue sweep: `Some(now)` if the last sweep is older than
+/// `SWEEP_OVERDUE_SECONDS` and this request won the claim, and is to [`run`] it.
+pub fn claim_if_overdue<S: Store>(ctx: &Context<'_, S>) -> Option<i64> {
+    let overdue_ms = ctx.settings.sweep_overdue_secs as i64 * 1000;
+    let now = ctx.clock.now_ms();
+    (overdue_ms > 0 && ctx.layout().claim_sweep(ctx.store, now, overdue_ms) == Ok(true))
+        .then_some(now)
 }

@@ -1,7 +1,10 @@
 //! Configuration from the read-only `/config` mount (`files` in spin.toml), read per request so
-//! a restart — never a rebuild — picks up changes.
+//! a restart — never a rebuild — picks up changes. A request about one service reads that
+//! service's cut through the store ([`heartbeat_core::config_cache`]) instead.
 
 use heartbeat_core::config::Config;
+use heartbeat_core::config_cache::ConfigFiles;
+use std::time::UNIX_EPOCH;
 
 /// Where spin.toml mounts `config/`.
 pub const CONFIG_DIR: &str = "/config";
@@ -9,14 +12,26 @@ pub const CONFIG_DIR: &str = "/config";
 /// Read and validate `services.json` and `notifications.json`. The error is a sentence for a
 /// 500 response: it names the file or field, never a secret.
 pub fn load_config() -> Result<Config, String> {
-    let read = |name: &str| {
+    let services = Mounted.read("services.json")?;
+    let notifications = Mounted.read("notifications.json")?;
+    Config::parse(&services, &notifications).map_err(|e| format!("invalid configuration: {e}"))
+}
+
+/// The files under [`CONFIG_DIR`].
+pub struct Mounted;
+
+impl ConfigFiles for Mounted {
+    fn version(&self, name: &str) -> Option<String> {
+        let meta = std::fs::metadata(format!("{CONFIG_DIR}/{name}")).ok()?;
+        let modified = meta.modified().ok()?.duration_since(UNIX_EPOCH).ok()?;
+        Some(format!("{}-{}", meta.len(), modified.as_nanos()))
+    }
+
+    fn read(&self, name: &str) -> Result<String, String> {
         std::fs::read_to_string(format!("{CONFIG_DIR}/{name}")).map_err(|e| {
             format!(
                 "cannot read {CONFIG_DIR}/{name} ({e}); mount config/ with `files` in spin.toml"
             )
         })
-    };
-    let services = read("services.json")?;
-    let notifications = read("notifications.json")?;
-    Config::parse(&services, &notifications).map_err(|e| format!("invalid configuration: {e}"))
+    }
 }

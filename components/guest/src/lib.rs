@@ -46,9 +46,11 @@ mod serve {
     use crate::{
         files, http, kv::KvStore, notifier::NotifierImport, time::WallClock, vars::Variables,
     };
+    use heartbeat_core::api::ingest::service_hint;
     use heartbeat_core::api::{Context, Request, Response};
     use heartbeat_core::config::Settings;
     use heartbeat_core::store::Checked;
+    use heartbeat_core::{config_cache, ready, sweep};
 
     /// The store every handler sees: the host's, with its compare-and-swap checked (Spin's
     /// Redis store answers swaps wrongly; see `heartbeat_core::store::checked`).
@@ -66,16 +68,21 @@ mod serve {
         let request = http::request(&req);
         let respond = |res| http::response(res, request.method == "HEAD");
         let secrets = Variables;
-        let config = match files::load_config() {
-            Ok(c) => c,
-            Err(e) => return respond(Response::error(500, e)),
-        };
         let settings = match Settings::from_secrets(&secrets) {
             Ok(s) => s,
             Err(e) => return respond(Response::error(500, e.to_string())),
         };
         let store = match KvStore::open(STORE) {
             Ok(s) => Checked::new(s, &WallClock),
+            Err(e) => return respond(Response::error(500, e)),
+        };
+        // A request about one service reads that service's configuration alone.
+        let config = match service_hint(&request) {
+            Some(id) => config_cache::for_service(&files::Mounted, &store, &id),
+            None => files::load_config(),
+        };
+        let config = match config {
+            Ok(c) => c,
             Err(e) => return respond(Response::error(500, e)),
         };
         let ctx = Context {
@@ -86,6 +93,25 @@ mod serve {
             settings: &settings,
             secrets: &secrets,
         };
-        respond(handler(&ctx, &request))
+        let response = handler(&ctx, &request);
+        if config.partial {
+            sweep_if_overdue(&ctx);
+        }
+        respond(response)
+    }
+
+    /// The safety-net sweep of a request that loaded one service's configuration: the sweep
+    /// needs the whole file, read only when this request wins the claim.
+    fn sweep_if_overdue(ctx: &Context<'_, GuestStore>) {
+        let Some(now) = sweep::claim_if_overdue(ctx) else {
+            return;
+        };
+        if let Ok(config) = files::load_config() {
+            let whole = Context {
+                config: &config,
+                ..*ctx
+            };
+            let _ = ready::resolve(sweep::run(&whole, now));
+        }
     }
 }

@@ -36,8 +36,32 @@ pub async fn handle<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
         p if p.starts_with("/api/services/") => super::admin::service_action(ctx, req),
         other => Response::not_found(other),
     };
-    crate::sweep::run_if_overdue(ctx).await;
+    // With one service's configuration, the host runs an overdue sweep over the whole file.
+    if !ctx.config.partial {
+        crate::sweep::run_if_overdue(ctx).await;
+    }
     response
+}
+
+/// The one service an ingest request is about, where the request names it (`POST
+/// /api/heartbeat`'s `serviceId`, a ping's service): a host that starts every request afresh
+/// then loads that service's configuration alone ([`crate::config_cache`]). `None`: the request
+/// needs the whole configuration (a push names a token, an alert no service), or is malformed
+/// and the handler says how with the whole configuration at hand.
+pub fn service_hint(req: &Request) -> Option<String> {
+    match (req.method.as_str(), req.path.as_str()) {
+        ("POST", "/api/heartbeat") if super::too_large(req).is_none() => {
+            match serde_json::from_slice::<Value>(&req.body)
+                .ok()?
+                .get("serviceId")?
+            {
+                Value::String(id) if !id.is_empty() => Some(id.clone()),
+                _ => None,
+            }
+        }
+        (_, path) if path.starts_with("/ping/") => super::ping::service_named(path),
+        _ => None,
+    }
 }
 
 /// A validated heartbeat body.

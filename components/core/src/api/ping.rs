@@ -34,6 +34,11 @@ enum Signal {
 }
 
 /// `/ping/{key}/{slug}[/{signal}]` → its parts, or `None` for any other shape.
+/// The service a ping URL names, if it is a ping URL.
+pub(super) fn service_named(path: &str) -> Option<String> {
+    parse_path(path).map(|(_, slug, _)| slug.to_string())
+}
+
 fn parse_path(path: &str) -> Option<(&str, &str, Signal)> {
     let mut parts = path.strip_prefix("/ping/")?.split('/');
     let key = parts.next().filter(|k| !k.is_empty())?;

@@ -10,6 +10,7 @@ mod notifications;
 mod schedules;
 mod services;
 mod settings;
+pub mod subset;
 mod walker;
 
 pub use crate::secrets::{channel_secret_name, Secrets};
@@ -107,6 +108,9 @@ pub struct Config {
     pub notifications: NotificationsConfig,
     /// Maintenance windows for every service (`maintenance` at the top of services.json).
     pub maintenance: Vec<crate::maintenance::Window>,
+    /// Only one service's cut of services.json ([`subset`]): work over the whole fleet (an
+    /// overdue sweep) must load the whole file.
+    pub partial: bool,
 }
 
 impl Config {
@@ -118,6 +122,7 @@ impl Config {
             services,
             notifications,
             maintenance,
+            partial: false,
         })
     }
 

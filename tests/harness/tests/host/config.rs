@@ -120,3 +120,51 @@ fn spin_build_refuses_an_invalid_config_naming_the_field() {
         "{stderr}"
     );
 }
+
+/// Each heartbeat reads its own service's cut of services.json from the store; an edit of the
+/// file while the host runs (Spin reads the files per request too) is seen by the very next
+/// request, whichever service it is about: a removed service is gone, an added one reports.
+#[test]
+fn an_edited_services_json_takes_effect_at_the_next_request() {
+    use heartbeat_core::auth::derived_key;
+    use serde_json::json;
+    const SECRET: &str = "9d8c7b6a5f4e3d2c1b0a9d8c7b6a5f4e";
+    let notifications = json!({ "channels": [] });
+    let dir = super::support::config_dir(
+        "edited",
+        &json!({ "services": [{ "id": "alpha" }, { "id": "bravo", "dependsOn": ["alpha"] }] }),
+        &notifications,
+    );
+    let db = dir.join("store.db");
+    let h = super::support::host_with(heartbeat_host::kv::AbsentCas::Exact, |o| {
+        o.config_dir = Some(dir.clone());
+        o.store = heartbeat_host::StoreChoice::Sqlite(db.clone());
+        o.variables.insert("api_key_secret".into(), SECRET.into());
+    });
+    let beat = |id: &str| {
+        let body = json!({ "serviceId": id });
+        h.client.beat(&derived_key(SECRET, id), &body).unwrap()
+    };
+    for id in ["alpha", "bravo", "alpha"] {
+        assert_eq!(beat(id).status, 200, "{id}");
+    }
+    // The heartbeats read their cuts from the store (a second connection sees the commits).
+    use heartbeat_host::kv::Backend;
+    let store = heartbeat_host::kv::SqliteBackend::open(&db).unwrap();
+    let cut = store.get("default", &heartbeat_core::keys::config_key("bravo"));
+    let cut = String::from_utf8(cut.unwrap().expect("bravo's cut is stored")).unwrap();
+    assert!(cut.contains(r#"\"dependsOn\":[\"alpha\"]"#), "{cut}");
+
+    std::fs::write(
+        dir.join("services.json"),
+        json!({ "services": [{ "id": "bravo", "name": "Bravo renamed" }, { "id": "zulu" }] })
+            .to_string(),
+    )
+    .unwrap();
+    let gone = beat("alpha");
+    assert_eq!(gone.status, 404, "{}", gone.body);
+    assert_eq!(beat("zulu").status, 200);
+    assert_eq!(beat("bravo").status, 200);
+    let status = h.client.service_status("bravo").unwrap();
+    assert_eq!(status["name"], "Bravo renamed", "{status}");
+}

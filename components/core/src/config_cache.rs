@@ -1,0 +1,257 @@
+//! Each service's cut of services.json ([`crate::config::subset`]) kept in the store, so an
+//! ingest request on a host that starts every request afresh (Spin, heartbeat-host) parses its
+//! own service's configuration, not the whole fleet's.
+//!
+//! A cut is valid for one version of services.json: its fingerprint (size and modification
+//! time), which costs a `stat`, not a read. The first request that finds the file changed
+//! validates the whole file and writes every service's cut (one pass); later requests read
+//! their cut alone. services.json stays the one source of truth: a stale cut is never used.
+
+use crate::config::subset::{self, Subset};
+use crate::config::Config;
+use crate::keys::{config_key, CONFIG_VERSION_KEY};
+use crate::store::Store;
+use serde::{Deserialize, Serialize};
+
+pub const SERVICES_FILE: &str = "services.json";
+pub const NOTIFICATIONS_FILE: &str = "notifications.json";
+
+/// The configuration files as a host mounts them.
+pub trait ConfigFiles {
+    /// A value that changes whenever the file does (its size and modification time); `None`
+    /// where the host cannot tell, and then nothing is cached.
+    fn version(&self, name: &str) -> Option<String>;
+    /// The file's text; `Err` is a sentence for a 500 that names the file.
+    fn read(&self, name: &str) -> Result<String, String>;
+}
+
+/// A cut as the store keeps it.
+#[derive(Serialize, Deserialize)]
+struct Entry {
+    version: String,
+    services: String,
+}
+
+/// The configuration a request about service `id` needs: notifications.json and `id`'s cut of
+/// services.json, marked `partial`. An id services.json does not list gets no services (the
+/// request then answers 404). `Err` is a sentence for a 500: a file is unreadable or invalid.
+pub fn for_service<S: Store>(
+    files: &dyn ConfigFiles,
+    store: &S,
+    id: &str,
+) -> Result<Config, String> {
+    let notifications = files.read(NOTIFICATIONS_FILE)?;
+    let version = files.version(SERVICES_FILE);
+    let cached = version.as_ref().and_then(|v| {
+        let entry: Entry = serde_json::from_slice(&store.get(&config_key(id)).ok()??).ok()?;
+        (entry.version == *v).then_some(entry.services)
+    });
+    let services = match (cached, version) {
+        (Some(cut), _) => cut,
+        (None, Some(version)) => refresh(files, store, id, &version, &notifications)?,
+        (None, None) => cut_of(&files.read(SERVICES_FILE)?, id),
+    };
+    let mut config = Config::parse(&services, &notifications)
+        .map_err(|e| format!("invalid configuration: {e}"))?;
+    config.partial = true;
+    Ok(config)
+}
+
+/// services.json changed since `id`'s cut was written (or it never was): if no request has
+/// written this version's cuts yet, validate the file and write them all; return `id`'s.
+/// Writing is best effort — a store that fails only costs the next request the same work.
+fn refresh<S: Store>(
+    files: &dyn ConfigFiles,
+    store: &S,
+    id: &str,
+    version: &str,
+    notifications: &str,
+) -> Result<String, String> {
+    let text = files.read(SERVICES_FILE)?;
+    let written = store.get(CONFIG_VERSION_KEY).ok().flatten();
+    if written.as_deref() == Some(version.as_bytes()) {
+        // Every cut of this version is written and `id`'s is not: services.json does not list
+        // it (or that one write failed).
+        let cut = subset::one(&text, id);
+        if let Some(cut) = &cut {
+            keep(store, version, cut);
+        }
+        return Ok(cut.map_or_else(no_services, |c| c.services_json));
+    }
+    Config::parse(&text, notifications).map_err(|e| format!("invalid configuration: {e}"))?;
+    let cuts = subset::all(&text).unwrap_or_default();
+    for cut in &cuts {
+        keep(store, version, cut);
+    }
+    let _ = store.set(CONFIG_VERSION_KEY, version.as_bytes());
+    Ok(cuts
+        .into_iter()
+        .find(|c| c.id == id)
+        .map_or_else(no_services, |c| c.services_json))
+}
+
+fn keep<S: Store>(store: &S, version: &str, cut: &Subset) {
+    let entry = Entry {
+        version: version.to_string(),
+        services: cut.services_json.clone(),
+    };
+    let bytes = serde_json::to_vec(&entry).expect("plain data serializes");
+    let _ = store.set(&config_key(&cut.id), &bytes);
+}
+
+fn cut_of(services_json: &str, id: &str) -> String {
+    subset::one(services_json, id).map_or_else(no_services, |c| c.services_json)
+}
+
+fn no_services() -> String {
+    r#"{"services": []}"#.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{MemoryStore, StoreError};
+    use std::cell::{Cell, RefCell};
+    use std::collections::BTreeMap;
+
+    /// Files in memory that count the bytes read from each.
+    #[derive(Default)]
+    struct Files {
+        text: RefCell<BTreeMap<&'static str, String>>,
+        versions: RefCell<BTreeMap<&'static str, u32>>,
+        read: RefCell<BTreeMap<String, usize>>,
+    }
+
+    impl Files {
+        fn fleet(n: usize) -> Files {
+            let files = Files::default();
+            let services: Vec<String> = (0..n)
+                .map(|i| format!(r#"{{"id": "svc-{i}", "name": "Service {i}"}}"#))
+                .collect();
+            files.write(
+                SERVICES_FILE,
+                format!(r#"{{"services": [{}]}}"#, services.join(",")),
+            );
+            files.write(NOTIFICATIONS_FILE, r#"{"channels": []}"#.into());
+            files
+        }
+
+        fn write(&self, name: &'static str, text: String) {
+            self.text.borrow_mut().insert(name, text);
+            *self.versions.borrow_mut().entry(name).or_default() += 1;
+        }
+
+        fn bytes_read(&self, name: &str) -> usize {
+            self.read.borrow().get(name).copied().unwrap_or(0)
+        }
+    }
+
+    impl ConfigFiles for Files {
+        fn version(&self, name: &str) -> Option<String> {
+            self.versions.borrow().get(name).map(|v| v.to_string())
+        }
+
+        fn read(&self, name: &str) -> Result<String, String> {
+            let text = self.text.borrow().get(name).cloned().ok_or("absent")?;
+            *self.read.borrow_mut().entry(name.to_string()).or_default() += text.len();
+            Ok(text)
+        }
+    }
+
+    /// A memory store that counts the bytes read.
+    #[derive(Default)]
+    struct Counted {
+        inner: MemoryStore,
+        bytes_read: Cell<usize>,
+    }
+
+    impl Store for Counted {
+        type Cas = <MemoryStore as Store>::Cas;
+        fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+            let v = self.inner.get(key)?;
+            self.bytes_read
+                .set(self.bytes_read.get() + v.as_ref().map_or(0, Vec::len));
+            Ok(v)
+        }
+        fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+            keys.iter().map(|k| self.get(k)).collect()
+        }
+        fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+            self.inner.set(key, value)
+        }
+        fn delete(&self, key: &str) -> Result<(), StoreError> {
+            self.inner.delete(key)
+        }
+        fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError> {
+            self.inner.increment(key, delta)
+        }
+        fn cas(&self, key: &str) -> Result<(Self::Cas, Option<Vec<u8>>), StoreError> {
+            self.inner.cas(key)
+        }
+        fn swap(&self, cas: Self::Cas, value: &[u8]) -> Result<bool, StoreError> {
+            self.inner.swap(cas, value)
+        }
+    }
+
+    /// Bytes read from services.json and from the store by one request for `id`.
+    fn request(files: &Files, store: &Counted, id: &str) -> (usize, usize) {
+        let (file, kv) = (files.bytes_read(SERVICES_FILE), store.bytes_read.get());
+        let config = for_service(files, store, id).unwrap();
+        assert!(config.partial);
+        assert_eq!(config.service(id).map(|s| s.id.as_str()), Some(id));
+        (
+            files.bytes_read(SERVICES_FILE) - file,
+            store.bytes_read.get() - kv,
+        )
+    }
+
+    #[test]
+    fn a_request_reads_the_same_bytes_at_ten_and_ten_thousand_services() {
+        let mut steady = Vec::new();
+        for n in [10, 10_000] {
+            let (files, store) = (Files::fleet(n), Counted::default());
+            let (first, _) = request(&files, &store, "svc-3");
+            assert!(first > 0, "the first request after a change reads the file");
+            // Every other service finds its cut without reading services.json.
+            let (file, kv) = request(&files, &store, "svc-7");
+            assert_eq!(file, 0, "{n} services: services.json is not read");
+            steady.push(kv);
+        }
+        assert_eq!(
+            steady[0], steady[1],
+            "store bytes read per request at 10 and 10,000 services"
+        );
+    }
+
+    #[test]
+    fn a_changed_file_is_cut_afresh_and_a_removed_service_is_gone() {
+        let (files, store) = (Files::fleet(3), Counted::default());
+        request(&files, &store, "svc-1");
+        files.write(
+            SERVICES_FILE,
+            r#"{"services": [{"id": "svc-1", "name": "Renamed"}]}"#.into(),
+        );
+        let config = for_service(&files, &store, "svc-1").unwrap();
+        assert_eq!(config.service("svc-1").unwrap().name, "Renamed");
+        let config = for_service(&files, &store, "svc-2").unwrap();
+        assert!(config.services.is_empty(), "svc-2 was removed");
+        assert_eq!(
+            store.inner.get(&config_key("nobody")).unwrap(),
+            None,
+            "unknown ids leave nothing in the store"
+        );
+        for_service(&files, &store, "nobody").unwrap();
+        assert_eq!(store.inner.get(&config_key("nobody")).unwrap(), None);
+    }
+
+    #[test]
+    fn an_invalid_file_is_refused_with_its_field() {
+        let (files, store) = (Files::fleet(3), Counted::default());
+        files.write(
+            SERVICES_FILE,
+            r#"{"services": [{"id": "a"}, {"id": "b", "stalenessThreshold": -5}]}"#.into(),
+        );
+        let e = for_service(&files, &store, "a").unwrap_err();
+        assert!(e.contains("services[1].stalenessThreshold"), "{e}");
+    }
+}
