@@ -3,7 +3,7 @@
 //! service's cut through the store ([`heartbeat_core::config_cache`]) instead.
 
 use heartbeat_core::config::Config;
-use heartbeat_core::config_cache::ConfigFiles;
+use heartbeat_core::config_cache::{ConfigFiles, FileVersion};
 use std::time::UNIX_EPOCH;
 
 /// Where spin.toml mounts `config/`.
@@ -21,10 +21,13 @@ pub fn load_config() -> Result<Config, String> {
 pub struct Mounted;
 
 impl ConfigFiles for Mounted {
-    fn version(&self, name: &str) -> Option<String> {
+    fn version(&self, name: &str) -> Option<FileVersion> {
         let meta = std::fs::metadata(format!("{CONFIG_DIR}/{name}")).ok()?;
         let modified = meta.modified().ok()?.duration_since(UNIX_EPOCH).ok()?;
-        Some(format!("{}-{}", meta.len(), modified.as_nanos()))
+        Some(FileVersion {
+            len: meta.len(),
+            modified_ns: modified.as_nanos(),
+        })
     }
 
     fn read(&self, name: &str) -> Result<String, String> {

@@ -130,11 +130,20 @@ fn an_edited_services_json_takes_effect_at_the_next_request() {
     use serde_json::json;
     const SECRET: &str = "9d8c7b6a5f4e3d2c1b0a9d8c7b6a5f4e";
     let notifications = json!({ "channels": [] });
-    let dir = super::support::config_dir(
-        "edited",
-        &json!({ "services": [{ "id": "alpha" }, { "id": "bravo", "dependsOn": ["alpha"] }] }),
-        &notifications,
-    );
+    // Over config_cache::CACHE_FROM_BYTES, so requests read through the cuts.
+    let fleet = |edit: &dyn Fn(usize) -> Option<serde_json::Value>| {
+        let services: Vec<_> = (0..1000)
+            .map(|i| edit(i).unwrap_or_else(|| json!({ "id": format!("svc-{i}") })))
+            .collect();
+        json!({ "services": services })
+    };
+    let original = fleet(&|i| match i {
+        0 => Some(json!({ "id": "alpha" })),
+        1 => Some(json!({ "id": "bravo", "dependsOn": ["alpha"] })),
+        _ => None,
+    });
+    assert!(original.to_string().len() as u64 >= heartbeat_core::config_cache::CACHE_FROM_BYTES);
+    let dir = super::support::config_dir("edited", &original, &notifications);
     let db = dir.join("store.db");
     let h = super::support::host_with(heartbeat_host::kv::AbsentCas::Exact, |o| {
         o.config_dir = Some(dir.clone());
@@ -155,12 +164,12 @@ fn an_edited_services_json_takes_effect_at_the_next_request() {
     let cut = String::from_utf8(cut.unwrap().expect("bravo's cut is stored")).unwrap();
     assert!(cut.contains(r#"\"dependsOn\":[\"alpha\"]"#), "{cut}");
 
-    std::fs::write(
-        dir.join("services.json"),
-        json!({ "services": [{ "id": "bravo", "name": "Bravo renamed" }, { "id": "zulu" }] })
-            .to_string(),
-    )
-    .unwrap();
+    let edited = fleet(&|i| match i {
+        0 => Some(json!({ "id": "zulu" })),
+        1 => Some(json!({ "id": "bravo", "name": "Bravo renamed" })),
+        _ => None,
+    });
+    std::fs::write(dir.join("services.json"), edited.to_string()).unwrap();
     let gone = beat("alpha");
     assert_eq!(gone.status, 404, "{}", gone.body);
     assert_eq!(beat("zulu").status, 200);
