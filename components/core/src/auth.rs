@@ -28,8 +28,29 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// over the service id, in lower-case hex — what
 /// `printf %s "$ID" | openssl dgst -sha256 -hmac "$API_KEY_SECRET" -r | cut -c1-64` prints.
 pub fn derived_key(secret: &str, service_id: &str) -> String {
+    hmac_hex(secret, service_id)
+}
+
+/// The push token of `service_id` derived from `secret`: the id, a `.`, and HMAC-SHA256 over
+/// `push/` and the id in hex — another value than the heartbeat key, so a push URL (which
+/// travels in logs and dashboards) does not give the key away. The id comes first so the token
+/// alone names its service: it is everything before the last `.`.
+pub fn derived_push_token(secret: &str, service_id: &str) -> String {
+    format!(
+        "{service_id}.{}",
+        hmac_hex(secret, &format!("push/{service_id}"))
+    )
+}
+
+/// The service a token of [`derived_push_token`]'s form names, unchecked.
+pub fn push_token_service(token: &str) -> Option<&str> {
+    let (id, mac) = token.rsplit_once('.')?;
+    (mac.len() == 64 && mac.bytes().all(|b| b.is_ascii_hexdigit())).then_some(id)
+}
+
+fn hmac_hex(secret: &str, message: &str) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key");
-    mac.update(service_id.as_bytes());
+    mac.update(message.as_bytes());
     mac.finalize()
         .into_bytes()
         .iter()
@@ -49,6 +70,16 @@ mod tests {
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
         assert_ne!(derived_key("s", "a"), derived_key("s", "b"));
+    }
+
+    #[test]
+    fn a_derived_push_token_names_its_service_and_is_not_its_key() {
+        let token = derived_push_token("secret", "nightly.backup");
+        assert!(token.starts_with("nightly.backup."), "{token}");
+        assert_eq!(push_token_service(&token), Some("nightly.backup"));
+        assert!(!token.contains(&derived_key("secret", "nightly.backup")));
+        assert_eq!(push_token_service("kuma-token"), None);
+        assert_eq!(push_token_service("a.b"), None);
     }
 
     #[test]

@@ -77,7 +77,7 @@ mod serve {
             Err(e) => return respond(Response::error(500, e)),
         };
         // A request about one service reads that service's configuration alone.
-        let config = match service_hint(&request) {
+        let config = match service_hint(&request, &secrets) {
             Some(id) => config_cache::for_service(&files::Mounted, &store, &id),
             None => files::load_config(),
         };

@@ -96,6 +96,9 @@ enum Command {
         app: AppArgs,
         /// The service's id in services.json.
         service: String,
+        /// Print its push token (for /api/push/TOKEN) instead.
+        #[arg(long)]
+        push: bool,
     },
     /// Send a test notification to one channel through the real notifiers component.
     NotifyTest {
@@ -156,8 +159,11 @@ fn run(cli: Cli) -> Result<()> {
             println!("configuration is valid");
             Ok(())
         }
-        Command::Key { app, service } => {
-            println!("{}", service_key::service_key(&options(&app), &service)?);
+        Command::Key { app, service, push } => {
+            println!(
+                "{}",
+                service_key::service_key(&options(&app), &service, push)?
+            );
             Ok(())
         }
         Command::NotifyTest {

@@ -1,17 +1,18 @@
-//! `heartbeat-host key ID`: a service's heartbeat key, derived from `API_KEY_SECRET` as the
-//! ingest component derives it, so nobody has to keep a list of keys.
+//! `heartbeat-host key ID [--push]`: a service's heartbeat key (or push token), derived from
+//! `API_KEY_SECRET` as the ingest component derives it, so nobody has to keep a list of keys.
 
 use crate::check::CONFIG_MOUNT;
 use crate::variables::Variables;
 use crate::HostOptions;
 use anyhow::{bail, Context, Result};
-use heartbeat_core::auth::derived_key;
+use heartbeat_core::auth::{derived_key, derived_push_token};
 use heartbeat_core::config::{key_secrets, Config};
 use std::collections::BTreeMap;
 
-/// The key of `service` under the app's `API_KEY_SECRET` (environment, then `.env`). Refuses a
-/// service that `services.json` does not list, so a typo does not print a key that never works.
-pub fn service_key(options: &HostOptions, service: &str) -> Result<String> {
+/// The key of `service` under the app's `API_KEY_SECRET` (environment, then `.env`), or with
+/// `push` its push token. Refuses a service that `services.json` does not list, so a typo does
+/// not print a key that never works.
+pub fn service_key(options: &HostOptions, service: &str, push: bool) -> Result<String> {
     let manifest = options.manifest.load()?;
     let variables = Variables::resolve(&manifest, &options.variables)?;
     let secrets: BTreeMap<String, String> = variables
@@ -48,5 +49,8 @@ pub fn service_key(options: &HostOptions, service: &str) -> Result<String> {
             config_dir.join("services.json").display()
         );
     }
-    Ok(derived_key(&secret, service))
+    Ok(match push {
+        true => derived_push_token(&secret, service),
+        false => derived_key(&secret, service),
+    })
 }

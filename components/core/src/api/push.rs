@@ -1,12 +1,12 @@
 //! Uptime Kuma-compatible push URLs: `GET|POST /api/push/{token}?status=up|down&msg=…&ping=…`.
 //! Each service may have a push token (`PUSH_TOKENS`, `{"service-id": "token"}`), compared in
-//! constant time. `status` defaults to `up`; `msg` becomes the message; `ping` (milliseconds, may
+//! constant time, and has one derived from `API_KEY_SECRET` (`heartbeat-host key ID --push`). `status` defaults to `up`; `msg` becomes the message; `ping` (milliseconds, may
 //! be empty) is kept as the reported latency. Answers `{"ok": true}` as Uptime Kuma does, and
 //! `{"ok": false, "msg": …, "error": …}` otherwise.
 
 use super::{Context, Request, Response};
 use crate::auth::constant_time_eq;
-use crate::config::push_tokens;
+use crate::config::{key_secrets, push_tokens, ConfigError, Secrets};
 use crate::model::{LogEntry, Status};
 use crate::store::Store;
 use serde_json::json;
@@ -18,6 +18,25 @@ fn refuse(status: u16, message: &str) -> Response {
     )
 }
 
+/// The service whose push token `token` is: derived from `API_KEY_SECRET` (checked first, so a
+/// fleet on derived tokens never parses `PUSH_TOKENS`), or listed in `PUSH_TOKENS`.
+pub(super) fn service_of(
+    secrets: &dyn Secrets,
+    token: &str,
+) -> Result<Option<String>, ConfigError> {
+    if let Some(id) = key_secrets(secrets)?.push_service(token) {
+        return Ok(Some(id.to_string()));
+    }
+    // Compare with every token, so the time taken does not tell which service matched.
+    let mut found = None;
+    for (id, t) in push_tokens(secrets)? {
+        if constant_time_eq(t.as_bytes(), token.as_bytes()) && found.is_none() {
+            found = Some(id);
+        }
+    }
+    Ok(found)
+}
+
 pub async fn push<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
     if !matches!(req.method.as_str(), "GET" | "POST" | "HEAD") {
         return Response::method_not_allowed("GET, POST, HEAD");
@@ -26,20 +45,11 @@ pub async fn push<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
         return r;
     }
     let token = req.path.strip_prefix("/api/push/").unwrap_or_default();
-    let Ok(tokens) = push_tokens(ctx.secrets) else {
-        return refuse(
-            500,
-            "PUSH_TOKENS is not a valid JSON object; fix the server configuration",
-        );
+    let found = match service_of(ctx.secrets, token) {
+        Ok(found) => found,
+        Err(e) => return refuse(500, &format!("{e}; fix the server configuration")),
     };
-    // Compare with every token, so the time taken does not tell which service matched.
-    let mut found = None;
-    for (id, t) in &tokens {
-        if constant_time_eq(t.as_bytes(), token.as_bytes()) && found.is_none() {
-            found = Some(id.as_str());
-        }
-    }
-    let Some(service) = found.and_then(|id| ctx.config.service(id)) else {
+    let Some(service) = found.and_then(|id| ctx.config.service(&id)) else {
         return refuse(404, "Monitor not found or not active.");
     };
     let status = match req.query_param("status").as_deref() {

@@ -2,7 +2,7 @@
 //! `API_KEYS`, `API_KEY_SECRET`, `PUSH_TOKENS`, and the names of channel credentials.
 
 use super::{ConfigError, Secrets, DEFAULT_MAX_LOG_ENTRIES, DEFAULT_REQUEST_TIMEOUT_MS};
-use crate::auth::{constant_time_eq, derived_key};
+use crate::auth::{constant_time_eq, derived_key, derived_push_token, push_token_service};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -105,12 +105,21 @@ pub struct KeySecrets {
 impl KeySecrets {
     /// Whether `token` is `service_id`'s key derived from either secret (constant-time).
     pub fn accepts(&self, service_id: &str, token: &str) -> bool {
+        self.derives(token, |secret| derived_key(secret, service_id))
+    }
+
+    /// The service whose push token, derived from either secret, `token` is.
+    pub fn push_service<'t>(&self, token: &'t str) -> Option<&'t str> {
+        let id = push_token_service(token)?;
+        self.derives(token, |secret| derived_push_token(secret, id))
+            .then_some(id)
+    }
+
+    fn derives(&self, token: &str, derive: impl Fn(&str) -> String) -> bool {
         [&self.current, &self.previous]
             .into_iter()
             .flatten()
-            .any(|secret| {
-                constant_time_eq(derived_key(secret, service_id).as_bytes(), token.as_bytes())
-            })
+            .any(|secret| constant_time_eq(derive(secret).as_bytes(), token.as_bytes()))
     }
 }
 

@@ -127,3 +127,43 @@ fn the_key_command_and_the_documented_one_liner_print_the_accepted_key() {
     let unset = key_command("alpha", "");
     assert!(String::from_utf8_lossy(&unset.stderr).contains("API_KEY_SECRET is not set"));
 }
+
+#[test]
+fn a_derived_push_token_reports_for_its_service_and_rotates_like_keys() {
+    use heartbeat_core::auth::derived_push_token;
+    let push = |h: &TestHost, token: &str| {
+        let r = h
+            .client
+            .get(&format!("/api/push/{token}?status=down&msg=disk%20full"))
+            .unwrap();
+        r.status
+    };
+    let rotating = host(NEW, OLD);
+    assert_eq!(push(&rotating, &derived_push_token(OLD, "bravo")), 200);
+    assert_eq!(push(&rotating, &derived_push_token(NEW, "bravo")), 200);
+    let entry = &rotating.client.logs("bravo").unwrap()[0];
+    assert_eq!(
+        (entry["status"].as_str(), entry["message"].as_str()),
+        (Some("down"), Some("disk full"))
+    );
+    // Another service's token with this id in front, or a heartbeat key, is not a push token.
+    let forged = format!(
+        "alpha.{}",
+        derived_push_token(NEW, "bravo").rsplit_once('.').unwrap().1
+    );
+    for token in [forged, derived_key(NEW, "alpha")] {
+        assert_eq!(push(&rotating, &token), 404, "{token}");
+    }
+    assert!(rotating.client.logs("alpha").unwrap().is_empty());
+
+    let out = Command::new(env!("CARGO_BIN_EXE_heartbeat-host"))
+        .current_dir(root())
+        .args(["key", "bravo", "--push", "--config", FIXTURE_CONFIG_DIR])
+        .env("SPIN_VARIABLE_API_KEY_SECRET", NEW)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        derived_push_token(NEW, "bravo")
+    );
+}
