@@ -209,7 +209,29 @@
     }
   }
 
+  // A page of a large fleet re-reads only the summary: its rows stay as rendered (their times
+  // still tick), and reading every service's status each time would grow with the fleet.
+  function refreshSummary() {
+    fetch("/api/status?summary=1", { cache: "no-store", headers: { accept: "application/json" } })
+      .then(function (r) {
+        if (!r.ok) throw new Error("HTTP " + r.status);
+        return r.json();
+      })
+      .then(function (data) {
+        syncClock(data.generatedAt);
+        updateSummary(data);
+        refreshed(true);
+      })
+      .catch(function (e) {
+        refreshed(false, e.message || "network error");
+      });
+  }
+
   function refresh() {
+    if (document.querySelector("nav.pages")) {
+      refreshSummary();
+      return;
+    }
     fetch("/api/status", { cache: "no-store", headers: { accept: "application/json" } })
       .then(function (r) {
         if (!r.ok) throw new Error("HTTP " + r.status);
@@ -251,7 +273,8 @@
 
   function refreshDetail() {
     var head = document.querySelector(".service-head");
-    fetch("/api/status", { cache: "no-store" })
+    var id = encodeURIComponent(head.getAttribute("data-id"));
+    fetch("/api/status?serviceId=" + id, { cache: "no-store" })
       .then(function (r) {
         if (!r.ok) throw new Error("HTTP " + r.status);
         return r.json();

@@ -68,7 +68,7 @@ pub async fn handle<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
     }
     crate::sweep::run_if_overdue(ctx).await;
     match route {
-        Route::Status => status(ctx),
+        Route::Status => status(ctx, req),
         Route::Services => services(ctx),
         Route::Logs => logs(ctx, req),
         Route::Deliveries => deliveries(ctx, req),
@@ -107,13 +107,47 @@ fn api_index() -> Response {
     )
 }
 
-fn status<S: Store>(ctx: &Context<'_, S>) -> Response {
-    let Ok(board) = Board::read(
+/// `GET /api/status`: counts over every service, and the services themselves — all of them,
+/// `?limit=N&offset=M` of them in config order (with a `page` object naming the next), the one
+/// `?serviceId=` names, or none with `?summary=1`. Only the listed services' histories are
+/// read.
+fn status<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
+    let summary = req
+        .query_param("summary")
+        .is_some_and(|v| !matches!(v.as_str(), "" | "0" | "false"));
+    let limit = match super::positive_param(req, "limit") {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    let offset = match req.query_param("offset").filter(|v| !v.is_empty()) {
+        None => 0,
+        Some(v) => match v.parse::<usize>() {
+            Ok(n) => n,
+            Err(_) => return Response::error(400, "offset must be a non-negative integer"),
+        },
+    };
+    let total = ctx.config.services.len();
+    let end = limit.map_or(total, |l| offset.saturating_add(l).min(total));
+    let only = req.query_param("serviceId");
+    if let Some(id) = only
+        .as_deref()
+        .filter(|id| ctx.config.service(id).is_none())
+    {
+        return Response::error(404, format!("unknown service \"{}\"", clip(id)));
+    }
+    let Ok(board) = Board::read_selected(
         ctx.store,
         &ctx.layout(),
         &ctx.config.services,
         &ctx.config.maintenance,
         ctx.clock.now_ms(),
+        |glances| match (summary, &only) {
+            (true, _) => Vec::new(),
+            (false, Some(id)) => (0..total)
+                .filter(|&i| glances[i].service.id == *id)
+                .collect(),
+            (false, None) => (offset.min(total)..end).collect(),
+        },
     ) else {
         return storage_failure();
     };
@@ -149,19 +183,27 @@ fn status<S: Store>(ctx: &Context<'_, S>) -> Response {
             })
         })
         .collect();
-    Response::json(
-        200,
-        &json!({
-            "generatedAt": iso(now),
-            "overall": c.overall().as_str(),
-            "headline": c.headline(),
-            "counts": {
-                "total": c.total, "up": c.up, "down": c.down,
-                "degraded": c.degraded, "unknown": c.unknown,
-            },
-            "services": services,
-        }),
-    )
+    let mut body = json!({
+        "generatedAt": iso(now),
+        "overall": c.overall().as_str(),
+        "headline": c.headline(),
+        "counts": {
+            "total": c.total, "up": c.up, "down": c.down,
+            "degraded": c.degraded, "unknown": c.unknown,
+        },
+    });
+    if !summary {
+        body["services"] = Value::Array(services);
+    }
+    if let (Some(limit), false) = (limit, summary) {
+        body["page"] = json!({
+            "offset": offset,
+            "limit": limit,
+            "services": total,
+            "next": (end < total).then(|| format!("/api/status?limit={limit}&offset={end}")),
+        });
+    }
+    Response::json(200, &body)
 }
 
 fn services<S: Store>(ctx: &Context<'_, S>) -> Response {

@@ -162,6 +162,21 @@ pub(crate) fn too_large(req: &Request) -> Option<Response> {
     })
 }
 
+/// The query parameter `name` as a positive integer (`None`: absent or empty), or the 400 that
+/// says it must be one.
+pub(crate) fn positive_param(req: &Request, name: &str) -> Result<Option<usize>, Response> {
+    match req.query_param(name).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => match v.parse::<usize>() {
+            Ok(n) if n > 0 => Ok(Some(n)),
+            _ => Err(Response::error(
+                400,
+                format!("{name} must be a positive integer"),
+            )),
+        },
+    }
+}
+
 /// The body as JSON, or the 400 that says why it is not.
 pub(crate) fn json_body(req: &Request) -> Result<serde_json::Value, Response> {
     let text = std::str::from_utf8(&req.body)

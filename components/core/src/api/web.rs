@@ -4,7 +4,7 @@
 
 use super::{storage_failure, Context, Request, Response};
 use crate::store::Store;
-use crate::views::{badge, metrics, pages, Board};
+use crate::views::{badge, metrics, pages, Board, Listing};
 
 /// A file the pages load, compiled in: the dashboard needs no CDN, font or network access.
 #[derive(Debug)]
@@ -57,13 +57,25 @@ fn board<'a, S: Store>(ctx: &Context<'a, S>) -> Result<Board<'a>, Response> {
     .map_err(|_| storage_failure())
 }
 
+/// The overview: the services matching `?q=`, most urgent first, `?page=` (1-based) of
+/// [`crate::views::PAGE_ROWS`] rows; counts cover the whole fleet.
 pub fn overview<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
-    match board(ctx) {
-        Ok(b) => Response::html(pages::overview(
-            &b,
-            &req.query_param("q").unwrap_or_default(),
-        )),
-        Err(r) => r,
+    let page = match super::positive_param(req, "page") {
+        Ok(p) => p.unwrap_or(1),
+        Err(r) => return r,
+    };
+    let mut listing = Listing::new(&req.query_param("q").unwrap_or_default(), page);
+    let board = Board::read_selected(
+        ctx.store,
+        &ctx.layout(),
+        &ctx.config.services,
+        &ctx.config.maintenance,
+        ctx.clock.now_ms(),
+        |glances| listing.select(glances),
+    );
+    match board {
+        Ok(b) => Response::html(pages::overview(&b, &listing)),
+        Err(_) => storage_failure(),
     }
 }
 

@@ -84,6 +84,28 @@ impl Row<'_> {
 
     /// The shown status, or `disabled` for a service that is switched off in config.
     pub fn shown_status(&self) -> &'static str {
+        self.glance().shown_status()
+    }
+
+    fn glance(&self) -> Glance<'_> {
+        Glance {
+            service: self.service,
+            status: self.status,
+        }
+    }
+}
+
+/// A service's status from its state alone: enough to count, order and filter the fleet
+/// before reading the rows that are shown.
+#[derive(Debug, Clone, Copy)]
+pub struct Glance<'a> {
+    pub service: &'a ServiceConfig,
+    pub status: Status,
+}
+
+impl Glance<'_> {
+    /// The shown status, or `disabled` for a service that is switched off in config.
+    pub fn shown_status(&self) -> &'static str {
         if self.service.enabled {
             self.status.as_str()
         } else {
@@ -92,7 +114,7 @@ impl Row<'_> {
     }
 
     /// Sort rank on the page: what needs attention first.
-    fn urgency(&self) -> u8 {
+    pub fn urgency(&self) -> u8 {
         if !self.service.enabled {
             return 4;
         }
@@ -102,6 +124,65 @@ impl Row<'_> {
             Status::Unknown => 2,
             Status::Up => 3,
         }
+    }
+
+    /// Whether the filter box's `query` matches: name, id or status contain every word.
+    pub fn matches(&self, query: &str) -> bool {
+        let haystack = format!(
+            "{} {} {}",
+            self.service.name.to_lowercase(),
+            self.service.id.to_lowercase(),
+            self.shown_status()
+        );
+        query
+            .to_lowercase()
+            .split_whitespace()
+            .all(|word| haystack.contains(word))
+    }
+}
+
+/// Rows the overview shows per page: a page stays far below 1 MB at any fleet size.
+pub const PAGE_ROWS: usize = 500;
+
+/// Which rows the overview shows: those matching the filter, most urgent first, one page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listing {
+    pub query: String,
+    /// 1-based, at most `pages`.
+    pub page: usize,
+    pub pages: usize,
+    /// Services the filter hides.
+    pub hidden: usize,
+}
+
+impl Listing {
+    pub fn new(query: &str, page: usize) -> Listing {
+        Listing {
+            query: query.to_string(),
+            page: page.max(1),
+            pages: 1,
+            hidden: 0,
+        }
+    }
+
+    /// The indices of `glances` to read as rows, in page order (a `select` for
+    /// [`Board::read_selected`]); notes how many the filter hid and how many pages there are.
+    pub fn select(&mut self, glances: &[Glance<'_>]) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..glances.len())
+            .filter(|&i| glances[i].matches(&self.query))
+            .collect();
+        order.sort_by_cached_key(|&i| {
+            let g = &glances[i];
+            (g.urgency(), g.service.name.to_lowercase())
+        });
+        self.hidden = glances.len() - order.len();
+        self.pages = order.len().div_ceil(PAGE_ROWS).max(1);
+        self.page = self.page.min(self.pages);
+        order
+            .into_iter()
+            .skip((self.page - 1) * PAGE_ROWS)
+            .take(PAGE_ROWS)
+            .collect()
     }
 }
 
@@ -116,6 +197,21 @@ pub struct Counts {
 }
 
 impl Counts {
+    /// The enabled services of `glances`, by status.
+    pub fn of(glances: &[Glance<'_>]) -> Counts {
+        let mut counts = Counts::default();
+        for g in glances.iter().filter(|g| g.service.enabled) {
+            counts.total += 1;
+            match g.status {
+                Status::Up => counts.up += 1,
+                Status::Degraded => counts.degraded += 1,
+                Status::Down => counts.down += 1,
+                Status::Unknown => counts.unknown += 1,
+            }
+        }
+        counts
+    }
+
     /// One line for people: "All services operational", "2 services down", ...
     pub fn headline(&self) -> String {
         let services = |n: usize| match n {
@@ -153,8 +249,9 @@ pub struct Board<'a> {
 }
 
 impl<'a> Board<'a> {
-    /// Two batch reads whatever the number of services: the states, then the histories. Pass
-    /// one service (`std::slice::from_ref`) to read just that one.
+    /// Every service's row. Three batch reads whatever the number of services: the states,
+    /// the histories and the pauses. Pass one service (`std::slice::from_ref`) to read just
+    /// that one.
     pub fn read<S: Store>(
         store: &S,
         layout: &Layout,
@@ -162,28 +259,50 @@ impl<'a> Board<'a> {
         global_maintenance: &[Window],
         now: i64,
     ) -> Result<Board<'a>, StoreError> {
+        Board::read_selected(
+            store,
+            layout,
+            services,
+            global_maintenance,
+            now,
+            |glances| (0..glances.len()).collect(),
+        )
+    }
+
+    /// Counts over every service (their states, one batch read), but rows only for the
+    /// services `select` picks from their glances, in its order (their histories and pauses,
+    /// two batch reads): a page of a large fleet, or no rows for a summary.
+    pub fn read_selected<S: Store>(
+        store: &S,
+        layout: &Layout,
+        services: &'a [ServiceConfig],
+        global_maintenance: &[Window],
+        now: i64,
+        select: impl FnOnce(&[Glance<'a>]) -> Vec<usize>,
+    ) -> Result<Board<'a>, StoreError> {
         let ids: Vec<&str> = services.iter().map(|s| s.id.as_str()).collect();
-        let states = layout.states(store, &ids)?;
-        let logs = layout.transition_logs(store, &ids)?;
-        let pauses = layout.pauses(store, &ids)?;
-        let mut counts = Counts::default();
-        let rows: Vec<Row<'a>> = services
+        let mut states = layout.states(store, &ids)?;
+        let glances: Vec<Glance<'a>> = services
             .iter()
-            .zip(states)
+            .zip(&states)
+            .map(|(service, state)| Glance {
+                service,
+                status: effective_status(state.as_ref(), &service.schedule, now),
+            })
+            .collect();
+        let counts = Counts::of(&glances);
+        let chosen = select(&glances);
+        let chosen_ids: Vec<&str> = chosen.iter().map(|&i| ids[i]).collect();
+        let logs = layout.transition_logs(store, &chosen_ids)?;
+        let pauses = layout.pauses(store, &chosen_ids)?;
+        let rows = chosen
+            .iter()
             .zip(logs)
             .zip(pauses)
-            .map(|(((service, state), log), paused)| {
+            .map(|((&i, log), paused)| {
+                let Glance { service, status } = glances[i];
+                let state = states[i].take();
                 let schedule = &service.schedule;
-                let status = effective_status(state.as_ref(), schedule, now);
-                if service.enabled {
-                    counts.total += 1;
-                    match status {
-                        Status::Up => counts.up += 1,
-                        Status::Degraded => counts.degraded += 1,
-                        Status::Down => counts.down += 1,
-                        Status::Unknown => counts.unknown += 1,
-                    }
-                }
                 let since = state.as_ref().map(|s| {
                     if status == Status::Down && s.status != Status::Down {
                         crate::state::silent_at(s, schedule)
@@ -221,13 +340,6 @@ impl<'a> Board<'a> {
     /// The row of service `id`, if configured.
     pub fn row(&self, id: &str) -> Option<&Row<'a>> {
         self.rows.iter().find(|r| r.service.id == id)
-    }
-
-    /// Rows in page order: down, degraded, unknown, up, then disabled; by name within each.
-    pub fn by_urgency(&self) -> Vec<&Row<'a>> {
-        let mut rows: Vec<&Row<'a>> = self.rows.iter().collect();
-        rows.sort_by_cached_key(|r| (r.urgency(), r.service.name.to_lowercase()));
-        rows
     }
 }
 

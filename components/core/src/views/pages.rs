@@ -6,7 +6,7 @@
 
 use super::bar::{bar, Bar, DAYS};
 use super::format::{ago, date, duration, percent, timestamp};
-use super::{Board, Counts, Row};
+use super::{Board, Counts, Listing, Row};
 use crate::layout::DeliveryRecord;
 use crate::model::{LogEntry, Note, Transition};
 use crate::text::shorten;
@@ -61,31 +61,18 @@ struct Overview<'q> {
     query: &'q str,
     rows: Vec<OverviewRow>,
     hidden: usize,
+    page: usize,
+    pages: usize,
+    /// `&q=…` for the page links, or nothing without a filter.
+    query_param: String,
     windows: Vec<&'static str>,
 }
 
-/// Whether a row matches the filter box: name, id or status contain every word.
-fn matches(row: &Row<'_>, query: &str) -> bool {
-    let haystack = format!(
-        "{} {} {}",
-        row.service.name.to_lowercase(),
-        row.service.id.to_lowercase(),
-        row.shown_status()
-    );
-    query
-        .to_lowercase()
-        .split_whitespace()
-        .all(|word| haystack.contains(word))
-}
-
-/// `GET /`, with `?q=` filtering server-side for browsers without JavaScript.
-pub fn overview(board: &Board<'_>, query: &str) -> String {
+pub fn overview(board: &Board<'_>, listing: &Listing) -> String {
     let now = board.now;
-    let ordered = board.by_urgency();
-    let total = ordered.len();
-    let rows: Vec<OverviewRow> = ordered
-        .into_iter()
-        .filter(|r| matches(r, query))
+    let rows: Vec<OverviewRow> = board
+        .rows
+        .iter()
         .map(|r| OverviewRow {
             id: r.service.id.clone(),
             name: r.service.name.clone(),
@@ -108,8 +95,17 @@ pub fn overview(board: &Board<'_>, query: &str) -> String {
         overall: board.counts.overall().as_str(),
         headline,
         counts: board.counts,
-        query,
-        hidden: total - rows.len(),
+        query: &listing.query,
+        hidden: listing.hidden,
+        page: listing.page,
+        pages: listing.pages,
+        query_param: match listing.query.as_str() {
+            "" => String::new(),
+            q => format!(
+                "&q={}",
+                form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>()
+            ),
+        },
         rows,
         windows: WINDOWS.iter().map(|(label, _)| *label).collect(),
     }

@@ -2,7 +2,7 @@
 //! the pages, badges and metrics are tested against the states the state machine produces.
 
 use super::badge::{self, Metric};
-use super::{metrics, pages, Board};
+use super::{metrics, pages, Board, Listing, PAGE_ROWS};
 use crate::clock::ManualClock;
 use crate::config::Config;
 use crate::layout::{DeliveryRecord, Layout, Rules};
@@ -59,6 +59,16 @@ fn board<'a>(store: &MemoryStore, cfg: &'a Config) -> Board<'a> {
     Board::read(store, &LAYOUT, &cfg.services, &cfg.maintenance, NOW).unwrap()
 }
 
+/// The overview's page `page` for the filter `query`, read as the dashboard reads it.
+fn overview(store: &MemoryStore, cfg: &Config, query: &str, page: usize) -> String {
+    let mut listing = Listing::new(query, page);
+    let board = Board::read_selected(store, &LAYOUT, &cfg.services, &cfg.maintenance, NOW, |g| {
+        listing.select(g)
+    })
+    .unwrap();
+    pages::overview(&board, &listing)
+}
+
 fn rows_in(page: &str) -> usize {
     page.matches("<tr data-status=").count()
 }
@@ -66,8 +76,7 @@ fn rows_in(page: &str) -> usize {
 #[test]
 fn an_empty_configuration_says_how_to_add_services() {
     let cfg = config(json!([]));
-    let board = board(&MemoryStore::default(), &cfg);
-    let page = pages::overview(&board, "");
+    let page = overview(&MemoryStore::default(), &cfg, "", 1);
     assert!(page.contains("No services configured"), "{page}");
     assert!(page.contains("config/services.json"));
     assert_eq!(rows_in(&page), 0);
@@ -85,8 +94,7 @@ fn one_service_shows_status_last_beat_message_and_uptime() {
         "42 GB copied",
         json!({}),
     );
-    let board = board(&store, &cfg);
-    let page = pages::overview(&board, "");
+    let page = overview(&store, &cfg, "", 1);
     assert_eq!(rows_in(&page), 1);
     assert!(
         page.contains(r#"<tr data-status="up"><th><a href="/services/backup">"#),
@@ -150,29 +158,40 @@ fn a_thousand_services_render_most_urgent_first_and_small() {
         ),
         (10, 10, 20)
     );
-    let page = pages::overview(&board, "");
-    assert_eq!(rows_in(&page), 1000);
-    let statuses: Vec<&str> = page
-        .split("<tr data-status=\"")
-        .skip(1)
-        .map(|row| row.split('"').next().unwrap())
-        .collect();
-    let rank = |s: &str| {
+    let statuses = |page: &str| -> Vec<String> {
+        page.split("<tr data-status=\"")
+            .skip(1)
+            .map(|row| row.split('"').next().unwrap().to_string())
+            .collect()
+    };
+    let rank = |s: &String| {
         ["down", "degraded", "unknown", "up"]
             .iter()
-            .position(|x| *x == s)
+            .position(|x| x == s)
     };
-    assert!(statuses.windows(2).all(|w| rank(w[0]) <= rank(w[1])));
-    assert_eq!(statuses[0], "down");
-    assert!(page.contains("10 services down"));
-    assert!(page.len() < 500 * 1024, "page weighs {} bytes", page.len());
+    let first = overview(&store, &cfg, "", 1);
+    let second = overview(&store, &cfg, "", 2);
+    let shown: Vec<String> = [statuses(&first), statuses(&second)].concat();
+    assert_eq!(shown.len(), 1000, "two pages of {PAGE_ROWS}");
+    assert!(shown.windows(2).all(|w| rank(&w[0]) <= rank(&w[1])));
+    assert_eq!(shown[0], "down");
+    for page in [&first, &second] {
+        assert!(page.contains("10 services down"), "counts cover the fleet");
+        assert!(page.len() < 500 * 1024, "page weighs {} bytes", page.len());
+    }
+    assert!(first.contains("page 1 of 2") && first.contains(r#"href="/?page=2" rel="next""#));
+    assert!(second.contains(r#"href="/?page=1" rel="prev""#));
+    assert_eq!(
+        statuses(&overview(&store, &cfg, "", 7)),
+        statuses(&second),
+        "past the end: the last page"
+    );
 }
 
 #[test]
 fn the_filter_hides_rows_server_side() {
     let cfg = config(json!([{ "id": "web" }, { "id": "db", "name": "Database" }]));
-    let board = board(&MemoryStore::default(), &cfg);
-    let page = pages::overview(&board, "data");
+    let page = overview(&MemoryStore::default(), &cfg, "data", 1);
     assert_eq!(rows_in(&page), 1);
     assert!(page.contains("1 hidden by the filter"));
     assert!(page.contains(r#"value="data""#));
@@ -193,7 +212,7 @@ fn user_supplied_strings_are_escaped_everywhere() {
         json!({ HOSTILE: HOSTILE }),
     );
     let board = board(&store, &cfg);
-    let overview = pages::overview(&board, HOSTILE);
+    let overview = overview(&store, &cfg, HOSTILE, 1);
     let beats = LAYOUT.log(&store, "evil").unwrap();
     let detail = pages::detail(&board.rows[0], NOW, &beats, &[], &[], &[]);
     let svg = badge::svg(&badge::badge(&board.rows[0], Metric::Status, None));

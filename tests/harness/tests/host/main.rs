@@ -24,6 +24,7 @@ mod notifications;
 mod outbound;
 mod process;
 mod quickstart;
+mod reads;
 mod redis;
 mod reminders;
 mod schedules;
