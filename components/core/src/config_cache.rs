@@ -130,8 +130,8 @@ fn no_services() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{MemoryStore, StoreError};
-    use std::cell::{Cell, RefCell};
+    use crate::store::counted::Counted;
+    use std::cell::RefCell;
     use std::collections::BTreeMap;
 
     /// Files in memory that count the bytes read from each.
@@ -188,47 +188,12 @@ mod tests {
         format!(r#"{{"services": [{}]}}"#, services.join(","))
     }
 
-    /// A memory store that counts the bytes read.
-    #[derive(Default)]
-    struct Counted {
-        inner: MemoryStore,
-        bytes_read: Cell<usize>,
-    }
-
-    impl Store for Counted {
-        type Cas = <MemoryStore as Store>::Cas;
-        fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-            let v = self.inner.get(key)?;
-            self.bytes_read
-                .set(self.bytes_read.get() + v.as_ref().map_or(0, Vec::len));
-            Ok(v)
-        }
-        fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
-            keys.iter().map(|k| self.get(k)).collect()
-        }
-        fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
-            self.inner.set(key, value)
-        }
-        fn delete(&self, key: &str) -> Result<(), StoreError> {
-            self.inner.delete(key)
-        }
-        fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError> {
-            self.inner.increment(key, delta)
-        }
-        fn cas(&self, key: &str) -> Result<(Self::Cas, Option<Vec<u8>>), StoreError> {
-            self.inner.cas(key)
-        }
-        fn swap(&self, cas: Self::Cas, value: &[u8]) -> Result<bool, StoreError> {
-            self.inner.swap(cas, value)
-        }
-    }
-
     /// Bytes read from services.json and from the store by one request for `id`.
     fn request(files: &Files, store: &Counted, id: &str) -> usize {
         let (file, kv) = (files.bytes_read(SERVICES_FILE), store.bytes_read.get());
         let config = for_service(files, store, id).unwrap();
         assert_eq!(config.service(id).map(|s| s.id.as_str()), Some(id));
-        files.bytes_read(SERVICES_FILE) - file + store.bytes_read.get() - kv
+        files.bytes_read(SERVICES_FILE) - file + (store.bytes_read.get() - kv) as usize
     }
 
     #[test]

@@ -4,69 +4,7 @@
 //! counts (`cargo test -p heartbeat-core --test store_ops -- --nocapture`).
 
 use heartbeat_core::api::fleet::Fleet;
-use heartbeat_core::store::{MemoryStore, Store, StoreError};
-use std::cell::Cell;
-
-/// Counts each kind of operation on the store it wraps.
-#[derive(Default)]
-struct Counted {
-    inner: MemoryStore,
-    reads: Cell<u64>,
-    writes: Cell<u64>,
-    swaps: Cell<u64>,
-}
-
-impl Counted {
-    fn reset(&self) {
-        self.reads.set(0);
-        self.writes.set(0);
-        self.swaps.set(0);
-    }
-
-    fn bump(c: &Cell<u64>, by: u64) {
-        c.set(c.get() + by);
-    }
-}
-
-impl Store for Counted {
-    type Cas = <MemoryStore as Store>::Cas;
-
-    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        Counted::bump(&self.reads, 1);
-        self.inner.get(key)
-    }
-
-    fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
-        Counted::bump(&self.reads, keys.len() as u64);
-        self.inner.get_many(keys)
-    }
-
-    fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
-        Counted::bump(&self.writes, 1);
-        self.inner.set(key, value)
-    }
-
-    fn delete(&self, key: &str) -> Result<(), StoreError> {
-        Counted::bump(&self.writes, 1);
-        self.inner.delete(key)
-    }
-
-    fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError> {
-        Counted::bump(&self.writes, 1);
-        self.inner.increment(key, delta)
-    }
-
-    fn cas(&self, key: &str) -> Result<(Self::Cas, Option<Vec<u8>>), StoreError> {
-        Counted::bump(&self.reads, 1);
-        self.inner.cas(key)
-    }
-
-    fn swap(&self, cas: Self::Cas, value: &[u8]) -> Result<bool, StoreError> {
-        Counted::bump(&self.swaps, 1);
-        Counted::bump(&self.writes, 1);
-        self.inner.swap(cas, value)
-    }
-}
+use heartbeat_core::store::counted::Counted;
 
 /// (reads, writes, of which compare-and-swaps) of one steady heartbeat to `svc-0`, with
 /// `services` configured and `history` heartbeats already recorded for it.

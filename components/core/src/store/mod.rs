@@ -184,6 +184,8 @@ impl<S: Store> Store for &S {
 }
 
 pub mod checked;
+#[cfg(feature = "testing")]
+pub mod counted;
 pub mod rows;
 pub mod snapshot;
 pub mod ticket;
