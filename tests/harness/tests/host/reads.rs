@@ -73,3 +73,59 @@ fn the_overview_refuses_a_page_that_is_not_a_number() {
     assert_eq!(r.status, 200, "past the end shows the last page");
     assert!(!r.body.contains("rel=\"next\""), "one page: no page links");
 }
+
+/// A fleet of 10,000 services through the real path: heartbeats with derived keys, the sweep,
+/// `/api/status` by page and in summary, and the overview's first page under 1 MB.
+#[test]
+fn ten_thousand_services_beat_sweep_and_show() {
+    use heartbeat_core::auth::derived_key;
+    use serde_json::json;
+    const SECRET: &str = "ten-thousand-0123456789abcdef0123456789";
+    let services: Vec<_> = (0..10_000)
+        .map(|i| json!({ "id": format!("svc-{i:05}"), "stalenessThreshold": 60 }))
+        .collect();
+    let dir = super::support::config_dir(
+        "ten-thousand",
+        &json!({ "services": services }),
+        &json!({ "channels": [] }),
+    );
+    let h = super::support::host_with(AbsentCas::Exact, |o| {
+        o.config_dir = Some(dir.clone());
+        o.variables.insert("api_key_secret".into(), SECRET.into());
+    });
+    for i in [0, 4_999, 9_999] {
+        let id = format!("svc-{i:05}");
+        let r = h
+            .client
+            .beat(&derived_key(SECRET, &id), &json!({ "serviceId": id }))
+            .unwrap();
+        assert_eq!(r.status, 200, "{id}: {}", r.body);
+    }
+    let summary = h.client.get("/api/status?summary=1").unwrap().json();
+    assert_eq!(summary["counts"]["total"], 10_000);
+    assert_eq!(summary["counts"]["up"], 3);
+
+    h.advance(120);
+    let report = h.sweep();
+    assert_eq!(report["checked"], 10_000, "{report}");
+    assert_eq!(report["transitions"].as_array().unwrap().len(), 3);
+    let summary = h.client.get("/api/status?summary=1").unwrap().json();
+    assert_eq!(summary["counts"]["down"], 3, "the sweep saw the silence");
+
+    let page = h
+        .client
+        .get("/api/status?limit=100&offset=9950")
+        .unwrap()
+        .json();
+    assert_eq!(page["services"].as_array().unwrap().len(), 50);
+    assert_eq!(page["page"]["next"], serde_json::Value::Null);
+    let overview = h.client.get("/").unwrap();
+    assert_eq!(overview.status, 200);
+    assert!(
+        overview.body.len() < 1024 * 1024,
+        "the overview weighs {} bytes",
+        overview.body.len()
+    );
+    assert!(overview.body.contains("page 1 of 20"));
+    assert!(overview.body.contains("3 services down"), "the headline");
+}
