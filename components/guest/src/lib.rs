@@ -46,8 +46,7 @@ mod serve {
     use crate::{
         files, http, kv::KvStore, notifier::NotifierImport, time::WallClock, vars::Variables,
     };
-    use heartbeat_core::api::ingest::service_hint;
-    use heartbeat_core::api::{Context, Request, Response};
+    use heartbeat_core::api::{service_hint, Context, Request, Response};
     use heartbeat_core::config::Settings;
     use heartbeat_core::store::Checked;
     use heartbeat_core::{config_cache, ready, sweep};

@@ -66,7 +66,10 @@ pub async fn handle<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
     if let Route::Asset(a) = route {
         return web::asset(a);
     }
-    crate::sweep::run_if_overdue(ctx).await;
+    // With one service's configuration, the host runs an overdue sweep over the whole file.
+    if !ctx.config.partial {
+        crate::sweep::run_if_overdue(ctx).await;
+    }
     match route {
         Route::Status => status(ctx, req),
         Route::Services => services(ctx),

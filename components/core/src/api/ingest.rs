@@ -43,35 +43,6 @@ pub async fn handle<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
     response
 }
 
-/// The one service an ingest request is about, where the request names it (`POST
-/// /api/heartbeat`'s `serviceId`, a ping's service): a host that starts every request afresh
-/// then loads that service's configuration alone ([`crate::config_cache`]). `None`: the request
-/// needs the whole configuration (an alert names no service; a push whose token is listed in
-/// `PUSH_TOKENS` would need it parsed), or is malformed and the handler says how with the whole
-/// configuration at hand.
-pub fn service_hint(req: &Request, secrets: &dyn Secrets) -> Option<String> {
-    match (req.method.as_str(), req.path.as_str()) {
-        ("POST", "/api/heartbeat") if super::too_large(req).is_none() => {
-            match serde_json::from_slice::<Value>(&req.body)
-                .ok()?
-                .get("serviceId")?
-            {
-                Value::String(id) if !id.is_empty() => Some(id.clone()),
-                _ => None,
-            }
-        }
-        (_, path) if path.starts_with("/ping/") => super::ping::service_named(path),
-        (_, path) if path.starts_with("/api/push/") => {
-            let token = path.strip_prefix("/api/push/")?;
-            key_secrets(secrets)
-                .ok()?
-                .push_service(token)
-                .map(str::to_string)
-        }
-        _ => None,
-    }
-}
-
 /// A validated heartbeat body.
 struct Body {
     service_id: String,

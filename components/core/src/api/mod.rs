@@ -152,6 +152,51 @@ fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a st
         .map(|(_, v)| v.as_str())
 }
 
+/// The one service a request is about, where the request names it: a heartbeat's
+/// `serviceId`, a ping's service, a push by a token derived from `API_KEY_SECRET`, and the
+/// dashboard's `/services/{id}`, `/badge/{id}.*`, `/api/logs` and `/api/deliveries`. A host that
+/// starts every request afresh then loads that service's configuration alone
+/// ([`crate::config_cache`]). `None`: the request needs the whole configuration (counts over
+/// the fleet, an alert, a push by a listed token), or is malformed and the handler says how
+/// with the whole configuration at hand.
+pub fn service_hint(req: &Request, secrets: &dyn Secrets) -> Option<String> {
+    let reading = matches!(req.method.as_str(), "GET" | "HEAD");
+    match (req.method.as_str(), req.path.as_str()) {
+        ("POST", "/api/heartbeat") if too_large(req).is_none() => {
+            match serde_json::from_slice::<serde_json::Value>(&req.body)
+                .ok()?
+                .get("serviceId")?
+            {
+                serde_json::Value::String(id) if !id.is_empty() => Some(id.clone()),
+                _ => None,
+            }
+        }
+        (_, path) if path.starts_with("/ping/") => ping::service_named(path),
+        (_, path) if path.starts_with("/api/push/") => {
+            let token = path.strip_prefix("/api/push/")?;
+            crate::config::key_secrets(secrets)
+                .ok()?
+                .push_service(token)
+                .map(str::to_string)
+        }
+        (_, "/api/logs" | "/api/deliveries") if reading => {
+            req.query_param("serviceId").filter(|id| !id.is_empty())
+        }
+        (_, path) if reading => {
+            let id = match (
+                path.strip_prefix("/services/"),
+                path.strip_prefix("/badge/"),
+            ) {
+                (Some(id), _) => id,
+                (_, Some(file)) => file.rsplit_once('.')?.0,
+                _ => return None,
+            };
+            (!id.is_empty() && !id.contains('/')).then(|| id.to_string())
+        }
+        _ => None,
+    }
+}
+
 /// 413 for a body over [`MAX_BODY_BYTES`], before any parsing.
 pub(crate) fn too_large(req: &Request) -> Option<Response> {
     (req.body.len() > MAX_BODY_BYTES).then(|| {
@@ -235,5 +280,50 @@ mod tests {
         assert_eq!(r.query_param("x").as_deref(), Some("1 2"));
         assert_eq!(r.query_param("bad").as_deref(), Some("%zz"));
         assert_eq!(r.query_param("missing"), None);
+    }
+
+    #[test]
+    fn requests_about_one_service_name_it() {
+        use std::collections::BTreeMap;
+        let secret = "0123456789abcdef0123456789abcdef";
+        let secrets = BTreeMap::from([("API_KEY_SECRET".to_string(), secret.to_string())]);
+        let hint = |method: &str, path: &str, query: &str, body: &str| {
+            let req = Request {
+                method: method.into(),
+                path: path.into(),
+                query: query.into(),
+                body: body.as_bytes().to_vec(),
+                ..Default::default()
+            };
+            service_hint(&req, &secrets)
+        };
+        let push = crate::auth::derived_push_token(secret, "db");
+        for (method, path, query, body) in [
+            ("POST", "/api/heartbeat", "", r#"{"serviceId": "db"}"#),
+            ("GET", "/ping/key/db/fail", "", ""),
+            ("GET", &format!("/api/push/{push}"), "", ""),
+            ("GET", "/services/db", "", ""),
+            ("HEAD", "/badge/db.svg", "", ""),
+            ("GET", "/api/logs", "serviceId=db", ""),
+            ("GET", "/api/deliveries", "serviceId=db", ""),
+        ] {
+            assert_eq!(
+                hint(method, path, query, body).as_deref(),
+                Some("db"),
+                "{path}"
+            );
+        }
+        // Requests that need the fleet, or that are malformed, read the whole file.
+        for (method, path, query, body) in [
+            ("POST", "/api/heartbeat", "", "not json"),
+            ("GET", "/api/push/kuma-token", "", ""),
+            ("GET", "/api/status", "serviceId=db", ""),
+            ("GET", "/", "", ""),
+            ("POST", "/api/alert", "", "{}"),
+            ("POST", "/api/services/db/pause", "", ""),
+            ("GET", "/services/db/x", "", ""),
+        ] {
+            assert_eq!(hint(method, path, query, body), None, "{path}?{query}");
+        }
     }
 }

@@ -128,4 +128,16 @@ fn ten_thousand_services_beat_sweep_and_show() {
     );
     assert!(overview.body.contains("page 1 of 20"));
     assert!(overview.body.contains("3 services down"), "the headline");
+    // One service's pages read that service's configuration alone.
+    for path in [
+        "/services/svc-04999",
+        "/badge/svc-04999.svg",
+        "/api/logs?serviceId=svc-04999",
+        "/api/deliveries?serviceId=svc-04999",
+    ] {
+        assert_eq!(h.client.get(path).unwrap().status, 200, "{path}");
+    }
+    let detail = h.client.get("/services/svc-04999").unwrap();
+    assert!(detail.body.contains("svc-04999"), "{}", detail.body);
+    assert_eq!(h.client.get("/services/svc-10000").unwrap().status, 404);
 }
