@@ -2,9 +2,12 @@
 //! ingest request on a host that starts every request afresh (Spin, heartbeat-host) parses its
 //! own service's configuration, not the whole fleet's.
 //!
-//! A cut is valid for one version of services.json: its size and modification time, which cost
-//! a `stat`, not a read. The first request that finds the file changed validates the whole file
-//! and writes every service's cut (one pass); later requests read their cut alone.
+//! A cut is valid for one content of services.json, named by its SHA-256. A request learns the
+//! content's digest from the file's size and modification time — a `stat`, not a read — through
+//! `config/seen/{size}-{mtime}`, written by the first request that hashed that file; so hosts
+//! that share a store but hold their own copies of the file (replicas, each with its own
+//! mtime) share the cuts too. The first request that finds a new content validates the whole
+//! file and writes every service's cut (one pass); later requests read their cut alone.
 //! services.json stays the one source of truth: a stale cut is never used.
 //!
 //! A file under [`CACHE_FROM_BYTES`] is parsed whole, as before: it is cheap to parse, and its
@@ -12,9 +15,10 @@
 
 use crate::config::subset::{self, Subset};
 use crate::config::Config;
-use crate::keys::{config_key, CONFIG_VERSION_KEY};
+use crate::keys::{config_key, config_seen_key, CONFIG_VERSION_KEY};
 use crate::store::Store;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 pub const SERVICES_FILE: &str = "services.json";
 pub const NOTIFICATIONS_FILE: &str = "notifications.json";
@@ -58,12 +62,26 @@ pub fn for_service<S: Store>(
     let parse = |services: &str| {
         Config::parse(services, &notifications).map_err(|e| format!("invalid configuration: {e}"))
     };
-    let Some(version) = files
+    let Some(stamp) = files
         .version(SERVICES_FILE)
         .filter(|v| v.len >= CACHE_FROM_BYTES)
         .map(|v| format!("{}-{}", v.len, v.modified_ns))
     else {
         return parse(&files.read(SERVICES_FILE)?);
+    };
+    let seen = store
+        .get(&config_seen_key(&stamp))
+        .ok()
+        .flatten()
+        .and_then(|digest| String::from_utf8(digest).ok());
+    let (text, version) = match seen {
+        Some(digest) => (None, digest),
+        None => {
+            let text = files.read(SERVICES_FILE)?;
+            let digest = sha256_hex(&text);
+            let _ = store.set(&config_seen_key(&stamp), digest.as_bytes());
+            (Some(text), digest)
+        }
     };
     let cached = store
         .get(&config_key(id))
@@ -74,7 +92,7 @@ pub fn for_service<S: Store>(
         .map(|entry| entry.services);
     let services = match cached {
         Some(cut) => cut,
-        None => refresh(files, store, id, &version, &notifications)?,
+        None => refresh(files, text, store, id, &version, &notifications)?,
     };
     let mut config = parse(&services)?;
     config.partial = true;
@@ -84,14 +102,19 @@ pub fn for_service<S: Store>(
 /// services.json changed since `id`'s cut was written (or it never was): if no request has
 /// written this version's cuts yet, validate the file and write them all; return `id`'s.
 /// Writing is best effort — a store that fails only costs the next request the same work.
+/// `text` is the file if this request has read it already.
 fn refresh<S: Store>(
     files: &dyn ConfigFiles,
+    text: Option<String>,
     store: &S,
     id: &str,
     version: &str,
     notifications: &str,
 ) -> Result<String, String> {
-    let text = files.read(SERVICES_FILE)?;
+    let text = match text {
+        Some(text) => text,
+        None => files.read(SERVICES_FILE)?,
+    };
     let written = store.get(CONFIG_VERSION_KEY).ok().flatten();
     if written.as_deref() == Some(version.as_bytes()) {
         // Every cut of this version is written and `id`'s is not: services.json does not list
@@ -121,6 +144,13 @@ fn keep<S: Store>(store: &S, version: &str, cut: &Subset) {
     };
     let bytes = serde_json::to_vec(&entry).expect("plain data serializes");
     let _ = store.set(&config_key(&cut.id), &bytes);
+}
+
+fn sha256_hex(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn no_services() -> String {
@@ -242,6 +272,32 @@ mod tests {
             store.inner.get(&config_key("nobody")).unwrap(),
             None,
             "unknown ids leave nothing in the store"
+        );
+    }
+
+    #[test]
+    fn replicas_with_their_own_copy_of_the_file_share_the_cuts() {
+        let store = Counted::default();
+        let (a, b) = (Files::fleet(1_000), Files::fleet(1_000));
+        // The same content, written at another moment: another modification time.
+        b.write(SERVICES_FILE, a.text.borrow()[SERVICES_FILE].clone());
+        for files in [&a, &b] {
+            request(files, &store, "svc-1");
+        }
+        store.reset();
+        for files in [&a, &b, &a, &b] {
+            let before = files.bytes_read(SERVICES_FILE);
+            request(files, &store, "svc-2");
+            assert_eq!(
+                files.bytes_read(SERVICES_FILE),
+                before,
+                "the file is not read"
+            );
+        }
+        assert_eq!(
+            store.writes.get(),
+            0,
+            "no replica rewrites the other's cuts"
         );
     }
 

@@ -15,7 +15,8 @@
 //! | `alerts/recent` | `RecentAlerts` JSON | CAS, per relayed alert (cooldown) |
 //! | `alerts/log` | `AlertLog` JSON | CAS, per received alert |
 //! | `config/svc/{id}` | the service's cut of services.json, with the file's version | set, once per change of the file |
-//! | `config/version` | the version of services.json whose cuts are all written | set, once per change of the file |
+//! | `config/version` | the SHA-256 of the services.json whose cuts are all written | set, once per change of the file |
+//! | `config/seen/{size}-{mtime}` | the SHA-256 of the services.json a host sees with that size and modification time | set, once per file per host |
 //!
 //! The store adapters add their own: `meta/cas` (the checked swap's verdict) and
 //! `lock/{key}/…` (the ticket lock) — see `store`.
@@ -33,8 +34,12 @@ pub const LOG_SLOTS: i64 = 5;
 pub fn config_key(id: &str) -> String {
     format!("config/svc/{id}")
 }
-/// The version of services.json whose every cut is written.
+/// The digest of the services.json whose every cut is written.
 pub const CONFIG_VERSION_KEY: &str = "config/version";
+/// The digest of the services.json a host sees with this size and modification time.
+pub fn config_seen_key(stamp: &str) -> String {
+    format!("config/seen/{stamp}")
+}
 
 /// `svc/{id}/{field}`.
 fn service_key(id: &str, field: &str) -> String {
