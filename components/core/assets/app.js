@@ -209,14 +209,20 @@
     }
   }
 
+  // The JSON at `url`, fresh; a failed answer rejects with its status.
+  function getJson(url) {
+    return fetch(url, { cache: "no-store", headers: { accept: "application/json" } }).then(
+      function (r) {
+        if (!r.ok) throw new Error("HTTP " + r.status);
+        return r.json();
+      }
+    );
+  }
+
   // A page of a large fleet re-reads only the summary: its rows stay as rendered (their times
   // still tick), and reading every service's status each time would grow with the fleet.
   function refreshSummary() {
-    fetch("/api/status?summary=1", { cache: "no-store", headers: { accept: "application/json" } })
-      .then(function (r) {
-        if (!r.ok) throw new Error("HTTP " + r.status);
-        return r.json();
-      })
+    getJson("/api/status?summary=1")
       .then(function (data) {
         syncClock(data.generatedAt);
         updateSummary(data);
@@ -232,11 +238,7 @@
       refreshSummary();
       return;
     }
-    fetch("/api/status", { cache: "no-store", headers: { accept: "application/json" } })
-      .then(function (r) {
-        if (!r.ok) throw new Error("HTTP " + r.status);
-        return r.json();
-      })
+    getJson("/api/status")
       .then(function (data) {
         syncClock(data.generatedAt);
         var byId = {};
@@ -274,11 +276,7 @@
   function refreshDetail() {
     var head = document.querySelector(".service-head");
     var id = encodeURIComponent(head.getAttribute("data-id"));
-    fetch("/api/status?serviceId=" + id, { cache: "no-store" })
-      .then(function (r) {
-        if (!r.ok) throw new Error("HTTP " + r.status);
-        return r.json();
-      })
+    getJson("/api/status?serviceId=" + id)
       .then(function (data) {
         syncClock(data.generatedAt);
         data.services.forEach(function (s) {

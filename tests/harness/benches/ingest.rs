@@ -263,8 +263,7 @@ end
                 let l = wrk(&url, &lua, connections, seconds);
                 let base = *at_eight.entry(connections).or_insert(l.rps);
                 println!(
-                    "| {store} | {} | {connections} | {:.0} | {:.0} % | {:.2} / {:.2} | {} |",
-                    thousands(n),
+                    "| {store} | {n} | {connections} | {:.0} | {:.0} % | {:.2} / {:.2} | {} |",
                     l.rps,
                     l.rps * 100.0 / base,
                     l.p50_ms,
@@ -275,16 +274,4 @@ end
         }
     }
     Ok(())
-}
-
-fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
