@@ -1,8 +1,10 @@
 //! `heartbeat-host init [DIR]`: a starter configuration for a first run — one service, one
-//! webhook channel (disabled until its URL is set) and a `.env` with a fresh random key.
-//! Files that exist are never touched.
+//! webhook channel (disabled until its URL is set) and a `.env` with a fresh random
+//! `API_KEY_SECRET`, from which every service's heartbeat key is derived (`heartbeat-host key
+//! ID`), so adding a service needs no new secret. Files that exist are never touched.
 
 use anyhow::{Context, Result};
+use heartbeat_core::auth::derived_key;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -42,7 +44,7 @@ const NOTIFICATIONS: &str = r#"{
 pub struct Report {
     /// One line per file: written or kept.
     pub files: Vec<String>,
-    /// The new key of the first service, when `.env` was written.
+    /// The first service and its key, when `.env` was written.
     pub key: Option<(String, String)>,
 }
 
@@ -68,31 +70,23 @@ pub fn init(dir: &Path) -> Result<Report> {
         files.push(format!("kept {} (already there)", env.display()));
     } else {
         let services = service_ids(&config.join("services.json"))?;
-        let keys: Vec<(String, String)> = services
-            .iter()
-            .map(|id| Ok((id.clone(), new_key()?)))
-            .collect::<Result<_>>()?;
-        let json = serde_json::to_string(
-            &keys
-                .iter()
-                .cloned()
-                .collect::<std::collections::BTreeMap<_, _>>(),
-        )?;
+        let secret = new_key()?;
         let text = format!(
             "# Written by `heartbeat-host init`; Spin and heartbeat-host read it beside spin.toml.\n\
-             # Heartbeat keys, one per service id. Keep them secret.\n\
-             SPIN_VARIABLE_API_KEYS='{json}'\n\
+             # Every service's heartbeat key is derived from this secret: `heartbeat-host key ID`\n\
+             # prints one. Keep it secret.\n\
+             SPIN_VARIABLE_API_KEY_SECRET={secret}\n\
              # Webhook channel \"ops-webhook\": set its URL here, then \"enabled\": true in\n\
              # config/notifications.json.\n\
              # SPIN_VARIABLE_NOTIFICATION_OPS_WEBHOOK_URL=https://hooks.example.com/heartbeat\n"
         );
         write_private(&env, &text)?;
         files.push(format!(
-            "wrote {} (a new API key for {})",
-            env.display(),
-            services.join(", ")
+            "wrote {} (a new API_KEY_SECRET; `key ID` prints each service's key)",
+            env.display()
         ));
-        key = keys.into_iter().next();
+        let first = services[0].clone();
+        key = Some((first.clone(), derived_key(&secret, &first)));
     }
     Ok(Report { files, key })
 }
@@ -103,7 +97,7 @@ pub fn next_steps(report: &Report, dir: &Path, program: &str) -> String {
         Some((service, key)) => (service.clone(), key.clone()),
         None => (
             SERVICE.to_string(),
-            format!("<the key of {SERVICE} in .env>"),
+            format!("<the key `heartbeat-host key {SERVICE}` prints>"),
         ),
     };
     let mut out = String::from("\nNext:\n");
@@ -178,7 +172,7 @@ mod tests {
     }
 
     #[test]
-    fn keys_are_fresh_and_long() {
+    fn secrets_are_fresh_and_long() {
         let (a, b) = (new_key().unwrap(), new_key().unwrap());
         assert_eq!(a.len(), 64);
         assert_ne!(a, b);

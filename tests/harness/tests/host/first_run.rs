@@ -214,11 +214,17 @@ fn init_gives_an_existing_services_file_keys_of_its_own() {
         services
     );
     let env = std::fs::read_to_string(dir.join(".env")).unwrap();
-    assert!(
-        env.contains(r#"SPIN_VARIABLE_API_KEYS='{"db-backup":""#),
-        "{env}"
-    );
+    let secret = env
+        .lines()
+        .find_map(|l| l.strip_prefix("SPIN_VARIABLE_API_KEY_SECRET="))
+        .unwrap_or_else(|| panic!("no API_KEY_SECRET in {env}"));
+    assert_eq!(secret.len(), 64, "{env}");
+    // The printed curl carries db-backup's key, which `key` prints too.
+    let key = heartbeat_core::auth::derived_key(secret, "db-backup");
+    assert!(stdout.contains(&format!("Bearer {key}")), "{stdout}");
     assert!(stdout.contains(r#""serviceId": "db-backup""#), "{stdout}");
+    let printed = run(&dir, &["key", "db-backup"]);
+    assert_eq!(String::from_utf8_lossy(&printed.stdout).trim(), key);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
