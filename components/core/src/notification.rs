@@ -25,6 +25,10 @@ pub struct Notification {
     pub reminder: bool,
     /// On a `down`: the services that depend on this one (their `down` is held meanwhile).
     pub dependents: Vec<String>,
+    /// Names this event: the same on every delivery of it, a redelivery after a crash
+    /// included, so a receiver can drop repeats (the webhook's `eventId` and
+    /// `Idempotency-Key`).
+    pub event_id: String,
 }
 
 impl Notification {
@@ -60,6 +64,14 @@ impl Notification {
             alert: Some(alert.clone()),
             reminder: false,
             dependents: Vec::new(),
+            event_id: format!(
+                "alert:{}:{}:{now}",
+                alert.dedup_key,
+                match alert.state {
+                    AlertState::Firing => "firing",
+                    AlertState::Resolved => "resolved",
+                }
+            ),
         }
     }
 }

@@ -22,15 +22,24 @@ impl Notification {
         dependents: Vec<String>,
     ) -> Notification {
         let state = &change.state;
+        let transition = change
+            .transitions
+            .last()
+            .cloned()
+            .expect("a notified change has a transition");
         Notification {
             event,
             service_id: service.id.clone(),
             service_name: service.name.clone(),
-            transition: change
-                .transitions
-                .last()
-                .cloned()
-                .expect("a notified change has a transition"),
+            // The transition's time and heartbeat number: what a recovery of the claim finds.
+            event_id: format!(
+                "{}:{}:{}:{}",
+                service.id,
+                transition.at,
+                transition.seq,
+                event.as_str()
+            ),
+            transition,
             last_heartbeat: Some(state.last_heartbeat),
             message: state.last_message.clone(),
             metadata: state.last_metadata.clone(),
@@ -72,6 +81,7 @@ impl Notification {
             alert: None,
             reminder: true,
             dependents: Vec::new(),
+            event_id: format!("{}:{now}:{}:reminder", service.id, state.seq),
         }
     }
 }

@@ -219,6 +219,42 @@ mod tests {
     }
 
     #[test]
+    fn a_recovered_change_is_told_under_the_event_id_its_claimer_used() {
+        // The claimer tells the change itself.
+        let lived = world();
+        let clock = ManualClock::at(T0);
+        let ctx = lived.at(&clock);
+        let service = &lived.config.services[0];
+        let rules = Rules {
+            schedule: &service.schedule,
+            policy: ctx.policy(),
+            wanted: &|_| true,
+        };
+        let entry = LogEntry::new(T0, Status::Down, None, None);
+        let change = ctx
+            .layout()
+            .record_heartbeat(&lived.store, &clock, "db", entry, &rules)
+            .unwrap()
+            .change
+            .expect("a transition");
+        resolve(finish(&ctx, service, &change));
+        // Another dies after the same claim; a sweep tells it once the lease is over.
+        let died = world();
+        died.claim_and_die(T0, Status::Down);
+        died.sweep(T0 + 60_000);
+        let ids = |w: &World| -> Vec<String> {
+            w.told
+                .0
+                .borrow()
+                .iter()
+                .map(|n| n.event_id.clone())
+                .collect()
+        };
+        assert_eq!(ids(&lived).len(), 1);
+        assert_eq!(ids(&died), ids(&lived), "a redelivery keeps the event's id");
+    }
+
+    #[test]
     fn a_change_whose_claimer_died_is_finished_by_the_sweep_once_the_lease_is_over() {
         let w = world();
         w.claim_and_die(T0, Status::Down);

@@ -53,6 +53,7 @@ macro_rules! notifier_caller_conversions {
                 previous_since_ms: n.previous_since,
                 reminder: n.reminder,
                 dependents: n.dependents.clone(),
+                event_id: n.event_id.clone(),
                 alert: n.alert.as_ref().map(|a| wit_types::AlertInfo {
                     format: a.format.as_str().into(),
                     severity: a.severity.as_str().into(),
@@ -124,6 +125,7 @@ macro_rules! notifier_export_conversions {
                 previous_since: n.previous_since_ms,
                 reminder: n.reminder,
                 dependents: n.dependents,
+                event_id: n.event_id,
                 alert: n.alert.map(|a| Alert {
                     format: Format::parse(&a.format).unwrap_or(Format::Generic),
                     state: if a.firing {

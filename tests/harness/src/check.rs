@@ -168,5 +168,6 @@ fn sample() -> Notification {
         alert: None,
         reminder: false,
         dependents: Vec::new(),
+        event_id: "start-up-check".into(),
     }
 }

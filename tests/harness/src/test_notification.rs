@@ -84,6 +84,7 @@ pub async fn send(rt: &Arc<Runtime>, channel: &str, event: &str) -> Result<Vec<O
         alert: None,
         reminder: false,
         dependents: Vec::new(),
+        event_id: format!("notify-test:{now}"),
     };
     let deliveries = rt.deliver_to(None, channel, n).await?;
     if deliveries.is_empty() {

@@ -64,6 +64,7 @@ pub fn notification(event: Event) -> Notification {
         alert: None,
         reminder: false,
         dependents: Vec::new(),
+        event_id: format!("nightly-backup:{at}:0:{}", event.as_str()),
     }
 }
 

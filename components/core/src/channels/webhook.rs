@@ -27,6 +27,7 @@ pub fn body(n: &Notification) -> Value {
             "url": a.url,
             "dedupKey": a.dedup_key,
             "at": iso(n.transition.at),
+            "eventId": n.event_id,
         });
     }
     let mut body = json!({
@@ -38,6 +39,7 @@ pub fn body(n: &Notification) -> Value {
         "at": iso(n.transition.at),
         "lastHeartbeat": n.last_heartbeat.map(iso),
         "message": n.message,
+        "eventId": n.event_id,
     });
     if !n.dependents.is_empty() {
         body["dependents"] = json!(n.dependents);
@@ -89,6 +91,9 @@ impl Channel for Webhook {
             req.body = crate::channels::templates::render(template, &vars)?.into_bytes();
         }
         req.method = method;
+        // Receivers that deduplicate by the header (Stripe-style) need no body parsing.
+        req.headers
+            .push(("idempotency-key".into(), ctx.notification.event_id.clone()));
         if let Some(raw) = ctx.secret("HEADERS") {
             let Ok(Value::Object(extra)) = serde_json::from_str::<Value>(&raw) else {
                 return Err("HEADERS must be a JSON object of header name to string value".into());
@@ -143,6 +148,7 @@ mod tests {
             alert: None,
             reminder: false,
             dependents: Vec::new(),
+            event_id: "backup:60000:0:down".into(),
         }
     }
 
@@ -161,6 +167,9 @@ mod tests {
         assert_eq!(req.method, "POST");
         assert_eq!(req.url, "https://hooks.example/x");
         assert!(req.headers.contains(&("x-token".into(), "t".into())));
+        assert!(req
+            .headers
+            .contains(&("idempotency-key".into(), "backup:60000:0:down".into())));
         let body: Value = serde_json::from_slice(&req.body).unwrap();
         assert_eq!(
             body,
@@ -172,7 +181,8 @@ mod tests {
                 "reason": "silence",
                 "at": "1970-01-01T00:01:00.000Z",
                 "lastHeartbeat": "1970-01-01T00:00:00.000Z",
-                "message": "ok"
+                "message": "ok",
+                "eventId": "backup:60000:0:down"
             })
         );
     }

@@ -5,7 +5,9 @@
 //! between the vendor's answer and the store write that settles it; the repeat is the same
 //! message (service, event, `at`), and the count is printed.
 
-use super::fleet::{assert_told_all, check_histories, id, key, setting, told, Fleet};
+use super::fleet::{
+    assert_told_all, check_histories, event_ids, id, key, setting, told, Fleet, Told,
+};
 use super::process::Process;
 use heartbeat_conformance::receiver::Receiver;
 use heartbeat_conformance::Client;
@@ -151,6 +153,7 @@ fn kill_9_under_load_loses_no_acknowledged_beat_and_misses_no_transition() {
     let expected = check_histories(&store, SERVICES, FLAPPERS);
     let (told, cut_off) = told(&receiver);
     let repeats = assert_told_all(&told, &expected);
+    assert_event_ids_name_events(&event_ids(&receiver), &expected);
     // A repeat needs a kill between a delivery and its settle: at most one per request in
     // flight, and each worker has one in flight.
     assert!(
@@ -178,4 +181,26 @@ fn kill_9_under_load_loses_no_acknowledged_beat_and_misses_no_transition() {
         seen.acked.len(),
         expected.len()
     );
+}
+
+/// A redelivery after a kill carries the event id of the first delivery: an id never names two
+/// different events, and an event has no more ids than the times it happened.
+fn assert_event_ids_name_events(ids: &[(String, Told)], expected: &[Told]) {
+    use std::collections::{BTreeMap, BTreeSet};
+    let mut events_of: BTreeMap<&str, BTreeSet<&Told>> = BTreeMap::new();
+    let mut ids_of: BTreeMap<&Told, BTreeSet<&str>> = BTreeMap::new();
+    for (id, told) in ids {
+        events_of.entry(id).or_default().insert(told);
+        ids_of.entry(told).or_default().insert(id);
+    }
+    for (id, events) in &events_of {
+        assert_eq!(events.len(), 1, "event id {id} names {events:?}");
+    }
+    for (told, ids) in &ids_of {
+        let happened = expected.iter().filter(|e| e == told).count();
+        assert!(
+            ids.len() <= happened,
+            "{told:?} happened {happened} times but was told under {ids:?}"
+        );
+    }
 }

@@ -176,20 +176,33 @@ pub fn told(receiver: &Receiver) -> (Vec<Told>, usize) {
         .iter()
         .map(|r| r.json())
         .filter(|b: &Value| !b.is_null())
-        .map(|b| {
-            let at = chrono::DateTime::parse_from_rfc3339(b["at"].as_str().unwrap())
-                .unwrap()
-                .timestamp_millis();
-            (
-                b["service"]["id"].as_str().unwrap().to_string(),
-                b["event"].as_str().unwrap().to_string(),
-                at,
-                b["previousStatus"].as_str().unwrap().to_string(),
-            )
-        })
+        .map(|b| told_of(&b))
         .collect();
     let cut_off = received.len() - told.len();
     (told, cut_off)
+}
+
+/// Each whole delivery's event id, with what it told.
+pub fn event_ids(receiver: &Receiver) -> Vec<(String, Told)> {
+    receiver
+        .received()
+        .iter()
+        .map(|r| r.json())
+        .filter(|b: &Value| !b.is_null())
+        .map(|b| (b["eventId"].as_str().unwrap().to_string(), told_of(&b)))
+        .collect()
+}
+
+fn told_of(b: &Value) -> Told {
+    let at = chrono::DateTime::parse_from_rfc3339(b["at"].as_str().unwrap())
+        .unwrap()
+        .timestamp_millis();
+    (
+        b["service"]["id"].as_str().unwrap().to_string(),
+        b["event"].as_str().unwrap().to_string(),
+        at,
+        b["previousStatus"].as_str().unwrap().to_string(),
+    )
 }
 
 /// Every transition in `expected` was told at least as often as it occurs there, and nothing
