@@ -76,6 +76,26 @@ fn channel(kind: ChannelKind) -> Spec {
             vec![("ROUTING_KEY", "pagerduty-routing-secret")],
             "/v2/enqueue",
         ),
+        ChannelKind::Ntfy => (
+            "team-ntfy",
+            kind.name(),
+            json!({"server": "https://ntfy.example.invalid/ntfy"}),
+            vec![
+                ("TOPIC", "ntfy-secret-topic"),
+                ("TOKEN", "tk_ntfy-secret-token"),
+            ],
+            "/ntfy/",
+        ),
+        ChannelKind::Gotify => (
+            "team-gotify",
+            kind.name(),
+            json!({}),
+            vec![
+                ("URL", "https://gotify.example.invalid/gotify"),
+                ("TOKEN", "gotify-secret-token"),
+            ],
+            "/gotify/message",
+        ),
         ChannelKind::Webhook => (
             "team-hook",
             kind.name(),

@@ -113,6 +113,20 @@ fn setup(kind: ChannelKind) -> (ChannelConfig, BTreeMap<String, String>) {
             json!({}),
             &[("ROUTING_KEY", "R0123456789ABCDEFGHIJKLMNOPQRSTU")],
         ),
+        ChannelKind::Ntfy => (
+            json!({"server": "https://ntfy.example.com", "priorities": {"down": 5}}),
+            &[
+                ("TOPIC", "nightly-jobs-x7k2"),
+                ("TOKEN", "tk_AgQdq7mVBoFD37zQVN29RhuMzNIz2"),
+            ],
+        ),
+        ChannelKind::Gotify => (
+            json!({}),
+            &[
+                ("URL", "https://gotify.example.com"),
+                ("TOKEN", "AWjKZ.rp3vk8rpA"),
+            ],
+        ),
     };
     let name = format!("{}-fixture", kind.name());
     let channel = ChannelConfig {

@@ -8,7 +8,9 @@
 
 pub mod discord;
 pub mod email;
+pub mod gotify;
 pub mod message;
+pub mod ntfy;
 pub mod pagerduty;
 mod prelude;
 pub mod pushover;
@@ -85,6 +87,8 @@ channel_kinds! {
     Webhook => "webhook", webhook::Webhook;
     Pushover => "pushover", pushover::Pushover;
     PagerDuty => "pagerduty", pagerduty::PagerDuty;
+    Ntfy => "ntfy", ntfy::Ntfy;
+    Gotify => "gotify", gotify::Gotify;
 }
 
 /// A credential a channel reads from secrets.
@@ -218,6 +222,35 @@ pub fn string_option(options: &Map<String, Value>, key: &str) -> Result<(), Opti
         None | Some(Value::String(_)) => Ok(()),
         Some(_) => Err(OptionError(key.into(), "must be a string".into())),
     }
+}
+
+/// `priorities`: an object of event to an integer within `range`.
+pub fn check_priorities(
+    options: &Map<String, Value>,
+    range: std::ops::RangeInclusive<i64>,
+) -> Result<(), OptionError> {
+    per_event_option(options, "priorities", "priority", |event, v| {
+        if Event::parse(event).is_none() {
+            Err("unknown event".into())
+        } else if !v.as_i64().is_some_and(|n| range.contains(&n)) {
+            Err(format!(
+                "must be an integer from {} to {}",
+                range.start(),
+                range.end()
+            ))
+        } else {
+            Ok(())
+        }
+    })
+}
+
+/// The priority for `event`: the `priorities` option's, else `default`.
+pub fn priority_for(options: &Map<String, Value>, event: Event, default: i64) -> i64 {
+    options
+        .get("priorities")
+        .and_then(|p| p.get(event.as_str()))
+        .and_then(Value::as_i64)
+        .unwrap_or(default)
 }
 
 /// An optional option that maps events to values (`{"down": …, "up": …}`): an object, each

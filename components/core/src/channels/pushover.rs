@@ -22,14 +22,6 @@ fn default_priority(event: Event) -> i64 {
     }
 }
 
-fn priority(options: &Map<String, Value>, event: Event) -> i64 {
-    options
-        .get("priorities")
-        .and_then(|p| p.get(event.as_str()))
-        .and_then(Value::as_i64)
-        .unwrap_or(default_priority(event))
-}
-
 impl Channel for Pushover {
     const SECRETS: &'static [SecretKey] = &[
         SecretKey::required("APP_TOKEN"),
@@ -39,15 +31,7 @@ impl Channel for Pushover {
     const OPTIONS: &'static [&'static str] = &["priorities", "retry", "expire", "sound"];
 
     fn check_options(options: &Map<String, Value>) -> Result<(), OptionError> {
-        per_event_option(options, "priorities", "priority", |event, v| {
-            if Event::parse(event).is_none() {
-                Err("unknown event".into())
-            } else if !v.as_i64().is_some_and(|n| (-2..=2).contains(&n)) {
-                Err("must be an integer from -2 to 2".into())
-            } else {
-                Ok(())
-            }
-        })?;
+        check_priorities(options, -2..=2)?;
         let seconds = |key: &str, ok: fn(u64) -> bool, problem: &str| match options.get(key) {
             Some(v) if !v.as_u64().is_some_and(ok) => Err(OptionError(key.into(), problem.into())),
             _ => Ok(()),
@@ -66,7 +50,7 @@ impl Channel for Pushover {
         let user = ctx.require("USER_KEY")?;
         let opts = &ctx.channel.options;
         let n = ctx.notification;
-        let priority = priority(opts, n.event);
+        let priority = priority_for(opts, n.event, default_priority(n.event));
         let mut fields = vec![
             ("token", token),
             ("user", user),
