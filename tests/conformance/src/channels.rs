@@ -86,6 +86,37 @@ fn channel(kind: ChannelKind) -> Spec {
             ],
             "/ntfy/",
         ),
+        ChannelKind::Matrix => (
+            "team-matrix",
+            kind.name(),
+            json!({}),
+            vec![
+                ("HOMESERVER", "https://matrix.example.invalid/matrix"),
+                ("ACCESS_TOKEN", "matrix-secret-token"),
+                ("ROOM_ID", "!ops:example.invalid"),
+            ],
+            "/matrix/_matrix/client/v3/rooms/",
+        ),
+        ChannelKind::GoogleChat => (
+            "team-chat",
+            kind.name(),
+            json!({}),
+            vec![(
+                "WEBHOOK_URL",
+                "https://chat.googleapis.com/v1/spaces/SPACE1/messages?key=k&token=chat-secret-token",
+            )],
+            "/v1/spaces/SPACE1/",
+        ),
+        ChannelKind::Teams => (
+            "team-teams",
+            kind.name(),
+            json!({}),
+            vec![(
+                "WEBHOOK_URL",
+                "https://prod-00.westeurope.logic.azure.com/workflows/teams-secret-flow/triggers/manual/paths/invoke",
+            )],
+            "/workflows/",
+        ),
         ChannelKind::Gotify => (
             "team-gotify",
             kind.name(),

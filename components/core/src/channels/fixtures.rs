@@ -120,6 +120,28 @@ fn setup(kind: ChannelKind) -> (ChannelConfig, BTreeMap<String, String>) {
                 ("TOKEN", "tk_AgQdq7mVBoFD37zQVN29RhuMzNIz2"),
             ],
         ),
+        ChannelKind::Matrix => (
+            json!({}),
+            &[
+                ("HOMESERVER", "https://matrix.example.org"),
+                ("ACCESS_TOKEN", "syt_aGVhcnRiZWF0_fixtureTokenXyz_0AbCdE"),
+                ("ROOM_ID", "!ops-room:example.org"),
+            ],
+        ),
+        ChannelKind::GoogleChat => (
+            json!({}),
+            &[(
+                "WEBHOOK_URL",
+                "https://chat.googleapis.com/v1/spaces/AAAA1234567/messages?key=fixture-key&token=fixture-token",
+            )],
+        ),
+        ChannelKind::Teams => (
+            json!({}),
+            &[(
+                "WEBHOOK_URL",
+                "https://prod-00.westeurope.logic.azure.com:443/workflows/0123456789abcdef/triggers/manual/paths/invoke?api-version=2016-06-01&sig=fixture-signature",
+            )],
+        ),
         ChannelKind::Gotify => (
             json!({}),
             &[

@@ -15,14 +15,6 @@ pub struct Gotify;
 const TITLE_MAX: usize = 250;
 const MESSAGE_MAX: usize = 4096;
 
-fn default_priority(event: Event) -> i64 {
-    match event {
-        Event::Down => 8,
-        Event::Degraded => 5,
-        Event::Up => 4,
-    }
-}
-
 impl Channel for Gotify {
     const SECRETS: &'static [SecretKey] =
         &[SecretKey::required("URL"), SecretKey::required("TOKEN")];
@@ -40,7 +32,7 @@ impl Channel for Gotify {
         }
         let token = ctx.require("TOKEN")?;
         let event = ctx.notification.event;
-        let priority = priority_for(&ctx.channel.options, event, default_priority(event));
+        let priority = priority_for(&ctx.channel.options, event, [8, 4, 5]);
         let body = json!({
             "title": shorten(&ctx.message.title, TITLE_MAX),
             "message": shorten(&ctx.message.text, MESSAGE_MAX),

@@ -8,13 +8,16 @@
 
 pub mod discord;
 pub mod email;
+pub mod google_chat;
 pub mod gotify;
+pub mod matrix;
 pub mod message;
 pub mod ntfy;
 pub mod pagerduty;
 mod prelude;
 pub mod pushover;
 pub mod slack;
+pub mod teams;
 pub mod telegram;
 pub mod templates;
 pub mod webhook;
@@ -89,6 +92,9 @@ channel_kinds! {
     PagerDuty => "pagerduty", pagerduty::PagerDuty;
     Ntfy => "ntfy", ntfy::Ntfy;
     Gotify => "gotify", gotify::Gotify;
+    Matrix => "matrix", matrix::Matrix;
+    GoogleChat => "google-chat", google_chat::GoogleChat;
+    Teams => "teams", teams::Teams;
 }
 
 /// A credential a channel reads from secrets.
@@ -159,7 +165,7 @@ pub trait Channel {
     /// Credentials it reads.
     const SECRETS: &'static [SecretKey];
     /// The non-secret `config` options it takes besides the templates; any other is refused.
-    const OPTIONS: &'static [&'static str];
+    const OPTIONS: &'static [&'static str] = &[];
     /// Check the values of its options; `Err(OptionError(option, problem))`.
     fn check_options(_options: &Map<String, Value>) -> Result<(), OptionError> {
         Ok(())
@@ -244,8 +250,19 @@ pub fn check_priorities(
     })
 }
 
-/// The priority for `event`: the `priorities` option's, else `default`.
-pub fn priority_for(options: &Map<String, Value>, event: Event, default: i64) -> i64 {
+/// `event`'s entry of a `[down, up, degraded]` table (a colour, a tag, a priority).
+pub fn for_event<T: Copy>(event: Event, [down, up, degraded]: [T; 3]) -> T {
+    match event {
+        Event::Down => down,
+        Event::Up => up,
+        Event::Degraded => degraded,
+    }
+}
+
+/// The priority for `event`: the `priorities` option's, else its entry in `defaults`
+/// (`[down, up, degraded]`).
+pub fn priority_for(options: &Map<String, Value>, event: Event, defaults: [i64; 3]) -> i64 {
+    let default = for_event(event, defaults);
     options
         .get("priorities")
         .and_then(|p| p.get(event.as_str()))

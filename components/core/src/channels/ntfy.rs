@@ -16,20 +16,9 @@ const DEFAULT_SERVER: &str = "https://ntfy.sh";
 const TITLE_MAX: usize = 250;
 const MESSAGE_MAX: usize = 1024;
 
-fn default_priority(event: Event) -> i64 {
-    match event {
-        Event::Down => 4,
-        Event::Up | Event::Degraded => 3,
-    }
-}
-
 /// The emoji shortcode ntfy shows beside the title.
 fn tag(event: Event) -> &'static str {
-    match event {
-        Event::Down => "rotating_light",
-        Event::Up => "white_check_mark",
-        Event::Degraded => "warning",
-    }
+    for_event(event, ["rotating_light", "white_check_mark", "warning"])
 }
 
 fn server_url(options: &Map<String, Value>) -> &str {
@@ -64,7 +53,7 @@ impl Channel for Ntfy {
         let topic = ctx.require("TOPIC")?;
         let options = &ctx.channel.options;
         let event = ctx.notification.event;
-        let priority = priority_for(options, event, default_priority(event));
+        let priority = priority_for(options, event, [4, 3, 3]);
         let body = json!({
             "topic": topic,
             "title": shorten(&ctx.message.title, TITLE_MAX),

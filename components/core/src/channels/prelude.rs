@@ -1,8 +1,9 @@
 //! What every channel module uses, imported as `use super::prelude::*`.
 
 pub use super::{
-    check_priorities, classify_http, per_event_option, priority_for, string_option, BuildError,
-    BuildInput, Channel, OptionError, OutboundRequest, OutboundResponse, SecretKey, Verdict,
+    check_priorities, classify_http, for_event, per_event_option, priority_for, string_option,
+    BuildError, BuildInput, Channel, OptionError, OutboundRequest, OutboundResponse, SecretKey,
+    Verdict,
 };
 pub use crate::model::Event;
 pub use crate::text::shorten;

@@ -15,13 +15,6 @@ const MESSAGE_MAX: usize = 1024;
 const DEFAULT_RETRY: u64 = 60;
 const DEFAULT_EXPIRE: u64 = 3600;
 
-fn default_priority(event: Event) -> i64 {
-    match event {
-        Event::Down => 1,
-        Event::Up | Event::Degraded => 0,
-    }
-}
-
 impl Channel for Pushover {
     const SECRETS: &'static [SecretKey] = &[
         SecretKey::required("APP_TOKEN"),
@@ -50,7 +43,7 @@ impl Channel for Pushover {
         let user = ctx.require("USER_KEY")?;
         let opts = &ctx.channel.options;
         let n = ctx.notification;
-        let priority = priority_for(opts, n.event, default_priority(n.event));
+        let priority = priority_for(opts, n.event, [1, 0, 0]);
         let mut fields = vec![
             ("token", token),
             ("user", user),

@@ -29,8 +29,6 @@ fn escape(s: &str) -> String {
 impl Channel for Slack {
     const SECRETS: &'static [SecretKey] = &[SecretKey::required("WEBHOOK_URL")];
 
-    const OPTIONS: &'static [&'static str] = &[];
-
     fn build(ctx: &BuildInput<'_>) -> Result<OutboundRequest, BuildError> {
         let url = ctx.require("WEBHOOK_URL")?;
         let m = ctx.message;

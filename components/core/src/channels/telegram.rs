@@ -22,8 +22,6 @@ impl Channel for Telegram {
         SecretKey::required("CHAT_ID"),
     ];
 
-    const OPTIONS: &'static [&'static str] = &[];
-
     fn build(ctx: &BuildInput<'_>) -> Result<OutboundRequest, BuildError> {
         let token = ctx.require("BOT_TOKEN")?;
         let chat = ctx.require("CHAT_ID")?;
