@@ -14,7 +14,7 @@
 //! fleet keeps to eight keys per service (Spin's default store documents room for 1,024).
 
 use crate::config::subset::{self, Subset};
-use crate::config::Config;
+use crate::config::{Config, ConfigError};
 use crate::keys::{config_key, config_seen_key, CONFIG_VERSION_KEY};
 use crate::store::Store;
 use serde::{Deserialize, Serialize};
@@ -33,13 +33,24 @@ pub struct FileVersion {
     pub modified_ns: u128,
 }
 
+/// Why the configuration could not be loaded: a sentence for a 500 that names the file or the
+/// field, never a secret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LoadError {
+    /// A file could not be read (the host's sentence names it and how to mount it).
+    #[error("{0}")]
+    Unreadable(String),
+    #[error("invalid configuration: {0}")]
+    Invalid(#[from] ConfigError),
+}
+
 /// The configuration files as a host mounts them.
 pub trait ConfigFiles {
     /// The file's size and modification time; `None` where the host cannot tell, and then
     /// nothing is cached.
     fn version(&self, name: &str) -> Option<FileVersion>;
-    /// The file's text; `Err` is a sentence for a 500 that names the file.
-    fn read(&self, name: &str) -> Result<String, String>;
+    /// The file's text.
+    fn read(&self, name: &str) -> Result<String, LoadError>;
 }
 
 /// A cut as the store keeps it.
@@ -52,16 +63,13 @@ struct Entry {
 /// The configuration a request about service `id` needs: notifications.json and `id`'s cut of
 /// services.json, marked `partial` — or, for a small or unversioned services.json, both files
 /// whole. An id services.json does not list gets no services (the request then answers 404).
-/// `Err` is a sentence for a 500: a file is unreadable or invalid.
 pub fn for_service<S: Store>(
     files: &dyn ConfigFiles,
     store: &S,
     id: &str,
-) -> Result<Config, String> {
+) -> Result<Config, LoadError> {
     let notifications = files.read(NOTIFICATIONS_FILE)?;
-    let parse = |services: &str| {
-        Config::parse(services, &notifications).map_err(|e| format!("invalid configuration: {e}"))
-    };
+    let parse = |services: &str| Ok(Config::parse(services, &notifications)?);
     let Some(stamp) = files
         .version(SERVICES_FILE)
         .filter(|v| v.len >= CACHE_FROM_BYTES)
@@ -110,7 +118,7 @@ fn refresh<S: Store>(
     id: &str,
     version: &str,
     notifications: &str,
-) -> Result<String, String> {
+) -> Result<String, LoadError> {
     let text = match text {
         Some(text) => text,
         None => files.read(SERVICES_FILE)?,
@@ -125,7 +133,7 @@ fn refresh<S: Store>(
         }
         return Ok(cut.map_or_else(no_services, |c| c.services_json));
     }
-    Config::parse(&text, notifications).map_err(|e| format!("invalid configuration: {e}"))?;
+    Config::parse(&text, notifications)?;
     let cuts = subset::all(&text).unwrap_or_default();
     for cut in &cuts {
         keep(store, version, cut);
@@ -198,8 +206,9 @@ mod tests {
             })
         }
 
-        fn read(&self, name: &str) -> Result<String, String> {
-            let text = self.text.borrow().get(name).cloned().ok_or("absent")?;
+        fn read(&self, name: &str) -> Result<String, LoadError> {
+            let text = self.text.borrow().get(name).cloned();
+            let text = text.ok_or_else(|| LoadError::Unreadable(format!("{name} is absent")))?;
             *self.read.borrow_mut().entry(name.to_string()).or_default() += text.len();
             Ok(text)
         }
@@ -310,7 +319,12 @@ mod tests {
                 (i == 500).then(|| r#"{"id": "bad", "stalenessThreshold": -5}"#.into())
             }),
         );
-        let e = for_service(&files, &store, "svc-1").unwrap_err();
-        assert!(e.contains("services[500].stalenessThreshold"), "{e}");
+        let e = for_service(&files, &store, "svc-1")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("invalid configuration: services.json: services[500].stalenessThreshold"),
+            "{e}"
+        );
     }
 }

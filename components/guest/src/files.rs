@@ -3,7 +3,7 @@
 //! service's cut through the store ([`heartbeat_core::config_cache`]) instead.
 
 use heartbeat_core::config::Config;
-use heartbeat_core::config_cache::{ConfigFiles, FileVersion};
+use heartbeat_core::config_cache::{ConfigFiles, FileVersion, LoadError};
 use std::time::UNIX_EPOCH;
 
 /// Where spin.toml mounts `config/`.
@@ -11,10 +11,10 @@ pub const CONFIG_DIR: &str = "/config";
 
 /// Read and validate `services.json` and `notifications.json`. The error is a sentence for a
 /// 500 response: it names the file or field, never a secret.
-pub fn load_config() -> Result<Config, String> {
+pub fn load_config() -> Result<Config, LoadError> {
     let services = Mounted.read("services.json")?;
     let notifications = Mounted.read("notifications.json")?;
-    Config::parse(&services, &notifications).map_err(|e| format!("invalid configuration: {e}"))
+    Ok(Config::parse(&services, &notifications)?)
 }
 
 /// The files under [`CONFIG_DIR`].
@@ -30,11 +30,11 @@ impl ConfigFiles for Mounted {
         })
     }
 
-    fn read(&self, name: &str) -> Result<String, String> {
+    fn read(&self, name: &str) -> Result<String, LoadError> {
         std::fs::read_to_string(format!("{CONFIG_DIR}/{name}")).map_err(|e| {
-            format!(
+            LoadError::Unreadable(format!(
                 "cannot read {CONFIG_DIR}/{name} ({e}); mount config/ with `files` in spin.toml"
-            )
+            ))
         })
     }
 }

@@ -82,7 +82,7 @@ mod serve {
         };
         let config = match config {
             Ok(c) => c,
-            Err(e) => return respond(Response::error(500, e)),
+            Err(e) => return respond(Response::error(500, e.to_string())),
         };
         let ctx = Context {
             store: &store,

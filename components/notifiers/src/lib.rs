@@ -50,7 +50,7 @@ fn failed(error: String) -> Vec<Delivery> {
 fn deliver_planned(plan: impl FnOnce(&Config, u64) -> Vec<Plan>) -> Vec<Delivery> {
     let config = match heartbeat_guest::files::load_config() {
         Ok(c) => c,
-        Err(e) => return failed(e),
+        Err(e) => return failed(e.to_string()),
     };
     match Settings::from_secrets(&Variables) {
         Ok(settings) => deliveries_to_wit(outbound::drive_all(plan(
