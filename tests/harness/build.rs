@@ -4,7 +4,7 @@
 //! `http-component` feature of heartbeat-guest that feature unification would switch on.
 //!
 //! It also looks for the real programs some tests drive (Redis, Alertmanager, strace, Chromium
-//! with playwright-core): where one is missing, those tests are compiled as `ignored` with the
+//! with playwright-core, componentize-js): where one is missing, those tests are compiled as `ignored` with the
 //! reason, so the summary says they did not run; under CI, which installs them all, a missing
 //! one fails the build instead.
 
@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// (cfg set when missing, what must exist)
-fn tools(root: &Path) -> [(&'static str, Vec<PathBuf>); 5] {
+fn tools(root: &Path) -> [(&'static str, Vec<PathBuf>); 6] {
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     [
         ("missing_redis", vec!["/usr/bin/redis-server".into()]),
@@ -21,6 +21,11 @@ fn tools(root: &Path) -> [(&'static str, Vec<PathBuf>); 5] {
         (
             "missing_alertmanager",
             vec!["/usr/bin/prometheus-alertmanager".into()],
+        ),
+        // The JavaScript example notifier's pinned componentize-js (from npm).
+        (
+            "missing_componentize_js",
+            vec![root.join("examples/notifier-js/node_modules/@bytecodealliance/componentize-js")],
         ),
         (
             "missing_browser",
@@ -69,6 +74,7 @@ fn main() {
     for path in [
         "components",
         "tests/ceiling",
+        "examples/notifier-rust",
         "wit",
         "Cargo.lock",
         "Cargo.toml",
@@ -83,10 +89,11 @@ fn main() {
         Ok("release") => "wasm",
         _ => "wasm-dev",
     };
-    // `ceiling` is the benchmarks' do-nothing component, built with the others.
+    // `ceiling` is the benchmarks' do-nothing component, built with the others; the Rust
+    // example notifier (examples/notifier-rust) is built for the tests that run it.
     for packages in [
         &["ingest", "sweep", "dashboard", "ceiling"][..],
-        &["notifiers"][..],
+        &["notifiers", "example-notifier-rust"][..],
     ] {
         let mut cmd = Command::new(&cargo);
         cmd.current_dir(&root)

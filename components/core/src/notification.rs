@@ -91,6 +91,22 @@ pub struct Delivery {
     pub tries: Vec<Try>,
 }
 
+impl Delivery {
+    /// A delivery that could not be attempted, and why.
+    pub fn failed(channel: &str, channel_type: &str, error: String) -> Delivery {
+        Delivery {
+            channel: channel.into(),
+            channel_type: channel_type.into(),
+            ok: false,
+            http_status: None,
+            latency_ms: 0,
+            error: Some(error),
+            attempts: 0,
+            tries: Vec::new(),
+        }
+    }
+}
+
 /// One request of a delivery.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -101,6 +117,43 @@ pub struct Try {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
+
+/// What is kept of the answer of a notifier component of the user's own (docs/EXTENDING.md),
+/// which is not trusted to keep it small: each answer is stored in the delivery log of the
+/// service, so at most [`FOREIGN_DELIVERIES`] deliveries of [`FOREIGN_TRIES`] tries each, and
+/// names and errors shortened.
+pub fn bounded_foreign(deliveries: Vec<Delivery>) -> Vec<Delivery> {
+    use crate::text::shorten;
+    deliveries
+        .into_iter()
+        .take(FOREIGN_DELIVERIES)
+        .map(|d| Delivery {
+            channel: match shorten(d.channel.trim(), 64) {
+                name if name.is_empty() => "(unnamed)".into(),
+                name => name,
+            },
+            channel_type: shorten(&d.channel_type, 32),
+            error: d.error.map(|e| shorten(&e, FOREIGN_ERROR_CHARS)),
+            tries: d
+                .tries
+                .into_iter()
+                .take(FOREIGN_TRIES)
+                .map(|t| Try {
+                    error: t.error.map(|e| shorten(&e, FOREIGN_ERROR_CHARS)),
+                    ..t
+                })
+                .collect(),
+            ..d
+        })
+        .collect()
+}
+
+/// Deliveries kept from one answer of a notifier of the user's own.
+pub const FOREIGN_DELIVERIES: usize = 8;
+/// Tries kept per delivery of a notifier of the user's own.
+pub const FOREIGN_TRIES: usize = 8;
+/// Characters kept of an error a notifier of the user's own reports.
+pub const FOREIGN_ERROR_CHARS: usize = 500;
 
 /// Hands a notification to the channels (the `heartbeat:monitor/notifier` interface).
 ///
@@ -133,3 +186,56 @@ impl Notifier for Nobody {
 
 /// What a [`Notifier`] answers: the deliveries, once the channels are done.
 pub type Deliveries<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Vec<Delivery>> + 'a>>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_foreign_answer_is_kept_small() {
+        let long = "x".repeat(10_000);
+        let d = Delivery {
+            channel: format!("  {long}"),
+            channel_type: long.clone(),
+            ok: false,
+            http_status: Some(500),
+            latency_ms: 3,
+            error: Some(long.clone()),
+            attempts: 100,
+            tries: vec![
+                Try {
+                    http_status: None,
+                    latency_ms: 1,
+                    error: Some(long.clone()),
+                };
+                100
+            ],
+        };
+        let kept = bounded_foreign(vec![d; 100]);
+        assert_eq!(kept.len(), FOREIGN_DELIVERIES);
+        let k = &kept[0];
+        assert_eq!(k.channel.chars().count(), 64);
+        assert!(!k.channel.starts_with(' '));
+        assert_eq!(k.channel_type.chars().count(), 32);
+        assert_eq!(
+            k.error.as_ref().unwrap().chars().count(),
+            FOREIGN_ERROR_CHARS
+        );
+        assert_eq!(k.tries.len(), FOREIGN_TRIES);
+        assert_eq!(
+            k.tries[0].error.as_ref().unwrap().chars().count(),
+            FOREIGN_ERROR_CHARS
+        );
+        assert_eq!(
+            (k.http_status, k.attempts),
+            (Some(500), 100),
+            "the rest as reported"
+        );
+
+        let unnamed = Delivery {
+            channel: " ".into(),
+            ..kept[0].clone()
+        };
+        assert_eq!(bounded_foreign(vec![unnamed])[0].channel, "(unnamed)");
+    }
+}

@@ -3,6 +3,6 @@
 
 wit_bindgen::generate!({
     path: "../../wit",
-    world: "heartbeat:monitor/http-component",
+    world: "http-component",
     generate_all,
 });

@@ -1,7 +1,8 @@
 //! The notifiers component: exports `heartbeat:monitor/notifier`. heartbeat-core decides which
 //! channels get an event and builds each vendor request; this component drives every channel's
 //! delivery plan at once over `wasi:http`, so a slow vendor delays only itself. Ingest, sweep
-//! and dashboard import it — linked by heartbeat-host, composed by Spin as a dependency.
+//! and dashboard import it — linked by heartbeat-host, composed by Spin as a dependency. It also
+//! exports `extra-notifier` as "none", the default of the slot for a notifier of the user's own.
 #![expect(unsafe_code, reason = "wit-bindgen generates the notifier export glue")]
 
 mod exchange;
@@ -15,7 +16,7 @@ use heartbeat_core::notify;
 
 wit_bindgen::generate!({
     path: "../../wit",
-    world: "heartbeat:monitor/notifiers",
+    world: "notifiers",
     generate_all,
 });
 
@@ -33,16 +34,7 @@ impl Secrets for Variables {
 }
 
 fn failed(error: String) -> Vec<Delivery> {
-    vec![Delivery {
-        channel: "(configuration)".into(),
-        channel_type: String::new(),
-        ok: false,
-        http_status: None,
-        latency_ms: 0,
-        error: Some(error),
-        attempts: 0,
-        tries: Vec::new(),
-    }]
+    deliveries_to_wit(vec![notify::Delivery::failed("(configuration)", "", error)])
 }
 
 /// Deliver the plans `plan` makes from the configuration and settings, or one failed delivery
@@ -76,6 +68,17 @@ impl Guest for Notifiers {
                 .into_iter()
                 .collect()
         })
+    }
+}
+
+/// The extra-notifier slot when spin.toml puts no notifier of the user's own there.
+impl exports::heartbeat::monitor::extra_notifier::Guest for Notifiers {
+    fn deliver(_: Notification) -> Vec<Delivery> {
+        Vec::new()
+    }
+
+    fn deliver_to(_: String, _: Notification) -> Vec<Delivery> {
+        Vec::new()
     }
 }
 

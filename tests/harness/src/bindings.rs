@@ -2,10 +2,12 @@
 
 wasmtime::component::bindgen!({
     path: "../../wit",
-    world: "heartbeat:monitor/http-component",
+    world: "http-component",
     imports: {
         "heartbeat:monitor/notifier.deliver": async,
         "heartbeat:monitor/notifier.deliver-to": async,
+        "heartbeat:monitor/extra-notifier.deliver": async,
+        "heartbeat:monitor/extra-notifier.deliver-to": async,
         // Async so every store operation is a point where other requests run, as with a
         // networked store; without it requests barely interleave and races stay hidden.
         "wasi:keyvalue": async | trappable,
@@ -17,15 +19,31 @@ wasmtime::component::bindgen!({
     },
 });
 
-/// The notifiers component's world: it exports `heartbeat:monitor/notifier`.
-pub mod notifiers {
-    wasmtime::component::bindgen!({
-        path: "../../wit",
-        world: "heartbeat:monitor/notifiers",
-        exports: { default: async },
-        with: {
-            "wasi:config": super::wasi::config,
-            "heartbeat:monitor/types": super::heartbeat::monitor::types,
-        },
-    });
+/// A world that exports notifier interfaces, over the types and `wasi:config` above.
+macro_rules! notifier_world {
+    ($(#[$doc:meta])* $module:ident, $world:literal) => {
+        $(#[$doc])*
+        pub mod $module {
+            wasmtime::component::bindgen!({
+                path: "../../wit",
+                world: $world,
+                exports: { default: async },
+                with: {
+                    "wasi:config": super::wasi::config,
+                    "heartbeat:monitor/types": super::heartbeat::monitor::types,
+                },
+            });
+        }
+    };
 }
+
+notifier_world!(
+    /// The notifiers component's world: it exports `notifier` and `extra-notifier`.
+    notifiers,
+    "notifiers"
+);
+notifier_world!(
+    /// A notifier of the user's own: it exports `heartbeat:monitor/notifier` only.
+    custom_notifier,
+    "custom-notifier"
+);

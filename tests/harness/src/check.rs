@@ -1,7 +1,7 @@
 //! Start-up checks: refuse to serve a configuration that would fail later, and say exactly
 //! what to fix (file and field path, or the variable to declare).
 
-use crate::runtime::{Runtime, NOTIFIER_IMPORT};
+use crate::runtime::{Runtime, Slot};
 use anyhow::{bail, Context, Result};
 use heartbeat_core::channels::{build, secret_names};
 use heartbeat_core::config::{api_keys, key_secrets, Config, Settings};
@@ -54,7 +54,7 @@ pub fn check(rt: &Runtime) -> Result<Vec<String>> {
             .map_err(|e| anyhow::anyhow!("invalid configuration in {}: {e}", dir.display()))?;
         checked_config = true;
 
-        if !component.dependencies.contains_key(NOTIFIER_IMPORT) {
+        if crate::runtime::notifiers::dependency(component, Slot::Ours).is_none() {
             continue;
         }
         for channel in config.notifications.channels.iter().filter(|c| c.enabled) {

@@ -1,7 +1,7 @@
 //! The wasmtime side: one engine, the components of `spin.toml` compiled and pre-instantiated
 //! once, and a fresh instance per request (pooling allocator: tens of microseconds).
 
-use crate::bindings::heartbeat::monitor::types;
+use crate::bindings::custom_notifier::CustomNotifierPre;
 use crate::bindings::notifiers::NotifiersPre;
 use crate::bindings::HttpComponent;
 use crate::clock::{ClockControl, GuestClock};
@@ -22,14 +22,18 @@ use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpView};
 
-/// The import that the notifiers component satisfies.
-pub const NOTIFIER_IMPORT: &str = "heartbeat:monitor/notifier";
+pub mod notifiers;
+
+pub use notifiers::{Slot, EXTRA_NOTIFIER_IMPORT, NOTIFIER_IMPORT};
 /// Largest linear memory one instance may grow to.
 const MEMORY_LIMIT: usize = 64 << 20;
 
 enum Pre {
     Http(ProxyPre<HostState>),
-    Notifier(NotifiersPre<HostState>),
+    /// Ours: exports `notifier` and `extra-notifier`.
+    Notifiers(NotifiersPre<HostState>),
+    /// A notifier of the user's own: exports `notifier` only.
+    Custom(CustomNotifierPre<HostState>),
 }
 
 /// How the runtime is set up.
@@ -94,40 +98,71 @@ fn engine() -> Result<Engine> {
     if std::env::var(PROFILER_ENV).as_deref() == Ok("perfmap") {
         config.profiler(wasmtime::ProfilingStrategy::PerfMap);
     }
+    // A notifier of the user's own may loop forever: its store gets a deadline in epochs.
+    config.epoch_interruption(true);
     let engine = Engine::new(&config)?;
-    Ok(ENGINE.get_or_init(|| engine).clone())
+    let engine = ENGINE.get_or_init(|| engine).clone();
+    static TICKER: std::sync::Once = std::sync::Once::new();
+    TICKER.call_once(|| {
+        let ticking = engine.clone();
+        std::thread::spawn(move || loop {
+            std::thread::sleep(EPOCH_TICK);
+            ticking.increment_epoch();
+        });
+    });
+    Ok(engine)
 }
 
+/// How often the engine's epoch advances: the granularity of a store's deadline.
+pub const EPOCH_TICK: std::time::Duration = std::time::Duration::from_millis(100);
+/// The deadline of stores that have none (in ticks: about 3,500 years).
+const NO_DEADLINE: u64 = 1 << 40;
+
 /// Compiled components, cached per process by where they came from (a file: its path and
-/// modification time).
-fn compile(engine: &Engine, name: &str, source: &str, from: &Components) -> Result<Component> {
+/// modification time). A component that is not one of ours (a notifier of the user's own) is
+/// always read from its `source` path, relative to the manifest.
+fn compile(
+    engine: &Engine,
+    name: &str,
+    source: &str,
+    manifest_dir: &std::path::Path,
+    from: &Components,
+) -> Result<Component> {
     static CACHE: Cache = std::sync::Mutex::new(None);
-    let file_name = || {
-        PathBuf::from(source)
-            .file_name()
-            .map(|f| f.to_string_lossy().into_owned())
-            .ok_or_else(|| anyhow!("component {name}: source has no file name"))
-    };
+    let file_name = PathBuf::from(source)
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .ok_or_else(|| anyhow!("component {name}: source has no file name"))?;
+    let own_path = manifest_dir.join(source);
     let path = match from {
-        Components::BuiltIn => {
-            let file = file_name()?;
-            let bytes = crate::embedded::component(&file).ok_or_else(|| {
-                anyhow!("component {name}: no built-in {file} (use --components DIR or --components manifest)")
-            })?;
-            return cached(&CACHE, format!("built-in {file}"), || {
-                Component::new(engine, bytes)
-            });
-        }
-        Components::Dir(dir) => dir.join(file_name()?),
-        Components::Manifest => PathBuf::from(source),
+        Components::BuiltIn => match crate::embedded::component(&file_name) {
+            Some(bytes) => {
+                return cached(&CACHE, format!("built-in {file_name}"), || {
+                    Component::new(engine, bytes)
+                });
+            }
+            None => own_path,
+        },
+        Components::Dir(dir) if dir.join(&file_name).exists() => dir.join(&file_name),
+        Components::Dir(_) | Components::Manifest => own_path,
     };
     let modified = std::fs::metadata(&path)
         .and_then(|m| m.modified())
-        .with_context(|| format!("component {} not found (build it first)", path.display()))?;
+        .with_context(|| {
+            format!(
+                "component {name}: {} not found (build it first)",
+                path.display()
+            )
+        })?;
     cached(&CACHE, format!("{} {modified:?}", path.display()), || {
         Component::from_file(engine, &path)
     })
-    .with_context(|| format!("cannot load component {}", path.display()))
+    .with_context(|| {
+        format!(
+            "component {name}: {} is not a WebAssembly component",
+            path.display()
+        )
+    })
 }
 
 type Cache = std::sync::Mutex<Option<HashMap<String, Component>>>;
@@ -162,27 +197,31 @@ impl Runtime {
         let mut profiles = HashMap::new();
         let mut mounts = HashMap::new();
         for (name, c) in &manifest.component {
-            let source = match options.components {
-                Components::Manifest => manifest.dir.join(&c.source).display().to_string(),
-                _ => c.source.clone(),
-            };
-            let component = compile(&engine, name, &source, &options.components)?;
-            let imports_notifier = component
-                .component_type()
-                .imports(&engine)
-                .any(|(import, _)| import == NOTIFIER_IMPORT);
-            if imports_notifier && !c.dependencies.contains_key(NOTIFIER_IMPORT) {
-                bail!("component {name} imports {NOTIFIER_IMPORT} but spin.toml declares no dependency for it");
+            let component = compile(&engine, name, &c.source, &manifest.dir, &options.components)?;
+            for slot in Slot::ALL {
+                let imported = component
+                    .component_type()
+                    .imports(&engine)
+                    .any(|(import, _)| notifiers::same_interface(import, slot.import()));
+                if imported && notifiers::dependency(c, slot).is_none() {
+                    bail!(
+                        "component {name} imports {} but spin.toml declares no dependency for it",
+                        slot.import()
+                    );
+                }
             }
             let instance_pre = linker
                 .instantiate_pre(&component)
                 .map_err(anyhow::Error::from)
                 .with_context(|| format!("component {name} cannot be linked"))?;
-            let pre = match ProxyPre::new(instance_pre.clone()) {
-                Ok(p) => Pre::Http(p),
-                Err(_) => Pre::Notifier(NotifiersPre::new(instance_pre).map_err(anyhow::Error::from).with_context(|| {
-                    format!("component {name} exports neither wasi:http/incoming-handler nor {NOTIFIER_IMPORT}")
-                })?),
+            let pre = if let Ok(p) = ProxyPre::new(instance_pre.clone()) {
+                Pre::Http(p)
+            } else if let Ok(p) = NotifiersPre::new(instance_pre.clone()) {
+                Pre::Notifiers(p)
+            } else {
+                Pre::Custom(CustomNotifierPre::new(instance_pre).map_err(anyhow::Error::from).with_context(|| {
+                    format!("component {name} exports neither wasi:http/incoming-handler nor {NOTIFIER_IMPORT}@{}", notifiers::WIT_VERSION)
+                })?)
             };
             pres.insert(name.clone(), pre);
             profiles.insert(
@@ -206,6 +245,7 @@ impl Runtime {
             }
             mounts.insert(name.clone(), dirs);
         }
+        notifiers::check_dependencies(&manifest, &pres)?;
         Ok(Arc::new(Runtime {
             engine,
             manifest,
@@ -257,6 +297,7 @@ impl Runtime {
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limits);
+        store.set_epoch_deadline(NO_DEADLINE);
         Ok(store)
     }
 
@@ -324,114 +365,5 @@ impl Runtime {
                 Err(e) => Err(anyhow!("component {name} task failed: {e}")),
             },
         }
-    }
-
-    /// Run the notifiers component for `caller`, with the caller's configuration if the
-    /// dependency inherits it (Spin's `inherit_configuration`).
-    pub async fn deliver(
-        self: &Arc<Self>,
-        caller: &Profile,
-        n: types::Notification,
-    ) -> Vec<types::Delivery> {
-        // Nobody is told about a change before its claim is durable: a crash after this cannot
-        // make the change be claimed, and told, a second time.
-        if let Err(e) = self.options.backend.sync() {
-            tracing::error!("store: cannot commit before notifying: {e:#}");
-        }
-        match self.try_deliver(caller, n).await {
-            Ok(d) => d,
-            Err(e) => {
-                tracing::error!(component = %caller.component, "notifier failed: {e:#}");
-                vec![types::Delivery {
-                    channel: "(notifier)".into(),
-                    channel_type: String::new(),
-                    ok: false,
-                    http_status: None,
-                    latency_ms: 0,
-                    error: Some("the notifiers component failed".into()),
-                    attempts: 0,
-                    tries: Vec::new(),
-                }]
-            }
-        }
-    }
-
-    /// A notifiers instance for `caller`, with the caller's configuration if the dependency
-    /// inherits it (Spin's `dependencies_inherit_configuration`).
-    async fn notifier_for(
-        self: &Arc<Self>,
-        caller: &Profile,
-    ) -> Result<(Store<HostState>, crate::bindings::notifiers::Notifiers)> {
-        let caller_manifest = self
-            .manifest
-            .component
-            .get(&caller.component)
-            .ok_or_else(|| anyhow!("unknown component {}", caller.component))?;
-        let dep = caller_manifest
-            .dependencies
-            .get(NOTIFIER_IMPORT)
-            .ok_or_else(|| anyhow!("no {NOTIFIER_IMPORT} dependency"))?;
-        let Some(Pre::Notifier(pre)) = self.pres.get(&dep.component) else {
-            bail!(
-                "dependency {} does not export {NOTIFIER_IMPORT}",
-                dep.component
-            );
-        };
-        // Spin composes the dependency into the caller: with inherited configuration it runs
-        // with the caller's variables, stores and files, without it with nothing at all.
-        let profile = if caller_manifest.dependencies_inherit_configuration {
-            caller.clone()
-        } else {
-            Profile {
-                // Not a component name, so no mounts either.
-                component: format!("{} (dependency of {})", dep.component, caller.component),
-                variables: Arc::new(BTreeMap::new()),
-                stores: Arc::new(Vec::new()),
-                allowed: Arc::default(),
-            }
-        };
-        let mut store = self.store(&profile)?;
-        let instance = pre.instantiate_async(&mut store).await?;
-        Ok((store, instance))
-    }
-
-    async fn try_deliver(
-        self: &Arc<Self>,
-        caller: &Profile,
-        n: types::Notification,
-    ) -> Result<Vec<types::Delivery>> {
-        let (mut store, instance) = self.notifier_for(caller).await?;
-        instance
-            .heartbeat_monitor_notifier()
-            .call_deliver(&mut store, &n)
-            .await
-            .map_err(anyhow::Error::from)
-    }
-
-    /// Send `n` to one channel, ignoring filters, through the notifiers component as `caller`
-    /// would — by default the first component that depends on it (`heartbeat-host notify-test`).
-    pub async fn deliver_to(
-        self: &Arc<Self>,
-        caller: Option<&Profile>,
-        channel: &str,
-        n: types::Notification,
-    ) -> Result<Vec<types::Delivery>> {
-        let caller = match caller {
-            Some(c) => c.clone(),
-            None => self
-                .manifest
-                .component
-                .iter()
-                .find(|(_, c)| c.dependencies.contains_key(NOTIFIER_IMPORT))
-                .and_then(|(name, _)| self.profiles.get(name))
-                .ok_or_else(|| anyhow!("no component depends on {NOTIFIER_IMPORT}"))?
-                .clone(),
-        };
-        let (mut store, instance) = self.notifier_for(&caller).await?;
-        instance
-            .heartbeat_monitor_notifier()
-            .call_deliver_to(&mut store, channel, &n)
-            .await
-            .map_err(anyhow::Error::from)
     }
 }

@@ -1,11 +1,12 @@
 //! What one component instance owns (`Store<HostState>`), and the host side of the project's
 //! imports: `wasi:keyvalue`, `wasi:config` and `heartbeat:monitor/notifier`.
 
-use crate::bindings::heartbeat::monitor::{notifier, types};
+use crate::bindings::heartbeat::monitor::{extra_notifier, notifier, types};
 use crate::bindings::wasi::config::store as config;
 use crate::bindings::wasi::keyvalue::{atomics, batch, store};
 use crate::kv::{AbsentCas, Backend, Watch};
 use crate::runtime::Runtime;
+use crate::runtime::Slot;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use wasmtime::component::{Resource, ResourceTable};
@@ -314,26 +315,28 @@ impl config::Host for HostState {
 
 impl types::Host for HostState {}
 
-impl notifier::Host for HostState {
-    async fn deliver(&mut self, n: types::Notification) -> Vec<types::Delivery> {
-        let runtime = self.runtime.clone();
-        let profile = self.profile.clone();
-        runtime.deliver(&profile, n).await
-    }
+/// Both notifier imports: each runs its dependency through the runtime (`runtime::notifiers`).
+macro_rules! notifier_import {
+    ($interface:ident, $slot:expr) => {
+        impl $interface::Host for HostState {
+            async fn deliver(&mut self, n: types::Notification) -> Vec<types::Delivery> {
+                let runtime = self.runtime.clone();
+                let profile = self.profile.clone();
+                runtime.deliver(&profile, $slot, n).await
+            }
 
-    async fn deliver_to(
-        &mut self,
-        channel: String,
-        n: types::Notification,
-    ) -> Vec<types::Delivery> {
-        let runtime = self.runtime.clone();
-        let profile = self.profile.clone();
-        runtime
-            .deliver_to(Some(&profile), &channel, n)
-            .await
-            .unwrap_or_else(|e| {
-                tracing::error!(component = %profile.component, "notifier failed: {e:#}");
-                Vec::new()
-            })
-    }
+            async fn deliver_to(
+                &mut self,
+                channel: String,
+                n: types::Notification,
+            ) -> Vec<types::Delivery> {
+                let runtime = self.runtime.clone();
+                let profile = self.profile.clone();
+                runtime.deliver_to_slot(&profile, $slot, &channel, n).await
+            }
+        }
+    };
 }
+
+notifier_import!(notifier, Slot::Ours);
+notifier_import!(extra_notifier, Slot::Extra);

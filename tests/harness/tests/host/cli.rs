@@ -4,9 +4,20 @@
 use super::support::{loopback_manifest, root};
 use heartbeat_conformance::receiver::{Receiver, Reply};
 use heartbeat_conformance::FIXTURE_CONFIG_DIR;
+use std::path::Path;
 use std::process::{Command, Output};
 
 fn notify_test(channel: &str, url: &str) -> Output {
+    notify_test_with(
+        &loopback_manifest(),
+        channel,
+        ("SPIN_VARIABLE_NOTIFICATION_OPS_WEBHOOK_URL", url),
+    )
+}
+
+/// `heartbeat-host notify-test --channel CHANNEL` on the fixture config with `manifest` and
+/// one variable from the environment; its output is kept for the secret scan.
+pub fn notify_test_with(manifest: &Path, channel: &str, (var, value): (&str, &str)) -> Output {
     let out = Command::new(env!("CARGO_BIN_EXE_heartbeat-host"))
         .current_dir(root())
         .args([
@@ -17,14 +28,25 @@ fn notify_test(channel: &str, url: &str) -> Output {
             FIXTURE_CONFIG_DIR,
         ])
         .arg("--manifest")
-        .arg(loopback_manifest())
-        .env("SPIN_VARIABLE_NOTIFICATION_OPS_WEBHOOK_URL", url)
+        .arg(manifest)
+        .env(var, value)
         .output()
         .unwrap();
     for stream in [&out.stdout, &out.stderr] {
         heartbeat_conformance::capture::keep("host-output", &String::from_utf8_lossy(stream));
     }
     out
+}
+
+/// The standard output of a run that must have succeeded.
+pub fn succeeded(out: &Output) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
 }
 
 #[test]
@@ -34,12 +56,7 @@ fn notify_test_sends_one_notification_through_the_real_path() {
         "ops-webhook",
         &format!("http://{}/notify-test-hook", receiver.addr),
     );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = succeeded(&out);
     assert!(
         stdout.contains("ops-webhook (webhook): delivered (HTTP 200, 1 attempt(s)"),
         "{stdout}"

@@ -22,6 +22,7 @@ mod load;
 mod maintenance;
 mod notifications;
 mod outbound;
+mod own_notifiers;
 mod process;
 mod quickstart;
 mod reads;
