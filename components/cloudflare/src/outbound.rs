@@ -78,8 +78,8 @@ impl Notifier for FetchNotifier<'_> {
 
     fn deliver_to<'a>(&'a self, channel: &'a str, n: &'a Notification) -> Deliveries<'a> {
         Box::pin(async move {
-            let plan = notify::plan_for(self.config, self.secrets, self.timeout_ms, channel, n);
-            self.drive_all(plan.into_iter().collect()).await
+            let plans = notify::plan_for(self.config, self.secrets, self.timeout_ms, channel, n);
+            self.drive_all(plans).await
         })
     }
 }

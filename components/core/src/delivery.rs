@@ -42,6 +42,12 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// Log the delivery under `name` (one of a channel's several destinations).
+    pub fn named(mut self, name: String) -> Plan {
+        self.delivery.channel = name;
+        self
+    }
+
     /// `request` is the built vendor request, or why it could not be built.
     pub fn new(
         channel: &ChannelConfig,

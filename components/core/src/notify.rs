@@ -187,28 +187,41 @@ pub fn plans(
     };
     selected
         .into_iter()
-        .map(|channel| {
-            let request = channels::build(channel, secrets, notification);
-            Plan::new(channel, request, timeout_ms)
-        })
+        .flat_map(|channel| plans_of(channel, secrets, timeout_ms, notification))
         .collect()
 }
 
-/// A plan for the channel named `channel` alone, ignoring filters (a test notification).
+/// One plan per destination of `channel`.
+fn plans_of(
+    channel: &ChannelConfig,
+    secrets: &dyn Secrets,
+    timeout_ms: u64,
+    notification: &Notification,
+) -> Vec<Plan> {
+    channels::build_each(channel, secrets, notification)
+        .into_iter()
+        .map(|(name, request)| Plan::new(channel, request, timeout_ms).named(name))
+        .collect()
+}
+
+/// The plans of the channel named `channel` alone, ignoring filters (a test notification, a
+/// reminder); none if no channel has that name.
 pub fn plan_for(
     config: &Config,
     secrets: &dyn Secrets,
     timeout_ms: u64,
     channel: &str,
     notification: &Notification,
-) -> Option<Plan> {
-    let channel = config
+) -> Vec<Plan> {
+    match config
         .notifications
         .channels
         .iter()
-        .find(|c| c.name == channel)?;
-    let request = channels::build(channel, secrets, notification);
-    Some(Plan::new(channel, request, timeout_ms))
+        .find(|c| c.name == channel)
+    {
+        Some(channel) => plans_of(channel, secrets, timeout_ms, notification),
+        None => Vec::new(),
+    }
 }
 
 #[cfg(test)]
@@ -300,5 +313,38 @@ mod tests {
         assert!(names(&cfg, Event::Down).is_empty());
         let cfg = config(r#"{"services": [{"id": "s", "notifications": {"enabled": false}}]}"#);
         assert!(names(&cfg, Event::Down).is_empty());
+    }
+
+    #[test]
+    fn a_channel_with_several_numbers_makes_a_plan_and_a_delivery_name_per_number() {
+        let cfg = Config::parse(
+            r#"{"services": [{"id": "s"}]}"#,
+            r#"{"channels": [
+                {"type": "twilio", "name": "sms", "config": {"from": "+15017122661", "to": ["+15558675310", "+15558675311"]}},
+                {"type": "twilio", "name": "one", "config": {"from": "+15017122661", "to": "+15558675312"}}
+            ]}"#,
+        )
+        .unwrap();
+        let secrets: std::collections::BTreeMap<String, String> = [
+            ("NOTIFICATION_SMS_ACCOUNT_SID", "AC0"),
+            ("NOTIFICATION_SMS_AUTH_TOKEN", "t"),
+            ("NOTIFICATION_ONE_ACCOUNT_SID", "AC1"),
+            ("NOTIFICATION_ONE_AUTH_TOKEN", "t"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let n = crate::channels::fixtures::notification(Event::Down);
+        let n = Notification {
+            service_id: "s".into(),
+            ..n
+        };
+        let named: Vec<String> = plans(&cfg, &secrets, 1000, &n)
+            .iter()
+            .map(|p| p.channel().to_string())
+            .collect();
+        assert_eq!(named, ["sms (…5310)", "sms (…5311)", "one"]);
+        assert_eq!(plan_for(&cfg, &secrets, 1000, "sms", &n).len(), 2);
+        assert!(plan_for(&cfg, &secrets, 1000, "nope", &n).is_empty());
     }
 }

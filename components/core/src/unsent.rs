@@ -46,12 +46,17 @@ pub async fn finish<S: Store>(
 }
 
 /// How long a change's claimer may take to finish it before the sweep takes over: every
-/// channel's whole delivery budget one after another (the slowest host sends them in turn),
-/// plus one timeout for the store.
+/// delivery's whole budget one after another (the slowest host sends them in turn; a channel
+/// with several destinations makes one delivery each), plus one timeout for the store.
 pub fn lease_ms<S: Store>(ctx: &Context<'_, S>, service: &ServiceConfig) -> i64 {
     let channels = [Event::Down, Event::Up, Event::Degraded]
         .into_iter()
-        .map(|e| channels_for(ctx.config, service, e).len())
+        .map(|e| {
+            channels_for(ctx.config, service, e)
+                .iter()
+                .map(|c| c.kind.destinations(&c.options).len())
+                .sum::<usize>()
+        })
         .max()
         .unwrap_or(0)
         .max(1) as i64;

@@ -65,8 +65,6 @@ impl Guest for Notifiers {
         let n = notification_from_wit(n);
         deliver_planned(|config, timeout_ms| {
             notify::plan_for(config, &Variables, timeout_ms, &channel, &n)
-                .into_iter()
-                .collect()
         })
     }
 }

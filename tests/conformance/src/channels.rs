@@ -19,6 +19,22 @@ pub fn channels() -> Vec<Spec> {
     ChannelKind::ALL.iter().map(|&kind| channel(kind)).collect()
 }
 
+/// The requests (and deliveries) one event makes on the test channel `spec`: one per
+/// destination (two for the SMS channel's two numbers, else one).
+pub fn requests(spec: &Spec) -> usize {
+    let kind = ChannelKind::ALL
+        .iter()
+        .find(|k| k.name() == spec.1)
+        .expect("a channel type");
+    kind.destinations(spec.2.as_object().expect("options"))
+        .len()
+}
+
+/// The requests one event makes across every test channel.
+pub fn requests_per_event() -> usize {
+    channels().iter().map(requests).sum()
+}
+
 /// The test channel of `kind`.
 fn channel(kind: ChannelKind) -> Spec {
     match kind {
@@ -126,6 +142,17 @@ fn channel(kind: ChannelKind) -> Spec {
                 ("TOKEN", "gotify-secret-token"),
             ],
             "/gotify/message",
+        ),
+        // Two numbers: two requests, two deliveries.
+        ChannelKind::Twilio => (
+            "team-sms",
+            kind.name(),
+            json!({"from": "+15017122661", "to": ["+15558675310", "+15558675311"]}),
+            vec![
+                ("ACCOUNT_SID", "ACtwiliosecretsid"),
+                ("AUTH_TOKEN", "twilio-secret-token"),
+            ],
+            "/2010-04-01/Accounts/ACtwiliosecretsid/Messages.json",
         ),
         ChannelKind::Webhook => (
             "team-hook",

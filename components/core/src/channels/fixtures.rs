@@ -149,6 +149,14 @@ fn setup(kind: ChannelKind) -> (ChannelConfig, BTreeMap<String, String>) {
                 ("TOKEN", "AWjKZ.rp3vk8rpA"),
             ],
         ),
+        // Twilio's documented test credentials' shape; the fixture is the first number's request.
+        ChannelKind::Twilio => (
+            json!({"from": "+15017122661", "to": ["+15558675310", "+15558675311"]}),
+            &[
+                ("ACCOUNT_SID", "ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"),
+                ("AUTH_TOKEN", "your_auth_token"),
+            ],
+        ),
     };
     let name = format!("{}-fixture", kind.name());
     let channel = ChannelConfig {

@@ -20,6 +20,7 @@ pub mod slack;
 pub mod teams;
 pub mod telegram;
 pub mod templates;
+pub mod twilio;
 pub mod webhook;
 
 use crate::model::Event;
@@ -95,6 +96,7 @@ channel_kinds! {
     Matrix => "matrix", matrix::Matrix;
     GoogleChat => "google-chat", google_chat::GoogleChat;
     Teams => "teams", teams::Teams;
+    Twilio => "twilio", twilio::Twilio;
 }
 
 /// A credential a channel reads from secrets.
@@ -139,6 +141,9 @@ pub struct BuildInput<'a> {
     pub secrets: &'a dyn Secrets,
     pub notification: &'a Notification,
     pub message: &'a Message,
+    /// This request's destination, one of [`Channel::destinations`] (empty for a channel that
+    /// sends one request).
+    pub destination: &'a str,
 }
 
 impl BuildInput<'_> {
@@ -170,7 +175,12 @@ pub trait Channel {
     fn check_options(_options: &Map<String, Value>) -> Result<(), OptionError> {
         Ok(())
     }
-    /// Build the vendor request.
+    /// The destinations that each get a request of their own, and a delivery of their own in the
+    /// log (Twilio: one SMS per number). Default: one, unnamed.
+    fn destinations(_options: &Map<String, Value>) -> Vec<String> {
+        vec![String::new()]
+    }
+    /// Build the vendor request (for `ctx.destination`).
     fn build(ctx: &BuildInput<'_>) -> Result<OutboundRequest, BuildError>;
     /// Classify the vendor's answer.
     fn classify(response: &OutboundResponse) -> Verdict {
@@ -331,6 +341,10 @@ impl ChannelKind {
         dispatch!(self, C => C::build(ctx))
     }
 
+    pub fn destinations(self, options: &Map<String, Value>) -> Vec<String> {
+        dispatch!(self, C => C::destinations(options))
+    }
+
     pub fn classify(self, response: &OutboundResponse) -> Verdict {
         dispatch!(self, C => C::classify(response))
     }
@@ -483,11 +497,50 @@ impl OutboundRequest {
     }
 }
 
-/// Build the request `channel` sends for `notification`.
+/// Build the request `channel` sends for `notification` (to its first destination).
 pub fn build(
     channel: &ChannelConfig,
     secrets: &dyn Secrets,
     notification: &Notification,
+) -> Result<OutboundRequest, BuildError> {
+    let first = channel.kind.destinations(&channel.options).swap_remove(0);
+    build_to(channel, secrets, notification, &first)
+}
+
+/// One request per destination of `channel`, each with the name its delivery is logged under:
+/// the channel's name, and for one of several destinations its last four characters
+/// (`oncall-sms (…4567)`).
+pub fn build_each(
+    channel: &ChannelConfig,
+    secrets: &dyn Secrets,
+    notification: &Notification,
+) -> Vec<(String, Result<OutboundRequest, BuildError>)> {
+    let destinations = channel.kind.destinations(&channel.options);
+    let several = destinations.len() > 1;
+    destinations
+        .iter()
+        .map(|d| {
+            let name = match several {
+                true => {
+                    let tail: String = d.chars().rev().take(4).collect();
+                    format!(
+                        "{} (…{})",
+                        channel.name,
+                        tail.chars().rev().collect::<String>()
+                    )
+                }
+                false => channel.name.clone(),
+            };
+            (name, build_to(channel, secrets, notification, d))
+        })
+        .collect()
+}
+
+fn build_to(
+    channel: &ChannelConfig,
+    secrets: &dyn Secrets,
+    notification: &Notification,
+    destination: &str,
 ) -> Result<OutboundRequest, BuildError> {
     let message = message_for(channel, notification)?;
     channel
@@ -497,6 +550,7 @@ pub fn build(
             secrets,
             notification,
             message: &message,
+            destination,
         })
         .map(OutboundRequest::on_the_wire)
 }
