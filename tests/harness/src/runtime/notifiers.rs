@@ -50,6 +50,22 @@ pub fn same_interface(name: &str, interface: &str) -> bool {
     }
 }
 
+/// Spin's lookup of a dependency's `export`: the exact name, version included (a component built
+/// from `wit/` exports `heartbeat:monitor/notifier@1.0.0`).
+fn exports(export: &str, interface: &str) -> bool {
+    export
+        .strip_suffix(WIT_VERSION)
+        .and_then(|e| e.strip_suffix('@'))
+        == Some(interface)
+}
+
+/// The export a dependency is asked for: its `export`, else the import's own name.
+fn export_of(dep: &Dependency, slot: Slot) -> String {
+    dep.export
+        .clone()
+        .unwrap_or_else(|| format!("{}@{WIT_VERSION}", slot.import()))
+}
+
 /// The dependency spin.toml declares for `slot` in `component`.
 pub fn dependency(component: &Component, slot: Slot) -> Option<&Dependency> {
     component
@@ -70,19 +86,17 @@ pub(super) fn check_dependencies(
             let Some(dep) = dependency(c, slot) else {
                 continue;
             };
-            let export = dep.export.as_deref().unwrap_or(slot.import());
+            let export = export_of(dep, slot);
             let exported = match pres.get(&dep.component) {
                 Some(Pre::Notifiers(_)) => {
-                    same_interface(export, NOTIFIER_IMPORT)
-                        || same_interface(export, EXTRA_NOTIFIER_IMPORT)
+                    exports(&export, NOTIFIER_IMPORT) || exports(&export, EXTRA_NOTIFIER_IMPORT)
                 }
-                Some(Pre::Custom(_)) => same_interface(export, NOTIFIER_IMPORT),
+                Some(Pre::Custom(_)) => exports(&export, NOTIFIER_IMPORT),
                 _ => false,
             };
             if !exported {
-                let export = export.split('@').next().unwrap_or(export);
                 bail!(
-                    "component {name}: dependency {} names component {}, which does not export {export}@{WIT_VERSION} (a notifier exports {NOTIFIER_IMPORT}@{WIT_VERSION}; see docs/EXTENDING.md)",
+                    "component {name}: dependency {} names component {}, which does not export {export} (a notifier exports {NOTIFIER_IMPORT}@{WIT_VERSION}; see docs/EXTENDING.md)",
                     slot.import(),
                     dep.component
                 );
@@ -246,7 +260,7 @@ impl Runtime {
                 allowed: Arc::default(),
             }
         };
-        let export = dep.export.as_deref().unwrap_or(slot.import());
+        let export = export_of(dep, slot);
         let mut store = self.store(&profile)?;
         let deadline = match slot {
             Slot::Ours => None,
@@ -259,7 +273,7 @@ impl Runtime {
                 Some(d)
             }
         };
-        let run = self.run(&mut store, &dep.component, export, call);
+        let run = self.run(&mut store, &dep.component, &export, call);
         let answer = match deadline {
             None => run.await,
             Some(d) => tokio::time::timeout(d, run).await.unwrap_or_else(|_| {
@@ -289,13 +303,13 @@ impl Runtime {
         let answer = match self.pres.get(component) {
             Some(Pre::Notifiers(pre)) => {
                 let instance = pre.instantiate_async(&mut *store).await?;
-                if same_interface(export, NOTIFIER_IMPORT) {
+                if exports(export, NOTIFIER_IMPORT) {
                     let i = instance.heartbeat_monitor_notifier();
                     match call {
                         Call::Deliver(n) => i.call_deliver(&mut *store, n).await,
                         Call::DeliverTo(c, n) => i.call_deliver_to(&mut *store, c, n).await,
                     }
-                } else if same_interface(export, EXTRA_NOTIFIER_IMPORT) {
+                } else if exports(export, EXTRA_NOTIFIER_IMPORT) {
                     let i = instance.heartbeat_monitor_extra_notifier();
                     match call {
                         Call::Deliver(n) => i.call_deliver(&mut *store, n).await,
@@ -306,7 +320,7 @@ impl Runtime {
                 }
             }
             Some(Pre::Custom(pre)) => {
-                if !same_interface(export, NOTIFIER_IMPORT) {
+                if !exports(export, NOTIFIER_IMPORT) {
                     bail!("component {component} does not export {export}");
                 }
                 let instance = pre.instantiate_async(&mut *store).await?;

@@ -267,6 +267,53 @@ fn a_malformed_notifier_is_refused_at_start_up_with_its_name() {
         "y_url",
     ));
     assert!(e.contains("missing.wasm") && e.contains("not found"), "{e}");
+
+    // Spin looks the export up by its exact name: without the version there is none.
+    let manifest = manifest_with("rust-notifier", &rust_example(), "z_url");
+    let text = std::fs::read_to_string(&manifest).unwrap().replace(
+        r#"export = "heartbeat:monitor/notifier@1.0.0""#,
+        r#"export = "heartbeat:monitor/notifier""#,
+    );
+    std::fs::write(&manifest, text).unwrap();
+    let e = start_error(&manifest);
+    assert!(
+        e.contains("does not export heartbeat:monitor/notifier ("),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_notifier_that_does_not_answer_is_given_up_at_its_deadline() {
+    // request_timeout 1,000 ms: the deadline is 3 s; the receiver answers after 10 s, and the
+    // example's own 5 s timeout would come later too.
+    let h = host_with_notifier(
+        "rust-notifier",
+        &rust_example(),
+        "rust_notifier_url",
+        "http://127.0.0.1:9/own/slow",
+    );
+    h.receiver.script(
+        "/own/slow",
+        vec![heartbeat_conformance::receiver::Reply::status(200)
+            .after(std::time::Duration::from_secs(10))],
+    );
+    let started = std::time::Instant::now();
+    let (told, log) = go_down(&h);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(9),
+        "waited for the notifier"
+    );
+    assert_eq!(entry(&told, "ops-webhook")["ok"], true, "{told:?}");
+    let d = entry(&log, "rust-notifier");
+    assert_eq!(d["ok"], false, "{d}");
+    assert_eq!(d["channelType"], "component", "{d}");
+    assert!(
+        d["error"]
+            .as_str()
+            .unwrap()
+            .contains("did not answer within 3 s"),
+        "{d}"
+    );
 }
 
 #[test]
