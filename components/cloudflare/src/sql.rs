@@ -6,9 +6,6 @@ use heartbeat_core::store::rows::Rows;
 use heartbeat_core::store::StoreError;
 use worker::{SqlStorage, SqlStorageValue};
 
-/// SQLite's default limit on bound parameters is far above this; Durable Objects document 100.
-const MAX_BOUND: usize = 100;
-
 pub struct SqlRows {
     sql: SqlStorage,
 }
@@ -32,22 +29,35 @@ impl SqlRows {
 
 impl Rows for SqlRows {
     fn read(&self, names: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
-        let mut found = std::collections::HashMap::new();
-        for chunk in names.chunks(MAX_BOUND) {
-            let marks = vec!["?"; chunk.len()].join(",");
-            let query = format!("SELECT name, value FROM rows WHERE name IN ({marks})");
-            let bindings = chunk.iter().map(|n| n.as_str().into()).collect();
-            let cursor = self.sql.exec(&query, Some(bindings)).map_err(fault)?;
-            for row in cursor.raw() {
-                let mut row = row.map_err(fault)?.into_iter();
-                if let (Some(SqlStorageValue::String(name)), Some(SqlStorageValue::Blob(value))) =
-                    (row.next(), row.next())
-                {
-                    found.insert(name, value);
-                }
+        let mut found = std::collections::HashMap::with_capacity(names.len());
+        // One query whatever the number of rows: the names go in as one JSON array
+        // (`json_each`), not as one bound parameter each (a read of every service's row would
+        // otherwise take a query per hundred).
+        let list = serde_json::to_string(names).map_err(|e| StoreError(e.to_string()))?;
+        let cursor = self
+            .sql
+            .exec(
+                "SELECT name, value FROM rows WHERE name IN (SELECT value FROM json_each(?))",
+                Some(vec![list.into()]),
+            )
+            .map_err(fault)?;
+        for row in cursor.raw() {
+            let mut row = row.map_err(fault)?.into_iter();
+            if let (Some(SqlStorageValue::String(name)), Some(SqlStorageValue::Blob(value))) =
+                (row.next(), row.next())
+            {
+                found.insert(name, value);
             }
         }
-        Ok(names.iter().map(|n| found.get(n).cloned()).collect())
+        // Moved out rather than copied, unless a name is asked for twice.
+        let unique = names.iter().collect::<std::collections::HashSet<_>>().len() == names.len();
+        Ok(names
+            .iter()
+            .map(|n| match unique {
+                true => found.remove(n),
+                false => found.get(n).cloned(),
+            })
+            .collect())
     }
 
     fn write(&self, rows: &[(String, Option<Vec<u8>>)]) -> Result<(), StoreError> {

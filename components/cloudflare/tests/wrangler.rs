@@ -9,226 +9,20 @@
 
 use heartbeat_conformance::channels::{channels, requests, requests_per_event};
 use heartbeat_conformance::receiver::Receiver;
-use heartbeat_conformance::{fixture_api_keys, fixture_key, free_port, Client, SCENARIOS};
+use heartbeat_conformance::{fixture_api_keys, fixture_key, Client, SCENARIOS};
 use serde_json::json;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Mutex, OnceLock};
+use std::process::Command;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
+use support::*;
 
-fn crate_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn root() -> PathBuf {
-    crate_dir().join("../..").canonicalize().unwrap()
-}
-
-/// Cargo target directory of the Worker builds, apart from the workspace's so this test never
-/// waits on the cargo that runs it.
-fn target_dir() -> PathBuf {
-    root().join("target/worker")
-}
-
-/// Environment that keeps worker-build and wrangler offline.
-fn offline(cmd: &mut Command) -> &mut Command {
-    let bin = crate_dir().join("node_modules");
-    cmd.env("WASM_OPT_BIN", bin.join("binaryen/bin/wasm-opt"))
-        .env("ESBUILD_BIN", bin.join("@esbuild/linux-x64/bin/esbuild"))
-        .env("WASM_BINDGEN_BIN", "wasm-bindgen")
-        .env("WRANGLER_SEND_METRICS", "false")
-        .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
-        .env("CARGO_TARGET_DIR", target_dir())
-}
-
-/// Build the Worker with the configuration in `config` into `target/worker/<name>`; its
-/// `index.js`. Builds run one at a time: they share the cargo output they are made from.
-fn build(name: &str, config: &Path) -> PathBuf {
-    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let out = target_dir().join(name);
-    let started = Instant::now();
-    let status = offline(Command::new("worker-build").current_dir(crate_dir()))
-        .env("HEARTBEAT_CONFIG_DIR", config)
-        .args(["--release", "--out-dir"])
-        .arg(&out)
-        .status()
-        .expect("run worker-build");
-    assert!(status.success(), "worker-build failed");
-    let wasm = std::fs::metadata(out.join("index_bg.wasm")).unwrap().len();
-    eprintln!(
-        "worker-build --release ({name}): {:.1} s, index_bg.wasm {wasm} bytes",
-        started.elapsed().as_secs_f64()
-    );
-    out.join("index.js")
-}
+mod support;
 
 /// The Worker built once with the fixture configuration.
 fn built() -> &'static Path {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT.get_or_init(|| build("fixture-build", &root().join("tests/fixtures/config")))
-}
-
-/// The commented-out KV binding in wrangler.toml.
-const KV_BLOCK: &str =
-    "# [[kv_namespaces]]\n# binding = \"HEARTBEAT_LOGS\"\n# id = \"<namespace id>\"";
-
-/// The repository's wrangler.toml, pointed at `build`, its KV binding enabled.
-fn wrangler_config(dir: &Path, build: &Path) -> PathBuf {
-    let text = std::fs::read_to_string(root().join("wrangler.toml")).unwrap();
-    let main = "main = \"components/cloudflare/build/index.js\"";
-    assert!(
-        text.contains(main),
-        "wrangler.toml's main moved; update this test"
-    );
-    assert!(
-        text.contains(KV_BLOCK),
-        "wrangler.toml's KV binding moved; update this test"
-    );
-    let kv = KV_BLOCK
-        .replace("# ", "")
-        .replace("<namespace id>", "heartbeat-logs-local");
-    let text = text
-        .replace(main, &format!("main = \"{}\"", build.display()))
-        .replace(KV_BLOCK, &kv);
-    let path = dir.join("wrangler.toml");
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-/// `wrangler dev` on loopback; stopped (with workerd) when dropped, and after ten minutes
-/// whatever happens.
-struct Wrangler {
-    child: Child,
-    base: String,
-    log: PathBuf,
-}
-
-impl Wrangler {
-    /// Start the fixture build on `state` (the `--persist-to` directory) with `vars` as
-    /// `.dev.vars`.
-    fn start<K: AsRef<str>>(state: &Path, vars: &[(K, String)]) -> Wrangler {
-        Wrangler::start_build(built(), state, vars)
-    }
-
-    fn start_build<K: AsRef<str>>(build: &Path, state: &Path, vars: &[(K, String)]) -> Wrangler {
-        std::fs::create_dir_all(state).unwrap();
-        let env_file = state.join("dev.vars");
-        let lines: Vec<String> = vars
-            .iter()
-            // Single quotes: dotenv keeps the JSON inside verbatim.
-            .map(|(k, v)| format!("{}='{v}'", k.as_ref()))
-            .collect();
-        std::fs::write(&env_file, lines.join("\n")).unwrap();
-        let config = wrangler_config(state, build);
-        // A free port can be taken again before workerd binds it (the tests run in parallel,
-        // and each workerd opens ports of its own): such a start is tried again on new ports.
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let mut w = Wrangler::launch(state, &config, &env_file);
-            match w.wait_ready() {
-                Ok(()) => return w,
-                Err(log) if attempt < 3 && log.contains("Address already in use") => {
-                    eprintln!("wrangler dev lost its port to another process; starting again");
-                }
-                Err(log) => panic!("wrangler dev did not start:\n{log}"),
-            }
-        }
-    }
-
-    fn launch(state: &Path, config: &Path, env_file: &Path) -> Wrangler {
-        let port = free_port();
-        let log = state.join("wrangler.log");
-        let wrangler = crate_dir().join("node_modules/.bin/wrangler");
-        let mut cmd = Command::new("timeout");
-        cmd.args(["--kill-after=5", "600"])
-            .arg(wrangler)
-            .args([
-                "dev",
-                "--local",
-                "--ip",
-                "127.0.0.1",
-                "--test-scheduled",
-                "--port",
-            ])
-            .arg(port.to_string())
-            .arg("--config")
-            .arg(config)
-            .arg("--persist-to")
-            .arg(state.join("persist"))
-            .arg("--env-file")
-            .arg(env_file)
-            .current_dir(state)
-            .stdin(Stdio::null())
-            .stdout(std::fs::File::create(&log).unwrap())
-            .stderr(std::fs::File::options().append(true).open(&log).unwrap());
-        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-        let child = offline(&mut cmd).spawn().expect("start wrangler dev");
-        Wrangler {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-            log,
-        }
-    }
-
-    /// Ready once it answers; the log if it does not within 90 s or exits first.
-    fn wait_ready(&mut self) -> Result<(), String> {
-        let deadline = Instant::now() + Duration::from_secs(90);
-        let agent = ureq::AgentBuilder::new()
-            .timeout(Duration::from_secs(5))
-            .build();
-        while Instant::now() < deadline {
-            if agent
-                .get(&format!("{}/api/services", self.base))
-                .call()
-                .is_ok()
-            {
-                return Ok(());
-            }
-            if let Ok(Some(_)) = self.child.try_wait() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(250));
-        }
-        Err(self.log_text())
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    fn client(&self) -> Client {
-        Client::new(&self.base)
-    }
-
-    /// Fire the cron trigger, as Cloudflare does every five minutes.
-    fn cron(&self) {
-        let reply = self.client().get("/__scheduled?cron=*/5+*+*+*+*").unwrap();
-        assert_eq!(reply.status, 200, "{}", reply.body);
-    }
-}
-
-impl Drop for Wrangler {
-    fn drop(&mut self) {
-        let group = format!("-{}", self.child.id());
-        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
-        let _ = self.child.wait();
-    }
-}
-
-fn state_dir(name: &str) -> PathBuf {
-    let dir = target_dir().join(format!("state-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
 }
 
 /// `API_KEY_SECRET` beside the fixture's `API_KEYS`: both kinds of key work.
@@ -264,7 +58,7 @@ fn beat(c: &Client, service: &str, status: &str) {
     ignore = "needs worker-build 0.8.7, the wasm-bindgen CLI of Cargo.lock and `npm ci --prefix components/cloudflare` (bash .ci/run installs them)"
 )]
 fn the_conformance_suite_passes_against_wrangler_dev() {
-    let w = Wrangler::start(&state_dir("conformance"), &secrets(None));
+    let w = Wrangler::start_build(built(), &state_dir("conformance"), &secrets(None));
     let failures: Vec<String> = SCENARIOS
         .iter()
         .filter_map(|s| {
@@ -284,7 +78,7 @@ fn the_conformance_suite_passes_against_wrangler_dev() {
 )]
 fn heartbeats_notify_at_once_and_the_cron_sweep_notices_silence() {
     let receiver = Receiver::start().unwrap();
-    let w = Wrangler::start(&state_dir("notify"), &secrets(Some(&receiver)));
+    let w = Wrangler::start_build(built(), &state_dir("notify"), &secrets(Some(&receiver)));
     let c = w.client();
     beat(&c, "alpha", "up");
     // bravo reports with the key derived from API_KEY_SECRET, which is bravo's alone.
@@ -363,7 +157,7 @@ fn heartbeats_notify_at_once_and_the_cron_sweep_notices_silence() {
 fn state_survives_a_restart_of_wrangler_dev() {
     let state = state_dir("restart");
     let (logs, status) = {
-        let w = Wrangler::start(&state, &secrets(None));
+        let w = Wrangler::start_build(built(), &state, &secrets(None));
         let c = w.client();
         for status in ["up", "degraded", "up"] {
             beat(&c, "charlie", status);
@@ -374,7 +168,7 @@ fn state_survives_a_restart_of_wrangler_dev() {
         )
     };
     assert_eq!(logs.len(), 3);
-    let w = Wrangler::start(&state, &secrets(None));
+    let w = Wrangler::start_build(built(), &state, &secrets(None));
     let c = w.client();
     assert_eq!(c.logs("charlie").unwrap(), logs, "the log survived");
     let after = c.service_status("charlie").unwrap();
@@ -484,7 +278,7 @@ fn the_opt_in_workers_kv_backend_serves_the_same_api() {
         "dashboard_pages_badges_and_metrics_answer",
     ];
     let told = {
-        let w = Wrangler::start(&state, &vars);
+        let w = Wrangler::start_build(built(), &state, &vars);
         let failures: Vec<String> = SCENARIOS
             .iter()
             .filter(|s| sequential.contains(&s.name))
@@ -504,14 +298,14 @@ fn the_opt_in_workers_kv_backend_serves_the_same_api() {
         told
     };
     // The state is in the KV namespace, not in the Durable Object.
-    let w = Wrangler::start(&state, &secrets(None));
+    let w = Wrangler::start_build(built(), &state, &secrets(None));
     assert_eq!(
         w.client().logs("delta").unwrap().len(),
         0,
         "the object never saw it"
     );
     drop(w);
-    let w = Wrangler::start(&state, &vars);
+    let w = Wrangler::start_build(built(), &state, &vars);
     let logs = w.client().logs("delta").unwrap();
     assert_eq!(logs.len(), 2, "{logs:?}");
     assert_eq!(
@@ -614,5 +408,65 @@ fn every_channel_is_reached_from_the_worker() {
                 );
             }
         }
+    }
+}
+
+#[test]
+#[cfg_attr(
+    missing_worker_tools,
+    ignore = "needs worker-build 0.8.7, the wasm-bindgen CLI of Cargo.lock and `npm ci --prefix components/cloudflare` (bash .ci/run installs them)"
+)]
+fn ten_thousand_services_beat_sweep_and_show_on_the_worker() {
+    use heartbeat_core::auth::derived_key;
+    let dir = target_dir().join("ten-thousand-config");
+    std::fs::create_dir_all(&dir).unwrap();
+    let services: Vec<_> = (0..10_000)
+        .map(|i| json!({ "id": format!("svc-{i:05}"), "stalenessThreshold": 600 }))
+        .collect();
+    std::fs::write(
+        dir.join("services.json"),
+        json!({ "services": services }).to_string(),
+    )
+    .unwrap();
+    std::fs::write(dir.join("notifications.json"), r#"{"channels": []}"#).unwrap();
+    let build = build("ten-thousand-build", &dir);
+    let vars = [("API_KEY_SECRET", KEY_SECRET.to_string())];
+    let w = Wrangler::start_build(&build, &state_dir("ten-thousand"), &vars);
+    let c = w.client();
+    for (i, status) in [(0, "up"), (4_999, "down"), (9_999, "degraded")] {
+        let id = format!("svc-{i:05}");
+        let r = c
+            .beat(
+                &derived_key(KEY_SECRET, &id),
+                &json!({ "serviceId": id, "status": status }),
+            )
+            .unwrap();
+        assert_eq!(r.status, 200, "{id}: {}", r.body);
+    }
+    // The cron sweep reads every service's state.
+    w.cron();
+    let summary = c.get("/api/status?summary=1").unwrap().json();
+    assert_eq!(summary["counts"]["total"], 10_000, "{summary}");
+    assert_eq!(
+        (
+            summary["counts"]["up"].clone(),
+            summary["counts"]["down"].clone(),
+            summary["counts"]["degraded"].clone()
+        ),
+        (json!(1), json!(1), json!(1)),
+        "{summary}"
+    );
+    let page = c.get("/api/status?limit=100&offset=9950").unwrap().json();
+    assert_eq!(page["services"].as_array().unwrap().len(), 50, "{page}");
+    let overview = c.get("/").unwrap();
+    assert_eq!(overview.status, 200);
+    assert!(
+        overview.body.len() < 1024 * 1024,
+        "the overview weighs {} bytes",
+        overview.body.len()
+    );
+    assert!(overview.body.contains("page 1 of 20"), "paged");
+    for path in ["/services/svc-04999", "/badge/svc-04999.svg", "/metrics"] {
+        assert_eq!(c.get(path).unwrap().status, 200, "{path}");
     }
 }
