@@ -10,7 +10,11 @@ use crate::ready::resolve;
 use crate::store::Store;
 use std::collections::BTreeMap;
 
-/// `n` services `svc-{i}` (threshold 300 s, no channels), each with the heartbeat key `key-{i}`.
+/// The fleet's `API_KEY_SECRET`: each service's key is derived, as large fleets run.
+const FLEET_SECRET: &str = "fleet-secret-0123456789abcdef0123456789";
+
+/// `n` services `svc-{i}` (threshold 300 s, no channels), each with its key derived from
+/// [`FLEET_SECRET`].
 pub struct Fleet {
     pub config: Config,
     pub secrets: BTreeMap<String, String>,
@@ -18,7 +22,7 @@ pub struct Fleet {
 }
 
 impl Fleet {
-    /// The fleet, with `vars` as further settings (`API_KEYS` is the fleet's own).
+    /// The fleet, with `vars` as further settings (`API_KEY_SECRET` is the fleet's own).
     pub fn new(n: usize, mut vars: BTreeMap<String, String>) -> Fleet {
         let services: Vec<_> = (0..n)
             .map(|i| format!(r#"{{"id": "svc-{i}", "stalenessThreshold": 300}}"#))
@@ -28,13 +32,7 @@ impl Fleet {
             r#"{"enabled": true, "channels": []}"#,
         )
         .expect("the fleet's configuration is valid");
-        let keys: BTreeMap<_, _> = (0..n)
-            .map(|i| (format!("svc-{i}"), format!("key-{i}")))
-            .collect();
-        vars.insert(
-            "API_KEYS".into(),
-            serde_json::to_string(&keys).expect("json"),
-        );
+        vars.insert("API_KEY_SECRET".into(), FLEET_SECRET.into());
         let settings = Settings::from_secrets(&vars).expect("valid settings");
         Fleet {
             config,
@@ -48,8 +46,25 @@ impl Fleet {
         Request {
             method: "POST".into(),
             path: "/api/heartbeat".into(),
-            headers: vec![("authorization".into(), format!("Bearer key-{i}"))],
+            headers: vec![(
+                "authorization".into(),
+                format!(
+                    "Bearer {}",
+                    crate::auth::derived_key(FLEET_SECRET, &format!("svc-{i}"))
+                ),
+            )],
             body: format!(r#"{{"serviceId": "svc-{i}"}}"#).into_bytes(),
+            ..Default::default()
+        }
+    }
+
+    /// `GET path` (the dashboard's routes).
+    pub fn get(path: &str) -> Request {
+        let (path, query) = path.split_once('?').unwrap_or((path, ""));
+        Request {
+            method: "GET".into(),
+            path: path.into(),
+            query: query.into(),
             ..Default::default()
         }
     }
@@ -76,6 +91,8 @@ impl Fleet {
         };
         if req.path == "/api/sweep" {
             resolve(super::sweep::handle(&ctx, req))
+        } else if req.method == "GET" {
+            resolve(super::dashboard::handle(&ctx, req))
         } else {
             resolve(super::ingest::handle(&ctx, req))
         }

@@ -1,0 +1,70 @@
+//! heartbeat-core's own cost of the fleet-wide routes — `GET /api/status`, `GET /`,
+//! `GET /metrics` and the sweep — at 8, 1,000 and 10,000 services on the in-memory store, next to
+//! a heartbeat's: what every host pays before its store, wasm and HTTP costs. Every service has
+//! beaten twice and one in ten has been down and back. Prints figures (mean of `BENCH_ROUNDS`,
+//! default 20); `cargo bench -p heartbeat-core --bench reads`.
+
+use heartbeat_core::api::fleet::Fleet;
+use heartbeat_core::api::Request;
+use heartbeat_core::store::MemoryStore;
+use std::time::Instant;
+
+const START: i64 = 1_764_000_000_000;
+
+fn main() {
+    let rounds: u32 = std::env::var("BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
+    let routes = [
+        "heartbeat",
+        "GET /api/status",
+        "GET /",
+        "GET /metrics",
+        "sweep",
+    ];
+    println!(
+        "heartbeat-core alone, in-memory store, release build (ms per request, mean of {rounds})"
+    );
+    println!();
+    println!("| services | {} |", routes.join(" | "));
+    println!("|---|{}", "---|".repeat(routes.len()));
+    for n in [8, 1_000, 10_000] {
+        let vars = [("SWEEP_OVERDUE_SECONDS".to_string(), "0".to_string())].into();
+        let fleet = Fleet::new(n, vars);
+        let store = MemoryStore::default();
+        let call = |at: i64, req: &Request| {
+            let res = fleet.answer(&store, at, req);
+            assert_eq!(res.status, 200, "{}", String::from_utf8_lossy(&res.body));
+        };
+        let down = |i: usize| {
+            let mut r = Fleet::beat(i);
+            r.body = format!(r#"{{"serviceId": "svc-{i}", "status": "down"}}"#).into_bytes();
+            r
+        };
+        for i in 0..n {
+            call(START, &Fleet::beat(i));
+        }
+        for i in (0..n).step_by(10) {
+            call(START + 60_000, &down(i));
+            call(START + 120_000, &Fleet::beat(i));
+        }
+        let now = START + 180_000;
+        let time = |req: &dyn Fn(u32) -> Request| {
+            let started = Instant::now();
+            for r in 0..rounds {
+                call(now, &req(r));
+            }
+            started.elapsed().as_secs_f64() * 1e3 / f64::from(rounds)
+        };
+        let cells = [
+            time(&|r| Fleet::beat(r as usize % n)),
+            time(&|_| Fleet::get("/api/status")),
+            time(&|_| Fleet::get("/")),
+            time(&|_| Fleet::get("/metrics")),
+            time(&|_| Fleet::sweep()),
+        ];
+        let cells: Vec<String> = cells.iter().map(|ms| format!("{ms:.2}")).collect();
+        println!("| {n} | {} |", cells.join(" | "));
+    }
+}
