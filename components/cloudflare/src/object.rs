@@ -1,6 +1,6 @@
 //! The Durable Object that holds every service's state and answers every request.
 
-use crate::sql::SqlRows;
+use crate::sql::{RowCache, SqlRows};
 use heartbeat_core::api;
 use heartbeat_core::store::rows::Grouped;
 use worker::{durable_object, DurableObject, Env, Request, Response, State};
@@ -9,11 +9,17 @@ use worker::{durable_object, DurableObject, Env, Request, Response, State};
 pub struct Monitor {
     state: State,
     env: Env,
+    /// The rows this object has read or written, for the requests that follow.
+    rows: RowCache,
 }
 
 impl DurableObject for Monitor {
     fn new(state: State, env: Env) -> Self {
-        Monitor { state, env }
+        Monitor {
+            state,
+            env,
+            rows: RowCache::default(),
+        }
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
@@ -24,7 +30,7 @@ impl DurableObject for Monitor {
 
 impl Monitor {
     async fn answer(&self, request: &api::Request) -> api::Response {
-        let store = match SqlRows::open(self.state.storage().sql()) {
+        let store = match SqlRows::open(self.state.storage().sql(), &self.rows) {
             Ok(rows) => Grouped::new(rows),
             Err(_) => return api::storage_failure(),
         };
