@@ -2,7 +2,7 @@
 //! `GET /metrics` and the sweep — at 8, 1,000 and 10,000 services on the in-memory store, next to
 //! a heartbeat's: what every host pays before its store, wasm and HTTP costs. Every service has
 //! beaten twice and one in ten has been down and back. Prints figures (mean of `BENCH_ROUNDS`,
-//! default 20); `cargo bench -p heartbeat-core --bench reads`.
+//! default 20; `BENCH_SIZES=1000` for one size); `cargo bench -p heartbeat-core --bench reads`.
 
 use heartbeat_core::api::fleet::Fleet;
 use heartbeat_core::api::Request;
@@ -29,7 +29,12 @@ fn main() {
     println!();
     println!("| services | {} |", routes.join(" | "));
     println!("|---|{}", "---|".repeat(routes.len()));
-    for n in [8, 1_000, 10_000] {
+    // BENCH_SIZES=1000 for one fleet size.
+    let sizes: Vec<usize> = std::env::var("BENCH_SIZES")
+        .ok()
+        .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![8, 1_000, 10_000]);
+    for n in sizes {
         let vars = [("SWEEP_OVERDUE_SECONDS".to_string(), "0".to_string())].into();
         let fleet = Fleet::new(n, vars);
         let store = MemoryStore::default();
