@@ -35,13 +35,9 @@ fn main() {
         .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect())
         .unwrap_or_else(|| vec![8, 1_000, 10_000]);
     for n in sizes {
-        let vars = [("SWEEP_OVERDUE_SECONDS".to_string(), "0".to_string())].into();
-        let fleet = Fleet::new(n, vars);
+        let fleet = Fleet::swept_on_demand(n);
         let store = MemoryStore::default();
-        let call = |at: i64, req: &Request| {
-            let res = fleet.answer(&store, at, req);
-            assert_eq!(res.status, 200, "{}", String::from_utf8_lossy(&res.body));
-        };
+        let call = |at: i64, req: &Request| fleet.ok(&store, at, req);
         let down = |i: usize| {
             let mut r = Fleet::beat(i);
             r.body = format!(r#"{{"serviceId": "svc-{i}", "status": "down"}}"#).into_bytes();

@@ -13,13 +13,9 @@ const SILENT: usize = 100;
 const START: i64 = 1_764_000_000_000;
 
 fn main() {
-    let vars = [("SWEEP_OVERDUE_SECONDS".to_string(), "0".to_string())].into();
-    let fleet = Fleet::new(SERVICES, vars);
+    let fleet = Fleet::swept_on_demand(SERVICES);
     let store = MemoryStore::default();
-    let call = |at: i64, req: &Request| {
-        let res = fleet.answer(&store, at, req);
-        assert_eq!(res.status, 200, "{}", String::from_utf8_lossy(&res.body));
-    };
+    let call = |at: i64, req: &Request| fleet.ok(&store, at, req);
     for i in 0..SERVICES {
         call(START, &Fleet::beat(i));
     }

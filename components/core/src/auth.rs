@@ -51,11 +51,7 @@ pub fn push_token_service(token: &str) -> Option<&str> {
 fn hmac_hex(secret: &str, message: &str) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key");
     mac.update(message.as_bytes());
-    mac.finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::text::hex(&mac.finalize().into_bytes())
 }
 
 #[cfg(test)]

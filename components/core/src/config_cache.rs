@@ -155,10 +155,7 @@ fn keep<S: Store>(store: &S, version: &str, cut: &Subset) {
 }
 
 fn sha256_hex(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::text::hex(&Sha256::digest(text.as_bytes()))
 }
 
 fn no_services() -> String {

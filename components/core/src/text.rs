@@ -1,6 +1,18 @@
 //! The one rule for shortening text, used wherever a message, title or name is kept or sent
 //! within a limit: a stored heartbeat message, an error that quotes input, a dashboard cell, a
-//! vendor's field.
+//! vendor's field; and the one hexadecimal encoding of digests.
+
+/// Lower-case hexadecimal, two digits a byte: derived keys, configuration digests, Matrix
+/// transaction ids.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 15)] as char);
+    }
+    out
+}
 
 /// At most `max` characters (not bytes), the last an ellipsis when cut — so nothing kept is
 /// longer than the limit that validates it.
@@ -20,6 +32,12 @@ pub fn shorten(s: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hex_is_two_lower_case_digits_a_byte() {
+        assert_eq!(hex(&[0x00, 0x0f, 0xa0, 0xff]), "000fa0ff");
+        assert_eq!(hex(&[]), "");
+    }
 
     #[test]
     fn at_the_limit_nothing_is_cut_and_past_it_the_ellipsis_counts() {

@@ -78,6 +78,21 @@ impl Fleet {
         }
     }
 
+    /// A fleet that sweeps only when asked (`SWEEP_OVERDUE_SECONDS=0`), as the benchmarks time
+    /// each route on its own.
+    pub fn swept_on_demand(n: usize) -> Fleet {
+        Fleet::new(
+            n,
+            [("SWEEP_OVERDUE_SECONDS".to_string(), "0".to_string())].into(),
+        )
+    }
+
+    /// Answer `req` at `at` over `store`, which must succeed (benchmarks).
+    pub fn ok<S: Store>(&self, store: &S, at: i64, req: &Request) {
+        let res = self.answer(store, at, req);
+        assert_eq!(res.status, 200, "{}", String::from_utf8_lossy(&res.body));
+    }
+
     /// Answer `req` at `at` over `store`.
     pub fn answer<S: Store>(&self, store: &S, at: i64, req: &Request) -> Response {
         let clock = ManualClock::at(at);

@@ -21,8 +21,7 @@ const TEXT_MAX: usize = 4000;
 
 /// A transaction id for `event_id`: the same for every delivery of the event.
 fn transaction_id(event_id: &str) -> String {
-    let digest = Sha256::digest(event_id.as_bytes());
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = crate::text::hex(&Sha256::digest(event_id.as_bytes()));
     format!("heartbeat-{}", &hex[..32])
 }
 
