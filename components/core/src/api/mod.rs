@@ -15,7 +15,7 @@ pub mod sweep;
 mod web;
 
 use crate::secrets::Secrets;
-use serde_json::{json, Value};
+use serde_json::json;
 
 pub use crate::context::Context;
 pub use crate::limits::MAX_BODY_BYTES;
@@ -82,7 +82,7 @@ pub struct Response {
 }
 
 impl Response {
-    pub fn json(status: u16, value: &Value) -> Response {
+    pub fn json(status: u16, value: &impl serde::Serialize) -> Response {
         Response {
             status,
             headers: vec![

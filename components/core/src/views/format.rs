@@ -16,16 +16,26 @@ pub fn ago(now: i64, at: i64) -> String {
     }
 }
 
-/// `"2026-11-25 19:00:03 UTC"`.
+/// `"2026-11-25 19:00:03 UTC"`. Cut from [`crate::time::iso`]'s digits (a page formats
+/// thousands); chrono's formatter for years outside 0–9999.
 pub fn timestamp(ms: i64) -> String {
-    DateTime::from_timestamp_millis(ms)
-        .unwrap_or_default()
-        .format("%Y-%m-%d %H:%M:%S UTC")
-        .to_string()
+    let iso = crate::time::iso(ms);
+    match (iso.len(), iso.get(..10), iso.get(11..19)) {
+        (24, Some(day), Some(time)) => format!("{day} {time} UTC"),
+        _ => DateTime::from_timestamp_millis(ms)
+            .unwrap_or_default()
+            .format("%Y-%m-%d %H:%M:%S UTC")
+            .to_string(),
+    }
 }
 
-/// `"2026-11-25"`.
+/// `"2026-11-25"`, like [`timestamp`].
 pub fn date(ms: i64) -> String {
+    let mut iso = crate::time::iso(ms);
+    if iso.len() == 24 {
+        iso.truncate(10);
+        return iso;
+    }
     DateTime::from_timestamp_millis(ms)
         .unwrap_or_default()
         .format("%Y-%m-%d")
@@ -47,6 +57,27 @@ pub fn percent(p: Option<f64>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_read_as_chrono_writes_them() {
+        let at = |ms: i64| DateTime::from_timestamp_millis(ms).unwrap_or_default();
+        for ms in [
+            0,
+            -1,
+            1_764_089_143_123,
+            253_402_300_799_999,
+            253_402_300_800_000,
+            -62_167_219_200_001,
+            i64::MAX,
+        ] {
+            assert_eq!(
+                timestamp(ms),
+                at(ms).format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+                "{ms}"
+            );
+            assert_eq!(date(ms), at(ms).format("%Y-%m-%d").to_string(), "{ms}");
+        }
+    }
 
     #[test]
     fn relative_times_read_like_a_person_says_them() {

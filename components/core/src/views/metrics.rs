@@ -5,17 +5,24 @@
 use super::Board;
 use crate::model::Status;
 use crate::uptime::WINDOWS;
+use std::borrow::Cow;
 use std::fmt::Write;
 
 /// The `content-type` Prometheus expects for this format.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
-/// A label value with `\`, `"` and newlines escaped as the format requires.
-fn label(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
+/// A label value with `\`, `"` and newlines escaped as the format requires; borrowed when
+/// there is nothing to escape (every service's id is written a dozen times).
+fn label(value: &str) -> Cow<'_, str> {
+    if !value.contains(['\\', '"', '\n']) {
+        return Cow::Borrowed(value);
+    }
+    Cow::Owned(
+        value
+            .replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('\n', "\\n"),
+    )
 }
 
 fn family(out: &mut String, name: &str, kind: &str, help: &str) {
