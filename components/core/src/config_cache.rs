@@ -10,12 +10,16 @@
 //! file and writes every service's cut (one pass); later requests read their cut alone.
 //! services.json stays the one source of truth: a stale cut is never used.
 //!
+//! Requests over the whole fleet ([`whole`]) read the validated configuration back the same
+//! way, from one entry keyed by the digests of both files.
+//!
 //! A file under [`CACHE_FROM_BYTES`] is parsed whole, as before: it is cheap to parse, and its
 //! fleet keeps to eight keys per service (Spin's default store documents room for 1,024).
 
 use crate::config::subset::{self, Subset};
-use crate::config::{Config, ConfigError};
-use crate::keys::{config_key, config_seen_key, CONFIG_VERSION_KEY};
+use crate::config::{Config, ConfigError, ServiceConfig};
+use crate::keys::{config_key, config_seen_key, CONFIG_FLEET_KEY, CONFIG_VERSION_KEY};
+use crate::maintenance::Window;
 use crate::store::Store;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -70,26 +74,8 @@ pub fn for_service<S: Store>(
 ) -> Result<Config, LoadError> {
     let notifications = files.read(NOTIFICATIONS_FILE)?;
     let parse = |services: &str| Ok(Config::parse(services, &notifications)?);
-    let Some(stamp) = files
-        .version(SERVICES_FILE)
-        .filter(|v| v.len >= CACHE_FROM_BYTES)
-        .map(|v| format!("{}-{}", v.len, v.modified_ns))
-    else {
+    let Some((text, version)) = content(files, store)? else {
         return parse(&files.read(SERVICES_FILE)?);
-    };
-    let seen = store
-        .get(&config_seen_key(&stamp))
-        .ok()
-        .flatten()
-        .and_then(|digest| String::from_utf8(digest).ok());
-    let (text, version) = match seen {
-        Some(digest) => (None, digest),
-        None => {
-            let text = files.read(SERVICES_FILE)?;
-            let digest = sha256_hex(&text);
-            let _ = store.set(&config_seen_key(&stamp), digest.as_bytes());
-            (Some(text), digest)
-        }
     };
     let cached = store
         .get(&config_key(id))
@@ -105,6 +91,86 @@ pub fn for_service<S: Store>(
     let mut config = parse(&services)?;
     config.partial = true;
     Ok(config)
+}
+
+/// The validated services of one content of both files, as the store keeps them.
+#[derive(Serialize, Deserialize)]
+struct Fleet {
+    /// services.json's digest, then notifications.json's: the services were checked against
+    /// that notifications.json's channels.
+    version: String,
+    services: Vec<ServiceConfig>,
+    maintenance: Vec<Window>,
+}
+
+/// Both files whole, for a request over the fleet (status, dashboard, metrics, a sweep). A
+/// large services.json is parsed and validated by the first such request after it changes,
+/// which keeps the result in the store (`config/fleet`, postcard); later requests read that
+/// back in a fraction of the time. notifications.json is small and parsed every time.
+pub fn whole<S: Store>(files: &dyn ConfigFiles, store: &S) -> Result<Config, LoadError> {
+    let notifications = files.read(NOTIFICATIONS_FILE)?;
+    let Some((text, digest)) = content(files, store)? else {
+        return Ok(Config::parse(&files.read(SERVICES_FILE)?, &notifications)?);
+    };
+    let version = format!("{digest}-{}", sha256_hex(&notifications));
+    let kept = store
+        .get(CONFIG_FLEET_KEY)
+        .ok()
+        .flatten()
+        .and_then(|bytes| postcard::from_bytes::<Fleet>(&bytes).ok())
+        .filter(|fleet| fleet.version == version);
+    if let Some(fleet) = kept {
+        return Ok(Config::validated(
+            fleet.services,
+            fleet.maintenance,
+            &notifications,
+        )?);
+    }
+    let text = match text {
+        Some(text) => text,
+        None => files.read(SERVICES_FILE)?,
+    };
+    let config = Config::parse(&text, &notifications)?;
+    let fleet = Fleet {
+        version,
+        services: config.services.clone(),
+        maintenance: config.maintenance.clone(),
+    };
+    // Best effort: a store that refuses only costs the next request the same parse.
+    if let Ok(bytes) = postcard::to_allocvec(&fleet) {
+        let _ = store.set(CONFIG_FLEET_KEY, &bytes);
+    }
+    Ok(config)
+}
+
+/// The digest of services.json's content, learnt from its size and modification time (and the
+/// text, if this request had to read it to hash it); `None` for a small or unversioned file,
+/// which is read and parsed whole.
+fn content<S: Store>(
+    files: &dyn ConfigFiles,
+    store: &S,
+) -> Result<Option<(Option<String>, String)>, LoadError> {
+    let Some(stamp) = files
+        .version(SERVICES_FILE)
+        .filter(|v| v.len >= CACHE_FROM_BYTES)
+        .map(|v| format!("{}-{}", v.len, v.modified_ns))
+    else {
+        return Ok(None);
+    };
+    let seen = store
+        .get(&config_seen_key(&stamp))
+        .ok()
+        .flatten()
+        .and_then(|digest| String::from_utf8(digest).ok());
+    Ok(Some(match seen {
+        Some(digest) => (None, digest),
+        None => {
+            let text = files.read(SERVICES_FILE)?;
+            let digest = sha256_hex(&text);
+            let _ = store.set(&config_seen_key(&stamp), digest.as_bytes());
+            (Some(text), digest)
+        }
+    }))
 }
 
 /// services.json changed since `id`'s cut was written (or it never was): if no request has
@@ -323,5 +389,98 @@ mod tests {
             e.starts_with("invalid configuration: services.json: services[500].stalenessThreshold"),
             "{e}"
         );
+    }
+
+    /// A fleet with a cron schedule and maintenance windows (global and a service's own), so
+    /// the kept configuration must carry them.
+    fn rich_fleet() -> Files {
+        let files = Files::fleet(0);
+        let services = services_json(1_000, |i| {
+            match i {
+            3 => Some(
+                r#"{"id": "svc-3", "schedule": {"kind": "cron", "expression": "0 3 * * *", "timezone": "Europe/Paris"},
+                    "maintenance": [{"expression": "0 2 * * 0", "timezone": "UTC", "duration": 1800}],
+                    "dependsOn": ["svc-4"], "notifications": {"channels": ["ops"], "events": ["down"]}}"#
+                    .into(),
+            ),
+            _ => None,
+        }
+        });
+        let global = r#"{"maintenance": [{"expression": "0 1 * * 6", "timezone": "Asia/Tokyo", "duration": 3600}], "services""#;
+        files.write(
+            SERVICES_FILE,
+            services.replacen(r#"{"services""#, global, 1),
+        );
+        files.write(
+            NOTIFICATIONS_FILE,
+            r#"{"channels": [{"type": "webhook", "name": "ops", "config": {}}]}"#.into(),
+        );
+        files
+    }
+
+    #[test]
+    fn the_whole_configuration_is_validated_once_and_read_back_equal() {
+        let (files, store) = (rich_fleet(), Counted::default());
+        let text = files.text.borrow()[SERVICES_FILE].clone();
+        let parsed = Config::parse(&text, &files.text.borrow()[NOTIFICATIONS_FILE]).unwrap();
+        assert_eq!(whole(&files, &store).unwrap(), parsed);
+        let read = files.bytes_read(SERVICES_FILE);
+        for _ in 0..3 {
+            assert_eq!(
+                whole(&files, &store).unwrap(),
+                parsed,
+                "read back from the store"
+            );
+        }
+        assert_eq!(
+            files.bytes_read(SERVICES_FILE),
+            read,
+            "the file is not read again"
+        );
+        let svc3 = parsed.service("svc-3").unwrap();
+        assert_eq!(svc3.maintenance.len(), 1);
+        assert!(matches!(
+            svc3.schedule.kind,
+            crate::schedule::Kind::Cron { .. }
+        ));
+        assert_eq!(parsed.maintenance.len(), 1);
+
+        // What the store keeps stands for the file only: a damaged entry is parsed afresh.
+        store.inner.set(CONFIG_FLEET_KEY, b"not postcard").unwrap();
+        assert_eq!(whole(&files, &store).unwrap(), parsed);
+        assert!(files.bytes_read(SERVICES_FILE) > read);
+    }
+
+    #[test]
+    fn a_change_to_either_file_is_validated_afresh() {
+        let (files, store) = (rich_fleet(), Counted::default());
+        whole(&files, &store).unwrap();
+        // svc-3 names the channel "ops": without it, services.json no longer validates.
+        files.write(NOTIFICATIONS_FILE, r#"{"channels": []}"#.into());
+        let e = whole(&files, &store).unwrap_err().to_string();
+        assert!(e.contains("services[3].notifications.channels[0]"), "{e}");
+        files.write(
+            NOTIFICATIONS_FILE,
+            r#"{"channels": [{"type": "webhook", "name": "ops", "config": {}}], "settings": {"cooldownMinutes": 9}}"#
+                .into(),
+        );
+        assert_eq!(
+            whole(&files, &store)
+                .unwrap()
+                .notifications
+                .cooldown_minutes,
+            9
+        );
+
+        files.write(
+            SERVICES_FILE,
+            services_json(1_000, |i| {
+                (i == 7).then(|| r#"{"id": "svc-7", "name": "Seven"}"#.into())
+            }),
+        );
+        let config = whole(&files, &store).unwrap();
+        assert_eq!(config.service("svc-7").unwrap().name, "Seven");
+        assert!(config.maintenance.is_empty());
+        assert!(!config.partial);
     }
 }

@@ -15,6 +15,7 @@
 //! | `alerts/recent` | `RecentAlerts` JSON | CAS, per relayed alert (cooldown) |
 //! | `alerts/log` | `AlertLog` JSON | CAS, per received alert |
 //! | `config/svc/{id}` | the service's cut of services.json, with the file's version | set, once per change of the file |
+//! | `config/fleet` | the validated services and maintenance windows (postcard), with the digests of both files | set, once per change of either file |
 //! | `config/version` | the SHA-256 of the services.json whose cuts are all written | set, once per change of the file |
 //! | `config/seen/{size}-{mtime}` | the SHA-256 of the services.json a host sees with that size and modification time | set, once per file per host |
 //!
@@ -34,6 +35,8 @@ pub const LOG_SLOTS: i64 = 5;
 pub fn config_key(id: &str) -> String {
     format!("config/svc/{id}")
 }
+/// The whole validated configuration, for requests over the fleet (see `config_cache`).
+pub const CONFIG_FLEET_KEY: &str = "config/fleet";
 /// The digest of the services.json whose every cut is written.
 pub const CONFIG_VERSION_KEY: &str = "config/version";
 /// The digest of the services.json a host sees with this size and modification time.
@@ -41,9 +44,14 @@ pub fn config_seen_key(stamp: &str) -> String {
     format!("config/seen/{stamp}")
 }
 
-/// `svc/{id}/{field}`.
+/// `svc/{id}/{field}`. Pieces pushed, not `format!`: a whole-fleet read spells thousands.
 fn service_key(id: &str, field: &str) -> String {
-    format!("{SERVICE_PREFIX}{id}/{field}")
+    let mut key = String::with_capacity(SERVICE_PREFIX.len() + id.len() + 1 + field.len());
+    key.push_str(SERVICE_PREFIX);
+    key.push_str(id);
+    key.push('/');
+    key.push_str(field);
+    key
 }
 
 pub fn seq_key(id: &str) -> String {

@@ -3,8 +3,12 @@
 //! Transitions are still recorded, so history stays true; nobody is notified about them.
 
 use chrono::{TimeZone, Utc};
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone)]
+/// Serializable with its zone by name (`config_cache` keeps validated configuration); the cron
+/// expression is parsed again when read back.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(try_from = "WindowForm", into = "WindowForm")]
 pub struct Window {
     /// As configured, for people.
     pub expression: String,
@@ -18,6 +22,37 @@ impl PartialEq for Window {
         self.expression == other.expression
             && self.tz == other.tz
             && self.duration_ms == other.duration_ms
+    }
+}
+
+/// [`Window`] as stored.
+#[derive(Serialize, Deserialize)]
+struct WindowForm {
+    expression: String,
+    tz: String,
+    duration_ms: i64,
+}
+
+impl From<Window> for WindowForm {
+    fn from(w: Window) -> WindowForm {
+        WindowForm {
+            tz: w.tz.name().to_string(),
+            expression: w.expression,
+            duration_ms: w.duration_ms,
+        }
+    }
+}
+
+impl TryFrom<WindowForm> for Window {
+    type Error = crate::schedule::CronError;
+    fn try_from(form: WindowForm) -> Result<Window, Self::Error> {
+        let (cron, tz) = crate::schedule::parse_cron(&form.expression, &form.tz)?;
+        Ok(Window {
+            expression: form.expression,
+            cron: Box::new(cron),
+            tz,
+            duration_ms: form.duration_ms,
+        })
     }
 }
 

@@ -10,10 +10,12 @@
 //! Between the expected time and the end of grace a service is *late*: still up, but shown so.
 
 use chrono::{TimeZone, Utc};
+use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 
-/// A service's reporting schedule.
-#[derive(Debug, Clone, PartialEq)]
+/// A service's reporting schedule. Serializable for the validated configuration kept in the
+/// store (`config_cache`); a cron expression is parsed again when read back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Schedule {
     pub kind: Kind,
     pub grace_ms: i64,
@@ -23,7 +25,8 @@ pub struct Schedule {
 }
 
 /// When heartbeats are due.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(try_from = "KindForm", into = "KindForm")]
 pub enum Kind {
     Period {
         period_ms: i64,
@@ -54,6 +57,42 @@ impl PartialEq for Kind {
             ) => a == c && b == d,
             _ => false,
         }
+    }
+}
+
+/// [`Kind`] as stored: a cron expression and its zone by name.
+#[derive(Serialize, Deserialize)]
+enum KindForm {
+    Period { period_ms: i64 },
+    Cron { expression: String, tz: String },
+}
+
+impl From<Kind> for KindForm {
+    fn from(kind: Kind) -> KindForm {
+        match kind {
+            Kind::Period { period_ms } => KindForm::Period { period_ms },
+            Kind::Cron { expression, tz, .. } => KindForm::Cron {
+                expression,
+                tz: tz.name().to_string(),
+            },
+        }
+    }
+}
+
+impl TryFrom<KindForm> for Kind {
+    type Error = CronError;
+    fn try_from(form: KindForm) -> Result<Kind, CronError> {
+        Ok(match form {
+            KindForm::Period { period_ms } => Kind::Period { period_ms },
+            KindForm::Cron { expression, tz } => {
+                let (cron, tz) = parse_cron(&expression, &tz)?;
+                Kind::Cron {
+                    expression,
+                    cron: Box::new(cron),
+                    tz,
+                }
+            }
+        })
     }
 }
 

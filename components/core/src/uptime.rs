@@ -116,17 +116,31 @@ impl Timeline {
         self.tally(self.now - window_ms, self.now).percent()
     }
 
-    /// The last `count` UTC calendar days, oldest first, today (so far) last.
+    /// The last `count` UTC calendar days, oldest first, today (so far) last. One walk over
+    /// the changes for all of them (each day's [`Timeline::tally`] would search again): the
+    /// dashboard draws ninety days for every service.
     pub fn days(&self, count: usize) -> Vec<Day> {
         let today = self.now.div_euclid(DAY_MS) * DAY_MS;
+        let first = today - (count as i64 - 1) * DAY_MS;
+        let mut next = self.changes.partition_point(|&(at, _)| at <= first);
+        let mut status = match next {
+            0 => Status::Unknown,
+            n => self.changes[n - 1].1,
+        };
         (0..count as i64)
-            .rev()
-            .map(|back| {
-                let start = today - back * DAY_MS;
-                Day {
-                    start,
-                    tally: self.tally(start, start + DAY_MS),
+            .map(|d| {
+                let start = first + d * DAY_MS;
+                let end = (start + DAY_MS).min(self.now);
+                let mut tally = Tally::default();
+                let mut since = start;
+                while let Some(&(at, then)) = self.changes.get(next).filter(|(at, _)| *at < end) {
+                    tally.add(status, at - since);
+                    (since, status, next) = (at, then, next + 1);
                 }
+                if end > since {
+                    tally.add(status, end - since);
+                }
+                Day { start, tally }
             })
             .collect()
     }
@@ -313,5 +327,30 @@ mod tests {
         let sum = days[0].tally.down + days[1].tally.down;
         assert_eq!(sum, timeline.tally(0, 48 * H).down);
         assert_eq!(timeline.percent(48 * H), Some(93.75));
+    }
+
+    proptest::proptest! {
+        /// The one-walk days are each day's own tally.
+        #[test]
+        fn days_are_each_days_tally(
+            steps in proptest::collection::vec((0i64..3 * 86_400_000, 0u8..4), 0..40),
+            start in -5i64 * 86_400_000..5 * 86_400_000,
+            tail in 0i64..3 * 86_400_000,
+            count in 1usize..12,
+        ) {
+            let statuses = [Status::Up, Status::Degraded, Status::Down, Status::Unknown];
+            let mut at = start;
+            let changes: Vec<(i64, Status)> = steps
+                .iter()
+                .map(|&(gap, s)| {
+                    at += gap;
+                    (at, statuses[s as usize])
+                })
+                .collect();
+            let timeline = Timeline { changes, now: at + tail };
+            for day in timeline.days(count) {
+                proptest::prop_assert_eq!(day.tally, timeline.tally(day.start, day.start + DAY_MS));
+            }
+        }
     }
 }

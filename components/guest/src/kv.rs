@@ -40,10 +40,7 @@ impl Store for KvStore {
             return Ok(Vec::new());
         }
         let pairs = batch::get_many(&self.bucket, keys).map_err(err)?;
-        // The interface returns pairs; do not rely on their order.
-        let mut found: std::collections::HashMap<String, Option<Vec<u8>>> =
-            pairs.into_iter().collect();
-        Ok(keys.iter().map(|k| found.remove(k).flatten()).collect())
+        Ok(in_order(keys, pairs))
     }
 
     fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
@@ -71,4 +68,29 @@ impl Store for KvStore {
             Err(atomics::CasError::StoreError(e)) => Err(err(e)),
         }
     }
+}
+
+/// The values of `keys`, in their order, from the pairs a batch read returned. Hosts leave out
+/// missing keys and may return the rest in any order; they usually keep the asked order, which
+/// is matched without hashing a thousand keys.
+fn in_order(keys: &[String], pairs: Vec<(String, Option<Vec<u8>>)>) -> Vec<Option<Vec<u8>>> {
+    let mut out = Vec::with_capacity(keys.len());
+    let mut rest = pairs.into_iter().peekable();
+    for key in keys {
+        match rest.next_if(|(k, _)| k == key) {
+            Some((_, value)) => out.push(value),
+            None => out.push(None),
+        }
+    }
+    if rest.peek().is_none() {
+        return out;
+    }
+    // Out of order: some pairs were passed over as missing. Match them by key.
+    let mut found: std::collections::HashMap<String, Option<Vec<u8>>> = rest.collect();
+    for (key, value) in keys.iter().zip(out.iter_mut()) {
+        if value.is_none() {
+            *value = found.remove(key).flatten();
+        }
+    }
+    out
 }

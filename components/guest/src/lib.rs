@@ -75,10 +75,11 @@ mod serve {
             Ok(s) => Checked::new(s, &WallClock),
             Err(e) => return respond(Response::error(500, e)),
         };
-        // A request about one service reads that service's configuration alone.
+        // A request about one service reads that service's configuration alone; one over the
+        // fleet reads the validated whole back from the store.
         let config = match service_hint(&request, &secrets) {
             Some(id) => config_cache::for_service(&files::Mounted, &store, &id),
-            None => files::load_config(),
+            None => config_cache::whole(&files::Mounted, &store),
         };
         let config = match config {
             Ok(c) => c,
@@ -105,7 +106,7 @@ mod serve {
         let Some(now) = sweep::claim_if_overdue(ctx) else {
             return;
         };
-        if let Ok(config) = files::load_config() {
+        if let Ok(config) = config_cache::whole(&files::Mounted, ctx.store) {
             let whole = Context {
                 config: &config,
                 ..*ctx

@@ -21,6 +21,7 @@ pub use settings::{
 
 pub use crate::channels::ChannelConfig;
 use crate::model::Event;
+use serde::{Deserialize, Serialize};
 
 /// Grace after a cron schedule's due time when none is given: jobs take time to run.
 pub(crate) const DEFAULT_CRON_GRACE_SECS: u64 = 300;
@@ -44,7 +45,7 @@ pub struct ConfigError {
     pub problem: String,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ServiceConfig {
     pub id: String,
     pub name: String,
@@ -63,7 +64,7 @@ pub struct ServiceConfig {
 }
 
 /// Per-service notification filters. `None` means "all".
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ServiceNotifications {
     pub enabled: bool,
     pub channels: Option<Vec<String>>,
@@ -121,6 +122,21 @@ impl Config {
         Ok(Config {
             services,
             notifications,
+            maintenance,
+            partial: false,
+        })
+    }
+
+    /// Services already validated against `notifications_json` (kept by `config_cache` for the
+    /// digests of both files), with notifications.json parsed anew.
+    pub(crate) fn validated(
+        services: Vec<ServiceConfig>,
+        maintenance: Vec<crate::maintenance::Window>,
+        notifications_json: &str,
+    ) -> Result<Config, ConfigError> {
+        Ok(Config {
+            services,
+            notifications: notifications::parse(notifications_json)?,
             maintenance,
             partial: false,
         })

@@ -26,7 +26,43 @@ fn label(value: &str) -> Cow<'_, str> {
 }
 
 fn family(out: &mut String, name: &str, kind: &str, help: &str) {
-    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+    for (tag, text) in [("HELP", help), ("TYPE", kind)] {
+        out.push_str("# ");
+        out.push_str(tag);
+        out.push(' ');
+        out.push_str(name);
+        out.push(' ');
+        out.push_str(text);
+        out.push('\n');
+    }
+}
+
+/// Starts one sample line, `name{key="value",…} `; its value follows. Pieces are pushed rather
+/// than formatted: a thousand services make twelve thousand lines.
+fn sample(out: &mut String, name: &str, labels: &[(&str, &str)]) {
+    out.push_str(name);
+    out.push('{');
+    for (i, (key, value)) in labels.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(key);
+        out.push_str("=\"");
+        out.push_str(&label(value));
+        out.push('"');
+    }
+    out.push_str("} ");
+}
+
+/// Ends a sample with an integer value.
+fn int(out: &mut String, n: impl itoa::Integer) {
+    out.push_str(itoa::Buffer::new().format(n));
+    out.push('\n');
+}
+
+/// Ends a sample with a fractional value.
+fn float(out: &mut String, x: f64) {
+    let _ = writeln!(out, "{x}");
 }
 
 pub fn render(board: &Board<'_>) -> String {
@@ -45,7 +81,8 @@ pub fn render(board: &Board<'_>) -> String {
         ("down", board.counts.down),
         ("unknown", board.counts.unknown),
     ] {
-        let _ = writeln!(out, "heartbeat_services{{status=\"{status}\"}} {n}");
+        sample(&mut out, "heartbeat_services", &[("status", status)]);
+        int(&mut out, n);
     }
 
     family(
@@ -55,12 +92,12 @@ pub fn render(board: &Board<'_>) -> String {
         "Always 1; carries each service's display name.",
     );
     for r in &rows {
-        let _ = writeln!(
-            out,
-            "heartbeat_service_info{{service=\"{}\",name=\"{}\"}} 1",
-            label(&r.service.id),
-            label(&r.service.name)
-        );
+        let labels = [
+            ("service", r.service.id.as_str()),
+            ("name", &r.service.name),
+        ];
+        sample(&mut out, "heartbeat_service_info", &labels);
+        int(&mut out, 1);
     }
 
     family(
@@ -70,11 +107,10 @@ pub fn render(board: &Board<'_>) -> String {
         "1 when the service is up or degraded, 0 when down or never heard from.",
     );
     for r in &rows {
-        let up = matches!(r.status, Status::Up | Status::Degraded) as u8;
-        let _ = writeln!(
-            out,
-            "heartbeat_up{{service=\"{}\"}} {up}",
-            label(&r.service.id)
+        sample(&mut out, "heartbeat_up", &[("service", &r.service.id)]);
+        int(
+            &mut out,
+            matches!(r.status, Status::Up | Status::Degraded) as u8,
         );
     }
 
@@ -86,13 +122,12 @@ pub fn render(board: &Board<'_>) -> String {
     );
     for r in &rows {
         for status in [Status::Up, Status::Degraded, Status::Down, Status::Unknown] {
-            let _ = writeln!(
-                out,
-                "heartbeat_status{{service=\"{}\",status=\"{}\"}} {}",
-                label(&r.service.id),
-                status.as_str(),
-                (r.status == status) as u8
-            );
+            let labels = [
+                ("service", r.service.id.as_str()),
+                ("status", status.as_str()),
+            ];
+            sample(&mut out, "heartbeat_status", &labels);
+            int(&mut out, (r.status == status) as u8);
         }
     }
 
@@ -104,13 +139,16 @@ pub fn render(board: &Board<'_>) -> String {
     );
     for r in &rows {
         if let Some(at) = r.last_heartbeat() {
-            let _ = writeln!(
-                out,
-                "heartbeat_last_seen_timestamp_seconds{{service=\"{}\"}} {}.{:03}",
-                label(&r.service.id),
-                at.div_euclid(1000),
-                at.rem_euclid(1000)
-            );
+            let labels = [("service", r.service.id.as_str())];
+            sample(&mut out, "heartbeat_last_seen_timestamp_seconds", &labels);
+            // Seconds with three decimals: the milliseconds, zero-padded.
+            out.push_str(itoa::Buffer::new().format(at.div_euclid(1000)));
+            let ms = at.rem_euclid(1000);
+            out.push('.');
+            for digit in [ms / 100, ms / 10 % 10, ms % 10] {
+                out.push(char::from(b'0' + digit as u8));
+            }
+            out.push('\n');
         }
     }
 
@@ -121,12 +159,9 @@ pub fn render(board: &Board<'_>) -> String {
         "Silence after which the service counts as down.",
     );
     for r in &rows {
-        let _ = writeln!(
-            out,
-            "heartbeat_staleness_threshold_seconds{{service=\"{}\"}} {}",
-            label(&r.service.id),
-            r.service.staleness_threshold_secs
-        );
+        let labels = [("service", r.service.id.as_str())];
+        sample(&mut out, "heartbeat_staleness_threshold_seconds", &labels);
+        int(&mut out, r.service.staleness_threshold_secs);
     }
 
     family(
@@ -137,12 +172,9 @@ pub fn render(board: &Board<'_>) -> String {
     );
     for r in &rows {
         if let Some(ms) = r.state.as_ref().and_then(|s| s.last_duration_ms) {
-            let _ = writeln!(
-                out,
-                "heartbeat_last_run_duration_seconds{{service=\"{}\"}} {}",
-                label(&r.service.id),
-                ms as f64 / 1000.0
-            );
+            let labels = [("service", r.service.id.as_str())];
+            sample(&mut out, "heartbeat_last_run_duration_seconds", &labels);
+            float(&mut out, ms as f64 / 1000.0);
         }
     }
 
@@ -155,12 +187,9 @@ pub fn render(board: &Board<'_>) -> String {
     for r in &rows {
         for ((window, _), p) in WINDOWS.iter().zip(&r.uptime) {
             if let Some(p) = p {
-                let _ = writeln!(
-                    out,
-                    "heartbeat_uptime_ratio{{service=\"{}\",window=\"{window}\"}} {}",
-                    label(&r.service.id),
-                    p / 100.0
-                );
+                let labels = [("service", r.service.id.as_str()), ("window", window)];
+                sample(&mut out, "heartbeat_uptime_ratio", &labels);
+                float(&mut out, p / 100.0);
             }
         }
     }
@@ -174,12 +203,13 @@ pub fn render(board: &Board<'_>) -> String {
     for r in &rows {
         for (channel, count) in &r.delivered {
             for (outcome, n) in [("delivered", count.ok), ("failed", count.failed)] {
-                let _ = writeln!(
-                    out,
-                    "heartbeat_notifications_total{{service=\"{}\",channel=\"{}\",outcome=\"{outcome}\"}} {n}",
-                    label(&r.service.id),
-                    label(channel)
-                );
+                let labels = [
+                    ("service", r.service.id.as_str()),
+                    ("channel", channel.as_str()),
+                    ("outcome", outcome),
+                ];
+                sample(&mut out, "heartbeat_notifications_total", &labels);
+                int(&mut out, n);
             }
         }
     }

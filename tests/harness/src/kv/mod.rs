@@ -74,63 +74,70 @@ fn counter(bytes: Option<&[u8]>) -> i64 {
         .unwrap_or(0)
 }
 
-/// Everything in memory, lost at exit.
+/// Everything in memory, lost at exit. Keyed by store, then key, so a read borrows the names it
+/// is given (a whole-fleet read looks up thousands).
 #[derive(Default)]
 pub struct MemoryBackend {
-    data: Mutex<HashMap<(String, String), Vec<u8>>>,
+    data: Mutex<HashMap<String, HashMap<String, Vec<u8>>>>,
+}
+
+impl MemoryBackend {
+    fn with_store<T>(&self, store: &str, f: impl FnOnce(&mut HashMap<String, Vec<u8>>) -> T) -> T {
+        let mut data = self.data.lock().unwrap();
+        if !data.contains_key(store) {
+            data.insert(store.to_string(), HashMap::new());
+        }
+        f(data.get_mut(store).expect("just inserted"))
+    }
 }
 
 impl Backend for MemoryBackend {
     fn get(&self, store: &str, key: &str) -> Result<Option<Vec<u8>>> {
-        Ok(self
-            .data
-            .lock()
-            .unwrap()
-            .get(&(store.into(), key.into()))
-            .cloned())
+        Ok(self.with_store(store, |s| s.get(key).cloned()))
+    }
+
+    fn get_many(&self, store: &str, keys: Vec<String>) -> Result<Vec<(String, Option<Vec<u8>>)>> {
+        Ok(self.with_store(store, |s| {
+            keys.into_iter()
+                .map(|k| {
+                    let value = s.get(&k).cloned();
+                    (k, value)
+                })
+                .collect()
+        }))
     }
 
     fn set(&self, store: &str, key: &str, value: &[u8]) -> Result<()> {
-        self.data
-            .lock()
-            .unwrap()
-            .insert((store.into(), key.into()), value.to_vec());
+        self.with_store(store, |s| s.insert(key.to_string(), value.to_vec()));
         Ok(())
     }
 
     fn delete(&self, store: &str, key: &str) -> Result<()> {
-        self.data
-            .lock()
-            .unwrap()
-            .remove(&(store.into(), key.into()));
+        self.with_store(store, |s| s.remove(key));
         Ok(())
     }
 
     fn keys(&self, store: &str) -> Result<Vec<String>> {
-        let data = self.data.lock().unwrap();
-        Ok(data
-            .keys()
-            .filter(|(s, _)| s == store)
-            .map(|(_, k)| k.clone())
-            .collect())
+        Ok(self.with_store(store, |s| s.keys().cloned().collect()))
     }
 
     fn increment(&self, store: &str, key: &str, delta: i64) -> Result<i64> {
-        let mut data = self.data.lock().unwrap();
-        let slot = data.entry((store.into(), key.into())).or_default();
-        let next = counter(Some(slot)) + delta;
-        *slot = next.to_le_bytes().to_vec();
-        Ok(next)
+        Ok(self.with_store(store, |s| {
+            let slot = s.entry(key.to_string()).or_default();
+            let next = counter(Some(slot)) + delta;
+            *slot = next.to_le_bytes().to_vec();
+            next
+        }))
     }
 
     fn cas(&self, store: &str, key: &str, expected: Option<&[u8]>, value: &[u8]) -> Result<bool> {
-        let mut data = self.data.lock().unwrap();
-        let k = (store.to_string(), key.to_string());
-        let matches = data.get(&k).map(Vec::as_slice) == expected;
-        if matches {
-            data.insert(k, value.to_vec());
-        }
-        Ok(matches)
+        Ok(self.with_store(store, |s| {
+            let matches = s.get(key).map(Vec::as_slice) == expected;
+            if matches {
+                s.insert(key.to_string(), value.to_vec());
+            }
+            matches
+        }))
     }
 }
 
@@ -198,6 +205,21 @@ impl SqliteBackend {
 impl Backend for SqliteBackend {
     fn get(&self, store: &str, key: &str) -> Result<Option<Vec<u8>>> {
         Self::read(&self.conn.lock().unwrap(), store, key)
+    }
+
+    /// As Spin's default store answers (`key IN rarray(:keys)` over its `(store, key)` index):
+    /// the keys that exist, in key order, not the order asked.
+    fn get_many(&self, store: &str, keys: Vec<String>) -> Result<Vec<(String, Option<Vec<u8>>)>> {
+        let conn = self.conn.lock().unwrap();
+        let mut found = Vec::new();
+        for key in keys {
+            if let Some(value) = Self::read(&conn, store, &key)? {
+                found.push((key, Some(value)));
+            }
+        }
+        found.sort_by(|a, b| a.0.cmp(&b.0));
+        found.dedup_by(|a, b| a.0 == b.0);
+        Ok(found)
     }
 
     fn set(&self, store: &str, key: &str, value: &[u8]) -> Result<()> {

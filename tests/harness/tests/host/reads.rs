@@ -141,3 +141,50 @@ fn ten_thousand_services_beat_sweep_and_show() {
     assert!(detail.body.contains("svc-04999"), "{}", detail.body);
     assert_eq!(h.client.get("/services/svc-10000").unwrap().status, 404);
 }
+
+/// Spin's default store answers a batch read with the keys that exist, in key order, whatever
+/// order they were asked in (heartbeat-host's SQLite store does the same): the fleet's rows
+/// still line up with their services when services.json lists them out of that order and some
+/// were never heard from.
+#[test]
+fn batch_reads_line_up_when_the_store_answers_in_key_order() {
+    use heartbeat_core::auth::derived_key;
+    use serde_json::json;
+    const SECRET: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f0";
+    let ids = ["zulu", "alpha", "mike", "bravo"];
+    let services = json!({ "services": ids.map(|id| json!({ "id": id })) });
+    let dir = super::support::config_dir("key-order", &services, &json!({ "channels": [] }));
+    let h = super::support::host_with(AbsentCas::Exact, |o| {
+        o.config_dir = Some(dir.clone());
+        o.store = heartbeat_host::StoreChoice::Sqlite(dir.join("store.db"));
+        o.variables.insert("api_key_secret".into(), SECRET.into());
+    });
+    for (id, status) in [("zulu", "down"), ("mike", "up")] {
+        h.beat_with(&derived_key(SECRET, id), id, status);
+    }
+    let page = h.client.get("/api/status").unwrap().json();
+    let rows: Vec<(&str, &str)> = page["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["id"].as_str().unwrap(), s["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("zulu", "down"),
+            ("alpha", "unknown"),
+            ("mike", "up"),
+            ("bravo", "unknown")
+        ]
+    );
+    let metrics = h.client.get("/metrics").unwrap().body;
+    assert!(
+        metrics.contains("heartbeat_up{service=\"mike\"} 1\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("heartbeat_up{service=\"zulu\"} 0\n"),
+        "{metrics}"
+    );
+}

@@ -1,0 +1,150 @@
+//! Every route's cost by fleet size, on the in-memory and the SQLite store: heartbeat, ping and
+//! push (which must not grow with the fleet) next to `/api/status`, the overview, `/metrics`
+//! and the sweep (which show or check every service). In-process through heartbeat-host's
+//! runtime, a fresh component instance per request, no TCP; keys derived from
+//! `API_KEY_SECRET`. Every service has beaten and one in ten has been down and back. Prints a
+//! table of ms per request (mean); asserts nothing. `cargo bench -p heartbeat-host --bench
+//! fleet`; `BENCH_SIZES=1000` for one size.
+
+mod support;
+use support::request;
+
+use heartbeat_core::auth::{derived_key, derived_push_token};
+use heartbeat_host::{prepare, HostOptions, StoreChoice};
+use http_body_util::BodyExt;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+const SECRET: &str = "5e1f0b9c8d7a6f5e4d3c2b1a09f8e7d6";
+
+fn id(i: usize) -> String {
+    format!("svc-{i}")
+}
+
+fn main() -> anyhow::Result<()> {
+    let sizes: Vec<usize> = std::env::var("BENCH_SIZES")
+        .ok()
+        .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![8, 1_000, 10_000]);
+    let routes = [
+        "heartbeat",
+        "ping",
+        "push",
+        "`/api/status`",
+        "`/`",
+        "`/metrics`",
+        "sweep",
+    ];
+    println!("heartbeat-host, in-process, release build (ms per request, mean)");
+    println!();
+    println!("| store | services | {} |", routes.join(" | "));
+    println!("|---|---|{}", "---|".repeat(routes.len()));
+    let scratch = std::env::temp_dir().join(format!("hb-bench-fleet-{}", std::process::id()));
+    for sqlite in [false, true] {
+        for &n in &sizes {
+            let dir = scratch.join(format!("{n}-{sqlite}"));
+            let cells = measure(&dir, n, sqlite)?;
+            let cells: Vec<String> = cells.iter().map(|ms| format!("{ms:.2}")).collect();
+            let store = if sqlite { "sqlite" } else { "memory" };
+            println!("| {store} | {n} | {} |", cells.join(" | "));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    Ok(())
+}
+
+fn measure(dir: &Path, n: usize, sqlite: bool) -> anyhow::Result<Vec<f64>> {
+    std::fs::create_dir_all(dir)?;
+    let services: Vec<_> = (0..n)
+        .map(|i| json!({ "id": id(i), "name": format!("Service {i}"), "stalenessThreshold": 86_400 }))
+        .collect();
+    std::fs::write(
+        dir.join("services.json"),
+        json!({ "services": services }).to_string(),
+    )?;
+    std::fs::write(
+        dir.join("notifications.json"),
+        r#"{"enabled": false, "channels": []}"#,
+    )?;
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut o = HostOptions::new(root.join("spin.toml"));
+    o.store = if sqlite {
+        StoreChoice::Sqlite(dir.join("store.db"))
+    } else {
+        StoreChoice::Memory
+    };
+    o.sweep_every = None;
+    o.config_dir = Some(dir.to_path_buf());
+    o.variables.insert("api_key_secret".into(), SECRET.into());
+    o.variables
+        .insert("sweep_overdue_seconds".into(), "0".into());
+    let prepared = prepare(&o)?;
+    let (rt, clock) = (prepared.runtime, prepared.clock);
+    let tokio = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let send = |method: &str, path: &str, auth: Option<&str>, body: String| {
+        tokio.block_on(async {
+            let r = rt.handle(request(method, path, auth, body)).await?.unwrap();
+            let status = r.status();
+            let _ = r.into_body().collect().await;
+            anyhow::ensure!(status.is_success(), "{method} {path}: {status}");
+            anyhow::Ok(())
+        })
+    };
+    let keys: Vec<String> = (0..n).map(|i| derived_key(SECRET, &id(i))).collect();
+    let beat = |i: usize, status: &str| {
+        let body = json!({ "serviceId": id(i), "status": status }).to_string();
+        send(
+            "POST",
+            "/api/heartbeat",
+            Some(&format!("Bearer {}", keys[i])),
+            body,
+        )
+    };
+    for i in 0..n {
+        beat(i, "up")?;
+    }
+    clock.advance(Duration::from_secs(60));
+    for i in (0..n).step_by(10) {
+        beat(i, "down")?;
+    }
+    clock.advance(Duration::from_secs(60));
+    for i in (0..n).step_by(10) {
+        beat(i, "up")?;
+    }
+
+    // Each route: three untimed requests (the first over the fleet keeps the validated
+    // configuration), then `rounds` timed ones.
+    let time = |rounds: usize, call: &dyn Fn(usize) -> anyhow::Result<()>| {
+        for r in 0..3 {
+            call(r)?;
+        }
+        let started = Instant::now();
+        for r in 0..rounds {
+            call(r)?;
+        }
+        anyhow::Ok(started.elapsed().as_secs_f64() * 1e3 / rounds as f64)
+    };
+    let get = |path: &str| send("GET", path, None, String::new());
+    let fleet_rounds = if n > 1_000 { 5 } else { 20 };
+    Ok(vec![
+        time(200, &|r| beat(r % n, "up"))?,
+        time(200, &|r| {
+            get(&format!("/ping/{}/{}", keys[r % n], id(r % n)))
+        })?,
+        time(200, &|r| {
+            get(&format!(
+                "/api/push/{}",
+                derived_push_token(SECRET, &id(r % n))
+            ))
+        })?,
+        time(fleet_rounds, &|_| get("/api/status"))?,
+        time(fleet_rounds, &|_| get("/"))?,
+        time(fleet_rounds, &|_| get("/metrics"))?,
+        time(fleet_rounds, &|_| {
+            send("POST", "/api/sweep", None, String::new())
+        })?,
+    ])
+}
