@@ -167,6 +167,9 @@ impl SqliteBackend {
             .with_context(|| format!("cannot open store {}", path.display()))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
+        // 32 MiB of page cache (the default is 2): a whole-fleet read of 1,000 services walks
+        // a few MB of state and history.
+        conn.pragma_update(None, "cache_size", -32768)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS kv (
@@ -207,19 +210,18 @@ impl Backend for SqliteBackend {
         Self::read(&self.conn.lock().unwrap(), store, key)
     }
 
-    /// As Spin's default store answers (`key IN rarray(:keys)` over its `(store, key)` index):
-    /// the keys that exist, in key order, not the order asked.
+    /// As Spin's default store answers (one `key IN rarray(:keys)` query over its
+    /// `(store, key)` index): the keys that exist, in key order, not in the order asked.
     fn get_many(&self, store: &str, keys: Vec<String>) -> Result<Vec<(String, Option<Vec<u8>>)>> {
         let conn = self.conn.lock().unwrap();
-        let mut found = Vec::new();
-        for key in keys {
-            if let Some(value) = Self::read(&conn, store, &key)? {
-                found.push((key, Some(value)));
-            }
-        }
-        found.sort_by(|a, b| a.0.cmp(&b.0));
-        found.dedup_by(|a, b| a.0 == b.0);
-        Ok(found)
+        let mut query = conn.prepare_cached(
+            "SELECT key, value FROM kv WHERE store = ?1 AND key IN (SELECT value FROM json_each(?2))
+             ORDER BY key",
+        )?;
+        let rows = query.query_map(params![store, serde_json::to_string(&keys)?], |row| {
+            Ok((row.get(0)?, Some(row.get(1)?)))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     fn set(&self, store: &str, key: &str, value: &[u8]) -> Result<()> {
