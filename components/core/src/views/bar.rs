@@ -24,7 +24,11 @@ pub struct Segment {
 impl Segment {
     /// Both CSS classes: the colour and the span (`s1` to `s90`, defined in `app.css`).
     pub fn css(&self) -> String {
-        format!("{} s{}", self.class, self.width)
+        let mut css = String::with_capacity(16);
+        css.push_str(self.class);
+        css.push_str(" s");
+        css.push_str(itoa::Buffer::new().format(self.width));
+        css
     }
 }
 
@@ -51,18 +55,24 @@ fn mergeable(day: &Day) -> bool {
     matches!(day.tally.worst(), Status::Up | Status::Unknown)
 }
 
-fn describe(day: &Day) -> String {
+/// Appends what a day was like to a segment's tooltip.
+fn describe(title: &mut String, day: &Day) {
     let t = day.tally;
     match t.worst() {
-        Status::Unknown => "no data".into(),
-        Status::Up => "100% up".into(),
-        Status::Degraded => format!("100% up, degraded for {}", duration(t.degraded)),
+        Status::Unknown => title.push_str("no data"),
+        Status::Up => title.push_str("100% up"),
+        Status::Degraded => {
+            title.push_str("100% up, degraded for ");
+            title.push_str(&duration(t.degraded));
+        }
         Status::Down => {
-            let mut s = format!("{} up, down for {}", percent(t.percent()), duration(t.down));
+            title.push_str(&percent(t.percent()));
+            title.push_str(" up, down for ");
+            title.push_str(&duration(t.down));
             if t.degraded > 0 {
-                s.push_str(&format!(", degraded for {}", duration(t.degraded)));
+                title.push_str(", degraded for ");
+                title.push_str(&duration(t.degraded));
             }
-            s
         }
     }
 }
@@ -81,18 +91,22 @@ pub fn bar(timeline: &Timeline, days: usize) -> Bar {
             }
         }
         let last = &list[end - 1];
-        let mut when = date(first.start);
+        // Pushed piece by piece: a thousand bars make a few thousand tooltips.
+        let mut title = date(first.start);
         if end - i > 1 {
-            when = format!("{when} – {}", date(last.start));
+            title.push_str(" – ");
+            title.push_str(&date(last.start));
         }
         if Some(last.start) == today {
-            when.push_str(" (today)");
+            title.push_str(" (today)");
         }
+        title.push_str(": ");
+        describe(&mut title, first);
         segments.push(Segment {
             x: i,
             width: end - i,
             class: class(first.tally.worst()),
-            title: format!("{when}: {}", describe(first)),
+            title,
         });
         i = end;
     }
