@@ -8,7 +8,7 @@
 //! rows are known. Pulling a row out of SQLite into the Worker costs about 10 µs; at 1,000
 //! services that was most of a fleet-wide request's CPU time.
 
-use heartbeat_core::store::rows::Rows;
+use heartbeat_core::store::rows::{RowBytes, Rows};
 use heartbeat_core::store::StoreError;
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
@@ -22,13 +22,15 @@ const CACHE_BYTES: usize = 32 << 20;
 /// and writes never wait while they use it, so requests cannot interleave inside one.
 #[derive(Default)]
 pub struct RowCache {
-    rows: RefCell<HashMap<String, Option<Vec<u8>>>>,
+    rows: RefCell<HashMap<String, Option<RowBytes>>>,
     bytes: Cell<usize>,
 }
 
 impl RowCache {
     fn keep(&self, name: String, value: Option<Vec<u8>>) {
-        let size = |name: &str, v: &Option<Vec<u8>>| name.len() + v.as_ref().map_or(0, Vec::len);
+        let value = value.map(RowBytes::from);
+        let size =
+            |name: &str, v: &Option<RowBytes>| name.len() + v.as_ref().map_or(0, |v| v.len());
         let mut rows = self.rows.borrow_mut();
         let new = size(&name, &value);
         if self.bytes.get() + new > CACHE_BYTES {
@@ -97,7 +99,7 @@ impl SqlRows<'_> {
 }
 
 impl Rows for SqlRows<'_> {
-    fn read(&self, names: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+    fn read(&self, names: &[String]) -> Result<Vec<Option<RowBytes>>, StoreError> {
         let missing: Vec<&String> = {
             let rows = self.cache.rows.borrow();
             let mut seen = HashSet::new();
@@ -139,7 +141,7 @@ impl Rows for SqlRows<'_> {
 impl SqlRows<'_> {
     /// `names` from the cache; one the cache let go of since (it started again) is read from
     /// the table alone.
-    fn read_cached(&self, names: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+    fn read_cached(&self, names: &[String]) -> Result<Vec<Option<RowBytes>>, StoreError> {
         names
             .iter()
             .map(|n| {

@@ -12,19 +12,24 @@
 
 use super::{Store, StoreError};
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::rc::Rc;
+
+/// A row as read: shared, so a host that keeps rows between requests hands them out without
+/// copying (a service's row holds its log chunks too).
+pub type RowBytes = Rc<[u8]>;
 
 /// A table of named byte rows.
 pub trait Rows {
     /// The rows named `names`, in the same order (`None`: no such row).
-    fn read(&self, names: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError>;
+    fn read(&self, names: &[String]) -> Result<Vec<Option<RowBytes>>, StoreError>;
     /// Write each row, or delete it when the value is `None`, all or nothing.
     fn write(&self, rows: &[(String, Option<Vec<u8>>)]) -> Result<(), StoreError>;
 }
 
 /// Rows shared by several stores (one per request) in tests and simulations.
 impl<R: Rows> Rows for &R {
-    fn read(&self, names: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+    fn read(&self, names: &[String]) -> Result<Vec<Option<RowBytes>>, StoreError> {
         (*self).read(names)
     }
 
@@ -33,17 +38,18 @@ impl<R: Rows> Rows for &R {
     }
 }
 
-/// The row a key lives in, and its field there.
-pub fn locate(key: &str) -> (String, String) {
+/// The row a key lives in, and its field there (borrowed from the key: a fleet-wide read
+/// locates thousands).
+pub fn locate(key: &str) -> (&str, &str) {
     use crate::keys::{SERVICE_PREFIX, TRANSITIONS_FIELD};
     if let Some(rest) = key.strip_prefix(SERVICE_PREFIX) {
         if let Some((id, field)) = rest.split_once('/') {
             if field != TRANSITIONS_FIELD {
-                return (format!("{SERVICE_PREFIX}{id}"), field.to_string());
+                return (&key[..SERVICE_PREFIX.len() + id.len()], field);
             }
         }
     }
-    (key.to_string(), String::new())
+    (key, "")
 }
 
 /// A row's fields: field name → value.
@@ -61,15 +67,17 @@ fn encode(fields: &Fields) -> Vec<u8> {
     out
 }
 
+/// The next length-prefixed piece of a stored row.
+fn take<'a>(bytes: &mut &'a [u8]) -> Result<&'a [u8], StoreError> {
+    let corrupt = || StoreError("a stored row is corrupt".into());
+    let (len, rest) = bytes.split_first_chunk::<4>().ok_or_else(corrupt)?;
+    let len = u32::from_le_bytes(*len) as usize;
+    let (value, rest) = rest.split_at_checked(len).ok_or_else(corrupt)?;
+    *bytes = rest;
+    Ok(value)
+}
+
 fn decode(mut bytes: &[u8]) -> Result<Fields, StoreError> {
-    fn take<'a>(bytes: &mut &'a [u8]) -> Result<&'a [u8], StoreError> {
-        let corrupt = || StoreError("a stored row is corrupt".into());
-        let (len, rest) = bytes.split_first_chunk::<4>().ok_or_else(corrupt)?;
-        let len = u32::from_le_bytes(*len) as usize;
-        let (value, rest) = rest.split_at_checked(len).ok_or_else(corrupt)?;
-        *bytes = rest;
-        Ok(value)
-    }
     let mut fields = Fields::new();
     while !bytes.is_empty() {
         let name = String::from_utf8_lossy(take(&mut bytes)?).into_owned();
@@ -79,11 +87,54 @@ fn decode(mut bytes: &[u8]) -> Result<Fields, StoreError> {
     Ok(fields)
 }
 
+/// A cached row: as stored until something in it changes, then its fields. A read copies out
+/// only the field it asks for — a fleet-wide read wants each service's `state`, not the five
+/// log chunks beside it.
+enum Row {
+    Stored(RowBytes),
+    Fields(Fields),
+}
+
+impl Row {
+    fn field(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let mut bytes: &[u8] = match self {
+            Row::Fields(fields) => return Ok(fields.get(name).cloned()),
+            Row::Stored(bytes) => bytes,
+        };
+        while !bytes.is_empty() {
+            let (field, value) = (take(&mut bytes)?, take(&mut bytes)?);
+            if field == name.as_bytes() {
+                return Ok(Some(value.to_vec()));
+            }
+        }
+        Ok(None)
+    }
+
+    fn fields_mut(&mut self) -> Result<&mut Fields, StoreError> {
+        if let Row::Stored(bytes) = self {
+            *self = Row::Fields(decode(bytes)?);
+        }
+        match self {
+            Row::Fields(fields) => Ok(fields),
+            Row::Stored(_) => unreachable!("decoded above"),
+        }
+    }
+
+    /// The row to write back; `None` deletes it.
+    fn encoded(&self) -> Option<Vec<u8>> {
+        match self {
+            Row::Stored(bytes) => Some(bytes.to_vec()),
+            Row::Fields(fields) if fields.is_empty() => None,
+            Row::Fields(fields) => Some(encode(fields)),
+        }
+    }
+}
+
 /// A write-back [`Store`] over [`Rows`].
 pub struct Grouped<R: Rows> {
     rows: R,
     /// Rows read or written since the last flush.
-    cache: RefCell<HashMap<String, Fields>>,
+    cache: RefCell<HashMap<String, Row>>,
     dirty: RefCell<BTreeSet<String>>,
 }
 
@@ -115,7 +166,7 @@ impl<R: Rows> Grouped<R> {
         let writes: Vec<_> = dirty
             .into_iter()
             .map(|name| {
-                let value = cache.get(&name).filter(|f| !f.is_empty()).map(encode);
+                let value = cache.get(&name).and_then(Row::encoded);
                 (name, value)
             })
             .collect();
@@ -127,14 +178,14 @@ impl<R: Rows> Grouped<R> {
     }
 
     /// Make sure the rows named are cached.
-    fn load(&self, names: &[String]) -> Result<(), StoreError> {
+    fn load(&self, names: &[&str]) -> Result<(), StoreError> {
         let missing: Vec<String> = {
             let cache = self.cache.borrow();
-            let mut seen = BTreeSet::new();
+            let mut seen = HashSet::new();
             names
                 .iter()
-                .filter(|n| !cache.contains_key(*n) && seen.insert(n.as_str()))
-                .cloned()
+                .filter(|n| !cache.contains_key(**n) && seen.insert(**n))
+                .map(|n| n.to_string())
                 .collect()
         };
         if missing.is_empty() {
@@ -143,25 +194,28 @@ impl<R: Rows> Grouped<R> {
         let values = self.rows.read(&missing)?;
         let mut cache = self.cache.borrow_mut();
         for (name, value) in missing.into_iter().zip(values) {
-            let fields = match value {
-                Some(bytes) => decode(&bytes)?,
-                None => Fields::new(),
+            let row = match value {
+                Some(bytes) => Row::Stored(bytes),
+                None => Row::Fields(Fields::new()),
             };
-            cache.insert(name, fields);
+            cache.insert(name, row);
         }
         Ok(())
     }
 
     fn update(&self, key: &str, value: Option<&[u8]>) -> Result<(), StoreError> {
         let (row, field) = locate(key);
-        self.load(std::slice::from_ref(&row))?;
+        self.load(&[row])?;
         let mut cache = self.cache.borrow_mut();
-        let fields = cache.entry(row.clone()).or_default();
+        let fields = cache
+            .entry(row.to_string())
+            .or_insert_with(|| Row::Fields(Fields::new()))
+            .fields_mut()?;
         match value {
-            Some(v) => fields.insert(field, v.to_vec()),
-            None => fields.remove(&field),
+            Some(v) => fields.insert(field.to_string(), v.to_vec()),
+            None => fields.remove(field),
         };
-        self.dirty.borrow_mut().insert(row);
+        self.dirty.borrow_mut().insert(row.to_string());
         Ok(())
     }
 }
@@ -175,13 +229,16 @@ impl<R: Rows> Store for Grouped<R> {
 
     fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
         let located: Vec<_> = keys.iter().map(|k| locate(k)).collect();
-        let names: Vec<String> = located.iter().map(|(row, _)| row.clone()).collect();
+        let names: Vec<&str> = located.iter().map(|(row, _)| *row).collect();
         self.load(&names)?;
         let cache = self.cache.borrow();
-        Ok(located
+        located
             .iter()
-            .map(|(row, field)| cache.get(row).and_then(|f| f.get(field)).cloned())
-            .collect())
+            .map(|(row, field)| match cache.get(*row) {
+                Some(row) => row.field(field),
+                None => Ok(None),
+            })
+            .collect()
     }
 
     fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
@@ -227,9 +284,12 @@ pub struct MemoryRows {
 
 #[cfg(any(test, feature = "testing"))]
 impl Rows for MemoryRows {
-    fn read(&self, names: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+    fn read(&self, names: &[String]) -> Result<Vec<Option<RowBytes>>, StoreError> {
         let data = self.data.borrow();
-        let values: Vec<_> = names.iter().map(|n| data.get(n).cloned()).collect();
+        let values: Vec<_> = names
+            .iter()
+            .map(|n| data.get(n).map(|v| RowBytes::from(v.as_slice())))
+            .collect();
         let found = values.iter().flatten().count() as u64;
         self.rows_read.set(self.rows_read.get() + found);
         Ok(values)
@@ -255,10 +315,10 @@ mod tests {
 
     #[test]
     fn keys_a_heartbeat_writes_share_the_service_row() {
-        assert_eq!(locate("svc/a/state"), ("svc/a".into(), "state".into()));
-        assert_eq!(locate("svc/a/log/3"), ("svc/a".into(), "log/3".into()));
-        assert_eq!(locate("svc/a/flips"), ("svc/a/flips".into(), String::new()));
-        assert_eq!(locate("sweep/last"), ("sweep/last".into(), String::new()));
+        assert_eq!(locate("svc/a/state"), ("svc/a", "state"));
+        assert_eq!(locate("svc/a/log/3"), ("svc/a", "log/3"));
+        assert_eq!(locate("svc/a/flips"), ("svc/a/flips", ""));
+        assert_eq!(locate("sweep/last"), ("sweep/last", ""));
     }
 
     #[test]
@@ -316,5 +376,28 @@ mod tests {
             .unwrap();
         let store = Grouped::new(rows);
         assert!(store.get("svc/a/state").is_err());
+    }
+
+    #[test]
+    fn a_read_takes_its_field_and_a_write_keeps_the_others() {
+        let rows = MemoryRows::default();
+        let store = Grouped::new(&rows);
+        let chunk = vec![b'l'; 8_000];
+        store.set("svc/a/log/0", &chunk).unwrap();
+        store.set("svc/a/state", b"up").unwrap();
+        store.flush().unwrap();
+
+        let store = Grouped::new(&rows);
+        let keys = ["svc/a/state", "svc/a/paused", "svc/b/state"].map(String::from);
+        assert_eq!(
+            store.get_many(&keys).unwrap(),
+            [Some(b"up".to_vec()), None, None]
+        );
+        store.set("svc/a/seq", b"7").unwrap();
+        store.flush().unwrap();
+        let store = Grouped::new(&rows);
+        assert_eq!(store.get("svc/a/log/0").unwrap(), Some(chunk));
+        assert_eq!(store.get("svc/a/state").unwrap(), Some(b"up".to_vec()));
+        assert_eq!(store.get("svc/a/seq").unwrap(), Some(b"7".to_vec()));
     }
 }
