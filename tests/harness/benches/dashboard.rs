@@ -6,11 +6,12 @@
 
 mod support;
 use support::request;
+#[path = "support/fleet_dir.rs"]
+mod fleet_dir;
 
-use heartbeat_host::{prepare, HostOptions, StoreChoice};
+use heartbeat_host::prepare;
 use http_body_util::BodyExt;
 use serde_json::json;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 const SERVICES: usize = 1000;
@@ -21,34 +22,18 @@ fn id(i: usize) -> String {
 }
 
 fn main() -> anyhow::Result<()> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     let config = std::env::temp_dir().join(format!("hb-bench-dashboard-{}", std::process::id()));
-    std::fs::create_dir_all(&config)?;
     let services: Vec<_> = (0..SERVICES)
         .map(|i| json!({ "id": id(i), "name": format!("Service {i:04}"), "stalenessThreshold": 4 * 86_400 }))
         .collect();
-    std::fs::write(
-        config.join("services.json"),
-        json!({ "services": services }).to_string(),
-    )?;
-    std::fs::write(
-        config.join("notifications.json"),
-        r#"{"enabled": false, "channels": []}"#,
-    )?;
+    let mut o = fleet_dir::options(&config, services)?;
     let keys: serde_json::Map<String, serde_json::Value> = (0..SERVICES)
         .map(|i| (id(i), json!(format!("key-{i}"))))
         .collect();
-
-    let mut o = HostOptions::new(root.join("spin.toml"));
-    o.store = StoreChoice::Memory;
-    o.sweep_every = None;
-    o.config_dir = Some(config.clone());
     o.variables.insert(
         "api_keys".into(),
         serde_json::Value::Object(keys).to_string(),
     );
-    o.variables
-        .insert("sweep_overdue_seconds".into(), "0".into());
     let prepared = prepare(&o)?;
     let rt = prepared.runtime;
     let clock = prepared.clock;

@@ -8,12 +8,14 @@
 
 mod support;
 use support::request;
+#[path = "support/fleet_dir.rs"]
+mod fleet_dir;
 
 use heartbeat_core::auth::{derived_key, derived_push_token};
-use heartbeat_host::{prepare, HostOptions, StoreChoice};
+use heartbeat_host::{prepare, StoreChoice};
 use http_body_util::BodyExt;
 use serde_json::json;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 const SECRET: &str = "5e1f0b9c8d7a6f5e4d3c2b1a09f8e7d6";
@@ -56,31 +58,15 @@ fn main() -> anyhow::Result<()> {
 }
 
 fn measure(dir: &Path, n: usize, sqlite: bool) -> anyhow::Result<Vec<f64>> {
-    std::fs::create_dir_all(dir)?;
     let services: Vec<_> = (0..n)
         .map(|i| json!({ "id": id(i), "name": format!("Service {i}"), "stalenessThreshold": 86_400 }))
         .collect();
-    std::fs::write(
-        dir.join("services.json"),
-        json!({ "services": services }).to_string(),
-    )?;
-    std::fs::write(
-        dir.join("notifications.json"),
-        r#"{"enabled": false, "channels": []}"#,
-    )?;
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let mut o = HostOptions::new(root.join("spin.toml"));
-    o.store = if sqlite {
-        StoreChoice::Sqlite(dir.join("store.db"))
-    } else {
-        StoreChoice::Memory
-    };
-    o.sweep_every = None;
-    o.config_dir = Some(dir.to_path_buf());
+    let mut o = fleet_dir::options(dir, services)?;
+    if sqlite {
+        o.store = StoreChoice::Sqlite(dir.join("store.db"));
+    }
     o.variables.insert("api_key_secret".into(), SECRET.into());
     o.variables.insert("ping_key".into(), PING_KEY.into());
-    o.variables
-        .insert("sweep_overdue_seconds".into(), "0".into());
     let prepared = prepare(&o)?;
     let (rt, clock) = (prepared.runtime, prepared.clock);
     let tokio = tokio::runtime::Builder::new_current_thread()
