@@ -93,11 +93,16 @@ pub fn for_service<S: Store>(
     Ok(config)
 }
 
+/// The shape of [`Fleet`] (and of `ServiceConfig`, `Schedule`, `Window` inside it): bump it
+/// when one changes, so that an entry an older build wrote is parsed afresh rather than read
+/// as the new shape. The package version is part of the entry's version too.
+const FLEET_FORMAT: &str = "fleet-1";
+
 /// The validated services of one content of both files, as the store keeps them.
 #[derive(Serialize, Deserialize)]
 struct Fleet {
-    /// services.json's digest, then notifications.json's: the services were checked against
-    /// that notifications.json's channels.
+    /// The format, the package version, services.json's digest, then notifications.json's:
+    /// the services were checked against that notifications.json's channels.
     version: String,
     services: Vec<ServiceConfig>,
     maintenance: Vec<Window>,
@@ -112,12 +117,20 @@ pub fn whole<S: Store>(files: &dyn ConfigFiles, store: &S) -> Result<Config, Loa
     let Some((text, digest)) = content(files, store)? else {
         return Ok(Config::parse(&files.read(SERVICES_FILE)?, &notifications)?);
     };
-    let version = format!("{digest}-{}", sha256_hex(&notifications));
+    let version = format!(
+        "{FLEET_FORMAT}/{}/{digest}-{}",
+        env!("CARGO_PKG_VERSION"),
+        sha256_hex(&notifications)
+    );
     let kept = store
         .get(CONFIG_FLEET_KEY)
         .ok()
         .flatten()
-        .and_then(|bytes| postcard::from_bytes::<Fleet>(&bytes).ok())
+        .and_then(|bytes| match postcard::take_from_bytes::<Fleet>(&bytes) {
+            // postcard does not describe itself: every byte must be used, or it was another shape.
+            Ok((fleet, [])) => Some(fleet),
+            _ => None,
+        })
         .filter(|fleet| fleet.version == version);
     if let Some(fleet) = kept {
         return Ok(Config::validated(
@@ -445,10 +458,15 @@ mod tests {
         ));
         assert_eq!(parsed.maintenance.len(), 1);
 
-        // What the store keeps stands for the file only: a damaged entry is parsed afresh.
-        store.inner.set(CONFIG_FLEET_KEY, b"not postcard").unwrap();
-        assert_eq!(whole(&files, &store).unwrap(), parsed);
-        assert!(files.bytes_read(SERVICES_FILE) > read);
+        // What the store keeps stands for the file only: a damaged entry, or one with bytes
+        // to spare (another shape of the same data), is parsed afresh.
+        let kept = store.inner.get(CONFIG_FLEET_KEY).unwrap().unwrap();
+        for damaged in [b"not postcard".to_vec(), [kept.as_slice(), &[0]].concat()] {
+            store.inner.set(CONFIG_FLEET_KEY, &damaged).unwrap();
+            let before = files.bytes_read(SERVICES_FILE);
+            assert_eq!(whole(&files, &store).unwrap(), parsed);
+            assert!(files.bytes_read(SERVICES_FILE) > before);
+        }
     }
 
     #[test]
