@@ -4,13 +4,11 @@
 //! outage for one service in ten, a few services down or degraded now and some never heard
 //! from. Prints figures; asserts nothing (run with `cargo bench --bench dashboard`).
 
-mod support;
-use support::request;
 #[path = "support/fleet_dir.rs"]
 mod fleet_dir;
+mod support;
 
 use heartbeat_host::prepare;
-use http_body_util::BodyExt;
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -42,18 +40,9 @@ fn main() -> anyhow::Result<()> {
         .build()?;
 
     let send = |method: &str, path: &str, auth: Option<&str>, body: String| {
-        tokio.block_on(async {
-            let r = rt.handle(request(method, path, auth, body)).await?.unwrap();
-            let status = r.status();
-            let bytes = r
-                .into_body()
-                .collect()
-                .await
-                .map(|b| b.to_bytes())
-                .unwrap_or_default();
-            anyhow::ensure!(status.is_success(), "{method} {path}: {status}");
-            anyhow::Ok(bytes)
-        })
+        let (status, bytes) = tokio.block_on(support::answer(&rt, method, path, auth, body))?;
+        anyhow::ensure!(status.is_success(), "{method} {path}: {status}");
+        anyhow::Ok(bytes)
     };
     let beat = |i: usize, status: &str| {
         let auth = format!("Bearer key-{i}");

@@ -6,14 +6,12 @@
 //! table of ms per request (mean); asserts nothing. `cargo bench -p heartbeat-host --bench
 //! fleet`; `BENCH_SIZES=1000` for one size.
 
-mod support;
-use support::request;
 #[path = "support/fleet_dir.rs"]
 mod fleet_dir;
+mod support;
 
 use heartbeat_core::auth::{derived_key, derived_push_token};
 use heartbeat_host::{prepare, StoreChoice};
-use http_body_util::BodyExt;
 use serde_json::json;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -73,13 +71,9 @@ fn measure(dir: &Path, n: usize, sqlite: bool) -> anyhow::Result<Vec<f64>> {
         .enable_all()
         .build()?;
     let send = |method: &str, path: &str, auth: Option<&str>, body: String| {
-        tokio.block_on(async {
-            let r = rt.handle(request(method, path, auth, body)).await?.unwrap();
-            let status = r.status();
-            let _ = r.into_body().collect().await;
-            anyhow::ensure!(status.is_success(), "{method} {path}: {status}");
-            anyhow::Ok(())
-        })
+        let (status, _) = tokio.block_on(support::answer(&rt, method, path, auth, body))?;
+        anyhow::ensure!(status.is_success(), "{method} {path}: {status}");
+        anyhow::Ok(())
     };
     let keys: Vec<String> = (0..n).map(|i| derived_key(SECRET, &id(i))).collect();
     let beat = |i: usize, status: &str| {

@@ -3,11 +3,10 @@
 //! instantiate + handle. Prints figures; asserts nothing (run with `cargo bench`).
 
 mod support;
-use support::request;
+use support::answer;
 
 use heartbeat_conformance::{fixture_api_keys, fixture_key, FIXTURE_CONFIG_DIR};
 use heartbeat_host::{prepare, HostOptions, StoreChoice};
-use http_body_util::BodyExt;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -57,20 +56,12 @@ fn measure(allocator: &str) -> anyhow::Result<()> {
      -> anyhow::Result<Duration> {
         tokio.block_on(async {
             for _ in 0..50 {
-                let r = rt
-                    .handle(request(method, path, auth, body.to_string()))
-                    .await?
-                    .unwrap();
-                r.into_body().collect().await.ok();
+                answer(&rt, method, path, auth, body.to_string()).await?;
             }
             let started = Instant::now();
             for _ in 0..n {
-                let r = rt
-                    .handle(request(method, path, auth, body.to_string()))
-                    .await?
-                    .unwrap();
-                assert!(r.status().is_success(), "{method} {path}: {}", r.status());
-                r.into_body().collect().await.ok();
+                let (status, _) = answer(&rt, method, path, auth, body.to_string()).await?;
+                assert!(status.is_success(), "{method} {path}: {status}");
             }
             Ok(started.elapsed() / n)
         })

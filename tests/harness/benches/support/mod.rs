@@ -25,3 +25,20 @@ pub fn request(
     )
     .unwrap()
 }
+
+/// One request through heartbeat-host's runtime, in-process: the answer's status and body.
+pub async fn answer(
+    rt: &std::sync::Arc<heartbeat_host::runtime::Runtime>,
+    method: &str,
+    path: &str,
+    auth: Option<&str>,
+    body: impl Into<Bytes>,
+) -> anyhow::Result<(hyper::StatusCode, Bytes)> {
+    let r = rt
+        .handle(request(method, path, auth, body))
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no component serves {path}"))?;
+    let status = r.status();
+    let body = r.into_body().collect().await.map(|b| b.to_bytes());
+    Ok((status, body.unwrap_or_default()))
+}

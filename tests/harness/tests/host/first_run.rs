@@ -67,6 +67,10 @@ struct Traced {
 
 impl Drop for Traced {
     fn drop(&mut self) {
+        // A killed strace leaves the process it traces running: end the whole process group
+        // (strace and `up` share the one `traced_up` made), so no `up` outlives the test.
+        let group = format!("kill -9 -{}", self.child.id());
+        let _ = Command::new("sh").args(["-c", &group]).status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -84,6 +88,7 @@ fn traced_up(dir: &Path, trace: &Path) -> Traced {
         .env("HOME", dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
     let mut child = cmd.spawn().expect("strace runs");
     let stdout = child.stdout.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
