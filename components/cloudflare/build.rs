@@ -1,5 +1,6 @@
 //! Embeds the configuration into the Worker (it has no file system) and validates it first, so
-//! a bad `services.json` fails the build with the field's path, never a deploy.
+//! a bad `services.json` fails the build with the field's path, never a deploy. The services
+//! go in compiled (`config_cache::compile`), read back once per isolate.
 //!
 //! `HEARTBEAT_CONFIG_DIR` picks another directory than the repository's `config/` (the tests
 //! build the Worker with their fixture configuration).
@@ -131,8 +132,13 @@ fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"));
     probe_tools(&manifest);
     check_variables(&manifest.join("../.."));
-    let config = heartbeat_core::build_script::checked_config();
+    let files = heartbeat_core::build_script::checked_config();
+    let config = heartbeat_core::config::Config::parse(&files.services, &files.notifications)
+        .expect("checked_config validated it");
+    // The services compiled (a fresh isolate decodes them rather than parse and validate
+    // services.json on its first request); notifications.json is small and stays as text.
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets it"));
-    std::fs::write(out.join("services.json"), config.services).expect("write OUT_DIR");
-    std::fs::write(out.join("notifications.json"), config.notifications).expect("write OUT_DIR");
+    let fleet = heartbeat_core::config_cache::compile(&config);
+    std::fs::write(out.join("fleet.postcard"), fleet).expect("write OUT_DIR");
+    std::fs::write(out.join("notifications.json"), files.notifications).expect("write OUT_DIR");
 }

@@ -3,18 +3,20 @@
 //! or `.dev.vars`.
 
 use heartbeat_core::config::{Config, Secrets};
+use heartbeat_core::config_cache;
 use std::rc::Rc;
 
-const SERVICES: &str = include_str!(concat!(env!("OUT_DIR"), "/services.json"));
+/// services.json, validated and compiled by build.rs.
+const FLEET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/fleet.postcard"));
 const NOTIFICATIONS: &str = include_str!(concat!(env!("OUT_DIR"), "/notifications.json"));
 
 thread_local! {
     static CONFIG: Rc<Config> = Rc::new(
-        Config::parse(SERVICES, NOTIFICATIONS).expect("build.rs validated the configuration"),
+        config_cache::compiled(FLEET, NOTIFICATIONS).expect("build.rs compiled the configuration"),
     );
 }
 
-/// The configuration, parsed once per isolate.
+/// The configuration, decoded once per isolate.
 pub fn embedded() -> Rc<Config> {
     CONFIG.with(Rc::clone)
 }

@@ -117,43 +117,73 @@ pub fn whole<S: Store>(files: &dyn ConfigFiles, store: &S) -> Result<Config, Loa
     let Some((text, digest)) = content(files, store)? else {
         return Ok(Config::parse(&files.read(SERVICES_FILE)?, &notifications)?);
     };
-    let version = format!(
-        "{FLEET_FORMAT}/{}/{digest}-{}",
-        env!("CARGO_PKG_VERSION"),
-        sha256_hex(&notifications)
-    );
+    let version = format!("{}/{digest}-{}", fleet_format(), sha256_hex(&notifications));
     let kept = store
         .get(CONFIG_FLEET_KEY)
         .ok()
         .flatten()
-        .and_then(|bytes| match postcard::take_from_bytes::<Fleet>(&bytes) {
-            // postcard does not describe itself: every byte must be used, or it was another shape.
-            Ok((fleet, [])) => Some(fleet),
-            _ => None,
-        })
-        .filter(|fleet| fleet.version == version);
+        .and_then(|bytes| Fleet::decode(&bytes, &version));
     if let Some(fleet) = kept {
-        return Ok(Config::validated(
-            fleet.services,
-            fleet.maintenance,
-            &notifications,
-        )?);
+        return fleet.config(&notifications);
     }
-    let text = match text {
-        Some(text) => text,
-        None => files.read(SERVICES_FILE)?,
-    };
+    let text = services_text(files, text)?;
     let config = Config::parse(&text, &notifications)?;
-    let fleet = Fleet {
-        version,
-        services: config.services.clone(),
-        maintenance: config.maintenance.clone(),
-    };
     // Best effort: a store that refuses only costs the next request the same parse.
-    if let Ok(bytes) = postcard::to_allocvec(&fleet) {
-        let _ = store.set(CONFIG_FLEET_KEY, &bytes);
-    }
+    let _ = store.set(CONFIG_FLEET_KEY, &Fleet::encode(&config, version));
     Ok(config)
+}
+
+/// The shape of a kept [`Fleet`] and the package version that wrote it.
+fn fleet_format() -> String {
+    format!("{FLEET_FORMAT}/{}", env!("CARGO_PKG_VERSION"))
+}
+
+/// `config`'s validated services in the form [`whole`] keeps them (postcard), for a build to
+/// embed: a host that has neither the files nor a store to keep this in (the Worker) then
+/// decodes its fleet once per isolate instead of parsing and validating services.json there,
+/// on the first request an isolate answers.
+pub fn compile(config: &Config) -> Vec<u8> {
+    Fleet::encode(config, fleet_format())
+}
+
+/// The configuration [`compile`] made in a build of this same version, with the
+/// notifications.json its services were validated against.
+pub fn compiled(bytes: &[u8], notifications: &str) -> Result<Config, LoadError> {
+    match Fleet::decode(bytes, &fleet_format()) {
+        Some(fleet) => fleet.config(notifications),
+        None => Err(LoadError::Unreadable(format!(
+            "the compiled configuration is not of this build ({}): build again",
+            fleet_format()
+        ))),
+    }
+}
+
+impl Fleet {
+    fn encode(config: &Config, version: String) -> Vec<u8> {
+        let fleet = Fleet {
+            version,
+            services: config.services.clone(),
+            maintenance: config.maintenance.clone(),
+        };
+        postcard::to_allocvec(&fleet).expect("plain data serializes")
+    }
+
+    /// The fleet `bytes` hold if they are of `version`. postcard does not describe itself:
+    /// every byte must be used, or they were another shape.
+    fn decode(bytes: &[u8], version: &str) -> Option<Fleet> {
+        match postcard::take_from_bytes::<Fleet>(bytes) {
+            Ok((fleet, [])) if fleet.version == version => Some(fleet),
+            _ => None,
+        }
+    }
+
+    fn config(self, notifications: &str) -> Result<Config, LoadError> {
+        Ok(Config::validated(
+            self.services,
+            self.maintenance,
+            notifications,
+        )?)
+    }
 }
 
 /// The digest of services.json's content, learnt from its size and modification time (and the
@@ -198,10 +228,7 @@ fn refresh<S: Store>(
     version: &str,
     notifications: &str,
 ) -> Result<String, LoadError> {
-    let text = match text {
-        Some(text) => text,
-        None => files.read(SERVICES_FILE)?,
-    };
+    let text = services_text(files, text)?;
     let written = store.get(CONFIG_VERSION_KEY).ok().flatten();
     if written.as_deref() == Some(version.as_bytes()) {
         // Every cut of this version is written and `id`'s is not: services.json does not list
@@ -222,6 +249,14 @@ fn refresh<S: Store>(
         .into_iter()
         .find(|c| c.id == id)
         .map_or_else(no_services, |c| c.services_json))
+}
+
+/// services.json's text: the one this request read already (to hash it), or read now.
+fn services_text(files: &dyn ConfigFiles, read: Option<String>) -> Result<String, LoadError> {
+    match read {
+        Some(text) => Ok(text),
+        None => files.read(SERVICES_FILE),
+    }
 }
 
 fn keep<S: Store>(store: &S, version: &str, cut: &Subset) {
@@ -500,5 +535,18 @@ mod tests {
         assert_eq!(config.service("svc-7").unwrap().name, "Seven");
         assert!(config.maintenance.is_empty());
         assert!(!config.partial);
+    }
+
+    #[test]
+    fn a_compiled_configuration_reads_back_equal_and_refuses_other_bytes() {
+        let files = rich_fleet();
+        let notifications = files.text.borrow()[NOTIFICATIONS_FILE].clone();
+        let parsed = Config::parse(&files.text.borrow()[SERVICES_FILE], &notifications).unwrap();
+        let bytes = compile(&parsed);
+        assert_eq!(compiled(&bytes, &notifications).unwrap(), parsed);
+        for other in [b"not postcard".to_vec(), [bytes.as_slice(), &[0]].concat()] {
+            let e = compiled(&other, &notifications).unwrap_err().to_string();
+            assert!(e.contains("build again"), "{e}");
+        }
     }
 }

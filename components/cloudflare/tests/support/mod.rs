@@ -93,11 +93,27 @@ pub struct Wrangler {
 
 impl Wrangler {
     /// Start `build` (worker-build's `index.js`) on `state` (the `--persist-to` directory)
-    /// with `vars` as `.dev.vars`.
+    /// with `vars` as `.dev.vars`; returns once the Worker answers.
     pub fn start_build<K: AsRef<str>>(
         build: &Path,
         state: &Path,
         vars: &[(K, String)],
+    ) -> Wrangler {
+        Wrangler::start_until(build, state, vars, Wrangler::wait_ready)
+    }
+
+    /// As [`Wrangler::start_build`], but returns before any request reaches the Worker (once
+    /// wrangler says it is ready and workerd has gone quiet), so the next request is the
+    /// first of its isolate.
+    pub fn start_cold<K: AsRef<str>>(build: &Path, state: &Path, vars: &[(K, String)]) -> Wrangler {
+        Wrangler::start_until(build, state, vars, Wrangler::wait_quiet)
+    }
+
+    fn start_until<K: AsRef<str>>(
+        build: &Path,
+        state: &Path,
+        vars: &[(K, String)],
+        ready: fn(&mut Wrangler) -> Result<(), String>,
     ) -> Wrangler {
         std::fs::create_dir_all(state).unwrap();
         let env_file = state.join("dev.vars");
@@ -114,7 +130,7 @@ impl Wrangler {
         loop {
             attempt += 1;
             let mut w = Wrangler::launch(state, &config, &env_file);
-            match w.wait_ready() {
+            match ready(&mut w) {
                 Ok(()) => return w,
                 Err(log) if attempt < 3 && log.contains("Address already in use") => {
                     eprintln!("wrangler dev lost its port to another process; starting again");
@@ -181,6 +197,29 @@ impl Wrangler {
         Err(self.log_text())
     }
 
+    /// Ready without a request: wrangler has said so, and the Worker's workerd has used no
+    /// CPU for a second (it has loaded the Worker).
+    pub fn wait_quiet(&mut self) -> Result<(), String> {
+        let deadline = Instant::now() + Duration::from_secs(90);
+        while Instant::now() < deadline && !self.log_text().contains("Ready on") {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return Err(self.log_text());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let mut last = None;
+        while Instant::now() < deadline {
+            let pids = self.workerd_pids();
+            let now = (!pids.is_empty()).then(|| cpu_ns(&pids));
+            if now.is_some() && now == last {
+                return Ok(());
+            }
+            last = now;
+            std::thread::sleep(Duration::from_secs(1));
+        }
+        Err(self.log_text())
+    }
+
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
@@ -189,10 +228,12 @@ impl Wrangler {
         Client::new(&self.base)
     }
 
-    /// workerd's processes (wrangler starts them in its process group): what the CPU benchmark
-    /// measures.
+    /// The Worker's workerd process: of the two that wrangler starts in its process group, the
+    /// one that does not listen on our port. That one runs wrangler's dev proxy, which relays
+    /// each request and answer and which Cloudflare does not have.
     pub fn workerd_pids(&self) -> Vec<u32> {
         let group = self.child.id().to_string();
+        let proxy = format!("entry={}", self.base.trim_start_matches("http://"));
         let mut pids = Vec::new();
         for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
             let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
@@ -206,7 +247,11 @@ impl Wrangler {
                 continue;
             };
             let fields: Vec<&str> = rest.split_whitespace().collect();
-            if head.ends_with("(workerd") && fields.get(2) == Some(&group.as_str()) {
+            if !head.ends_with("(workerd") || fields.get(2) != Some(&group.as_str()) {
+                continue;
+            }
+            let args = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+            if !String::from_utf8_lossy(&args).contains(&proxy) {
                 pids.push(pid);
             }
         }
@@ -218,6 +263,26 @@ impl Wrangler {
         let reply = self.client().get("/__scheduled?cron=*/5+*+*+*+*").unwrap();
         assert_eq!(reply.status, 200, "{}", reply.body);
     }
+}
+
+/// Nanoseconds of CPU the threads of `pids` have used so far (`/proc/<pid>/task/*/schedstat`).
+pub fn cpu_ns(pids: &[u32]) -> u64 {
+    let mut total = 0;
+    for pid in pids {
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+            continue;
+        };
+        for task in tasks.flatten() {
+            if let Ok(s) = std::fs::read_to_string(task.path().join("schedstat")) {
+                total += s
+                    .split_whitespace()
+                    .next()
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .unwrap_or(0);
+            }
+        }
+    }
+    total
 }
 
 impl Drop for Wrangler {
