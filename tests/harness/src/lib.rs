@@ -62,6 +62,12 @@ impl StoreChoice {
     }
 }
 
+/// Four requests per CPU core may run in components at once: enough to keep every core busy
+/// while some wait on the store, few enough that a burst queues in order.
+pub fn default_max_in_flight() -> usize {
+    4 * std::thread::available_parallelism().map_or(1, usize::from)
+}
+
 /// Everything `up` and the tests can set.
 #[derive(Debug, Clone)]
 pub struct HostOptions {
@@ -79,6 +85,9 @@ pub struct HostOptions {
     pub config_dir: Option<PathBuf>,
     /// Where the components come from (default: built into heartbeat-host).
     pub components: Components,
+    /// Requests that may run in components at once (`None`: no limit); default four per CPU
+    /// core.
+    pub max_in_flight: Option<usize>,
 }
 
 impl HostOptions {
@@ -95,6 +104,7 @@ impl HostOptions {
             variables: BTreeMap::new(),
             config_dir: None,
             components: Components::BuiltIn,
+            max_in_flight: Some(default_max_in_flight()),
         }
     }
 }
@@ -147,6 +157,7 @@ pub fn load(options: &HostOptions) -> Result<Prepared> {
             variable_overrides: options.variables.clone(),
             mount_overrides,
             components: options.components.clone(),
+            max_in_flight: options.max_in_flight,
         },
     )?;
     Ok(Prepared {

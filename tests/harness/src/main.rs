@@ -72,6 +72,11 @@ enum Command {
         /// Seconds between sweeps; 0 turns the timer off.
         #[arg(long, default_value_t = 60)]
         sweep_every: u64,
+        /// Requests that run in components at once; more wait their turn, in arrival order
+        /// (a request waiting on its notifications gives its turn back). 0: no limit.
+        /// [default: four per CPU core]
+        #[arg(long, value_name = "N")]
+        max_in_flight: Option<usize>,
         /// Make compare-and-swap on absent keys an upsert, like Spin's default store.
         #[arg(long)]
         spin_like_store: bool,
@@ -192,6 +197,7 @@ fn run(cli: Cli) -> Result<()> {
             kv,
             runtime_config_file,
             sweep_every,
+            max_in_flight,
             spin_like_store,
             spin_redis,
         } => {
@@ -214,6 +220,9 @@ fn run(cli: Cli) -> Result<()> {
             };
             o.spin_redis = spin_redis;
             o.sweep_every = (sweep_every > 0).then(|| Duration::from_secs(sweep_every));
+            if let Some(n) = max_in_flight {
+                o.max_in_flight = (n > 0).then_some(n);
+            }
             let prepared = prepare(&o)?;
             for w in &prepared.warnings {
                 tracing::warn!("{w}");

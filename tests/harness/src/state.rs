@@ -34,6 +34,48 @@ pub struct HostState {
     pub absent_cas: AbsentCas,
     pub runtime: Arc<Runtime>,
     pub limits: wasmtime::StoreLimits,
+    /// This request's turn to run ([`Runtime::admit`]).
+    pub turn: Turn,
+}
+
+/// A request's turn to run in a component ([`Runtime::admit`]), shared by the instance and
+/// the host's side of the request: the host ends it once the answer's head is out (what is
+/// left, writing the body, must not keep a turn from other requests while a slow client reads).
+#[derive(Clone, Default)]
+pub struct Turn(Arc<std::sync::Mutex<TurnState>>);
+
+#[derive(Default)]
+struct TurnState {
+    permit: Option<tokio::sync::OwnedSemaphorePermit>,
+    ended: bool,
+}
+
+impl Turn {
+    pub fn new(permit: Option<tokio::sync::OwnedSemaphorePermit>) -> Turn {
+        let turn = Turn::default();
+        turn.0.lock().unwrap().permit = permit;
+        turn
+    }
+
+    /// Give the turn back for good.
+    pub fn end(&self) {
+        let mut state = self.0.lock().unwrap();
+        state.ended = true;
+        state.permit = None;
+    }
+
+    /// Give the turn back for a while; whether there was one to give.
+    fn lend(&self) -> bool {
+        self.0.lock().unwrap().permit.take().is_some()
+    }
+
+    /// Hold the turn again, unless it has ended meanwhile.
+    fn resume(&self, permit: Option<tokio::sync::OwnedSemaphorePermit>) {
+        let mut state = self.0.lock().unwrap();
+        if !state.ended {
+            state.permit = permit;
+        }
+    }
 }
 
 /// An open `wasi:keyvalue` bucket.
@@ -74,6 +116,18 @@ fn other(e: impl std::fmt::Display) -> store::Error {
 }
 
 impl HostState {
+    /// Run `work` (a delivery: mostly waiting on vendors, up to their timeouts) with this
+    /// request's turn given back, so a slow vendor does not hold up other requests; take a
+    /// turn again before going on.
+    async fn without_turn<T>(&mut self, work: impl std::future::Future<Output = T>) -> T {
+        let lent = self.turn.lend();
+        let out = work.await;
+        if lent {
+            self.turn.resume(self.runtime.admit().await);
+        }
+        out
+    }
+
     fn bucket(&self, b: &Resource<Bucket>) -> wasmtime::Result<String> {
         Ok(self.table.get(b)?.store.clone())
     }
@@ -322,7 +376,8 @@ macro_rules! notifier_import {
             async fn deliver(&mut self, n: types::Notification) -> Vec<types::Delivery> {
                 let runtime = self.runtime.clone();
                 let profile = self.profile.clone();
-                runtime.deliver(&profile, $slot, n).await
+                self.without_turn(async { runtime.deliver(&profile, $slot, n).await })
+                    .await
             }
 
             async fn deliver_to(
@@ -332,7 +387,10 @@ macro_rules! notifier_import {
             ) -> Vec<types::Delivery> {
                 let runtime = self.runtime.clone();
                 let profile = self.profile.clone();
-                runtime.deliver_to_slot(&profile, $slot, &channel, n).await
+                self.without_turn(async {
+                    runtime.deliver_to_slot(&profile, $slot, &channel, n).await
+                })
+                .await
             }
         }
     };

@@ -16,7 +16,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 pub use heartbeat_core::store::AbsentCas;
 
@@ -46,6 +46,21 @@ pub trait Backend: Send + Sync {
     fn sync(&self) -> Result<()> {
         Ok(())
     }
+    /// [`Backend::sync`] would wait for the disk now (it has a commit or a flush to make), so
+    /// the host calls it off its async threads.
+    fn sync_would_wait(&self) -> bool {
+        false
+    }
+}
+
+/// [`Backend::sync`], off the async threads when it would wait for the disk: they keep running
+/// other requests meanwhile.
+pub async fn sync(backend: &Arc<dyn Backend>) -> Result<()> {
+    if !backend.sync_would_wait() {
+        return backend.sync();
+    }
+    let backend = backend.clone();
+    tokio::task::spawn_blocking(move || backend.sync()).await?
 }
 
 /// A compare-and-swap handle that keeps state of its own (a Redis connection with a `WATCH`).
@@ -141,12 +156,19 @@ impl Backend for MemoryBackend {
     }
 }
 
-/// A SQLite file. Writes go into one open transaction; [`Backend::sync`] commits it (WAL,
-/// `synchronous = FULL`: a commit survives a crash of this process or the machine). Every
-/// request syncs before it answers, and one commit covers every request whose writes it holds:
-/// requests that arrive while a commit is on its way to disk wait for it instead of committing
-/// again, so concurrent requests share the disk flush (group commit). One connection behind a
-/// mutex keeps compare-and-swap exact.
+/// A SQLite file. Writes go into one open transaction; [`Backend::sync`] commits it and
+/// flushes the write-ahead log to disk before returning (a commit survives a crash of this
+/// process or the machine). Every request syncs before it answers, and one commit — and one
+/// flush — covers every request whose writes it holds: requests that arrive while a flush is
+/// under way are covered by the next one (group commit). One connection behind a mutex keeps
+/// compare-and-swap exact.
+///
+/// The flush is ours, not SQLite's: with `synchronous = FULL` the commit holds the connection
+/// (and so every other request's reads and writes) for the whole disk flush. With `NORMAL`,
+/// a WAL commit writes the log without flushing it; [`SqliteBackend::flush_through`] then
+/// flushes the log file outside the connection's lock, and nothing is acknowledged before
+/// the flush that covers it has returned — the same guarantee, while the next requests work.
+/// (SQLite still flushes the log itself before each checkpoint copies it into the database.)
 pub struct SqliteBackend {
     conn: Mutex<Connection>,
     /// The open transaction's number; each commit starts the next.
@@ -155,33 +177,69 @@ pub struct SqliteBackend {
     dirty: AtomicBool,
     /// The latest transactions whose commit failed (and were rolled back).
     rolled_back: Mutex<Vec<u64>>,
+    /// The write-ahead log (`<file>-wal`), which every commit is written to.
+    wal: std::fs::File,
+    /// What is on disk; held while flushing, so requests that wait find their commit covered.
+    flushed: Mutex<Flushed>,
+}
+
+#[derive(Default)]
+struct Flushed {
+    /// Every transaction up to this number is on disk.
+    through: u64,
+    /// A flush failed. After a failed flush the system may have dropped the written pages
+    /// and a later flush can succeed without them, so no later write can be vouched for.
+    failed: bool,
 }
 
 impl SqliteBackend {
     pub fn open(path: &Path) -> Result<SqliteBackend> {
-        if let Some(dir) = path.parent() {
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+        if let Some(dir) = dir {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create data directory {}", dir.display()))?;
         }
         let conn = Connection::open(path)
             .with_context(|| format!("cannot open store {}", path.display()))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
+        // Commits are written to the log, and flushed by `flush_through`.
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
         // 32 MiB of page cache (the default is 2): a whole-fleet read of 1,000 services walks
         // a few MB of state and history.
         conn.pragma_update(None, "cache_size", -32768)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // `rarray(?)`: a batch read binds its keys as one array, as Spin's store does.
+        rusqlite::vtab::array::load_module(&conn)?;
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS kv (
                 store TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL,
                 PRIMARY KEY (store, key)) WITHOUT ROWID;
              BEGIN;",
         )?;
+        // The connection has opened the log, and keeps it (same file) for as long as it lives.
+        let mut wal_path = path.as_os_str().to_owned();
+        wal_path.push("-wal");
+        let wal = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&wal_path)
+            .with_context(|| {
+                format!(
+                    "cannot open the store's log {}",
+                    Path::new(&wal_path).display()
+                )
+            })?;
+        // The log's and the database's names must survive a crash too.
+        let dir = dir.unwrap_or(Path::new("."));
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .with_context(|| format!("cannot flush data directory {}", dir.display()))?;
         Ok(SqliteBackend {
             conn: Mutex::new(conn),
             open: AtomicU64::new(1),
             dirty: AtomicBool::new(false),
             rolled_back: Mutex::default(),
+            wal,
+            flushed: Mutex::default(),
         })
     }
 
@@ -203,6 +261,49 @@ impl SqliteBackend {
         self.dirty.store(true, Ordering::SeqCst);
         Ok(())
     }
+
+    /// Commit the open transaction into the log and begin the next.
+    fn commit(&self, conn: &Connection) -> Result<()> {
+        let committed = conn.execute_batch("COMMIT");
+        if committed.is_err() {
+            // Nobody was answered on these writes yet: drop them, so every request that made
+            // or saw them fails (its client retries) and the next start from a clean slate.
+            let _ = conn.execute_batch("ROLLBACK");
+            let mut failed = self.rolled_back.lock().unwrap();
+            failed.push(self.open.load(Ordering::SeqCst));
+            let excess = failed.len().saturating_sub(64);
+            failed.drain(..excess);
+        }
+        let begun = conn.execute_batch("BEGIN");
+        self.open.fetch_add(1, Ordering::SeqCst);
+        self.dirty.store(false, Ordering::SeqCst);
+        committed.context("cannot commit to the store")?;
+        begun.context("cannot begin a transaction in the store")?;
+        Ok(())
+    }
+
+    /// Return once every transaction up to `needed` is on disk: flush the log, unless a flush
+    /// that began after that commit has already returned.
+    fn flush_through(&self, needed: u64) -> Result<()> {
+        let mut flushed = self.flushed.lock().unwrap();
+        if flushed.failed {
+            anyhow::bail!("the store could not flush its log to disk; restart heartbeat-host");
+        }
+        if flushed.through >= needed {
+            return Ok(());
+        }
+        // Every transaction before the open one is written to the log already.
+        let through = self.open.load(Ordering::SeqCst) - 1;
+        if let Err(e) = self.wal.sync_data() {
+            flushed.failed = true;
+            tracing::error!(
+                "store: flushing the log failed ({e}); every request fails until a restart"
+            );
+            return Err(e).context("cannot flush the store's log to disk");
+        }
+        flushed.through = through;
+        Ok(())
+    }
 }
 
 impl Backend for SqliteBackend {
@@ -213,12 +314,13 @@ impl Backend for SqliteBackend {
     /// As Spin's default store answers (one `key IN rarray(:keys)` query over its
     /// `(store, key)` index): the keys that exist, in key order, not in the order asked.
     fn get_many(&self, store: &str, keys: Vec<String>) -> Result<Vec<(String, Option<Vec<u8>>)>> {
+        let keys: Vec<rusqlite::types::Value> =
+            keys.into_iter().map(rusqlite::types::Value::from).collect();
         let conn = self.conn.lock().unwrap();
         let mut query = conn.prepare_cached(
-            "SELECT key, value FROM kv WHERE store = ?1 AND key IN (SELECT value FROM json_each(?2))
-             ORDER BY key",
+            "SELECT key, value FROM kv WHERE store = ?1 AND key IN rarray(?2) ORDER BY key",
         )?;
-        let rows = query.query_map(params![store, serde_json::to_string(&keys)?], |row| {
+        let rows = query.query_map(params![store, std::rc::Rc::new(keys)], |row| {
             Ok((row.get(0)?, Some(row.get(1)?)))
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -266,34 +368,36 @@ impl Backend for SqliteBackend {
     fn sync(&self) -> Result<()> {
         // Whatever the caller wrote or read lies in the open transaction or an earlier one.
         // Note which before waiting: a commit that lands meanwhile covers it.
-        if !self.dirty.load(Ordering::SeqCst) {
-            return Ok(());
-        }
         let mark = self.open.load(Ordering::SeqCst);
-        let conn = self.conn.lock().unwrap();
-        if self.open.load(Ordering::SeqCst) > mark || !self.dirty.load(Ordering::SeqCst) {
-            // A commit landed meanwhile: it covers these writes, unless it failed.
-            if self.rolled_back.lock().unwrap().contains(&mark) {
-                anyhow::bail!("the store could not commit these writes");
+        if self.dirty.load(Ordering::SeqCst) {
+            let conn = self.conn.lock().unwrap();
+            if self.open.load(Ordering::SeqCst) == mark && self.dirty.load(Ordering::SeqCst) {
+                self.commit(&conn)?;
             }
-            return Ok(());
         }
-        let committed = conn.execute_batch("COMMIT");
-        if committed.is_err() {
-            // Nobody was answered on these writes yet: drop them, so every request that made
-            // or saw them fails (its client retries) and the next start from a clean slate.
-            let _ = conn.execute_batch("ROLLBACK");
-            let mut failed = self.rolled_back.lock().unwrap();
-            failed.push(self.open.load(Ordering::SeqCst));
-            let excess = failed.len().saturating_sub(64);
-            failed.drain(..excess);
+        if self.rolled_back.lock().unwrap().contains(&mark) {
+            anyhow::bail!("the store could not commit these writes");
         }
-        let begun = conn.execute_batch("BEGIN");
-        self.open.fetch_add(1, Ordering::SeqCst);
-        self.dirty.store(false, Ordering::SeqCst);
-        committed.context("cannot commit to the store")?;
-        begun.context("cannot begin a transaction in the store")?;
-        Ok(())
+        // Transaction `mark` is committed if a later one is open; if not, it held no writes,
+        // and the caller saw no more than what the one before it committed.
+        let committed = if self.open.load(Ordering::SeqCst) > mark {
+            mark
+        } else {
+            mark - 1
+        };
+        self.flush_through(committed)
+    }
+
+    fn sync_would_wait(&self) -> bool {
+        if self.dirty.load(Ordering::SeqCst) {
+            return true;
+        }
+        let committed = self.open.load(Ordering::SeqCst) - 1;
+        match self.flushed.try_lock() {
+            Ok(flushed) => flushed.through < committed || flushed.failed,
+            // A flush is under way.
+            Err(_) => true,
+        }
     }
 }
 
@@ -337,6 +441,39 @@ mod tests {
         first.sync().unwrap();
         let reopened = SqliteBackend::open(&path).unwrap();
         assert_eq!(reopened.increment("s", "n", 0).unwrap(), 3);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn sqlite_backend_syncs_concurrent_writers_and_waits_only_with_work_to_do() {
+        let dir = std::env::temp_dir().join(format!("hb-kv-group-{}", std::process::id()));
+        let path = dir.join("store.db");
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = Arc::new(SqliteBackend::open(&path).unwrap());
+        assert!(!store.sync_would_wait(), "nothing written yet");
+        store.set("s", "first", b"1").unwrap();
+        assert!(store.sync_would_wait(), "a write to commit");
+        store.sync().unwrap();
+        assert!(!store.sync_would_wait(), "committed and flushed");
+        // Writers that each sync before going on, as requests do before they answer.
+        let writers: Vec<_> = (0..8)
+            .map(|w| {
+                let store = store.clone();
+                std::thread::spawn(move || {
+                    for i in 0..50 {
+                        store.set("s", &format!("{w}-{i}"), b"x").unwrap();
+                        store.sync().unwrap();
+                    }
+                })
+            })
+            .collect();
+        for w in writers {
+            w.join().unwrap();
+        }
+        assert!(!store.sync_would_wait());
+        drop(store);
+        let reopened = SqliteBackend::open(&path).unwrap();
+        assert_eq!(reopened.keys("s").unwrap().len(), 1 + 8 * 50);
         let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -136,7 +136,7 @@ impl Runtime {
     ) -> Vec<types::Delivery> {
         // Nobody is told about a change before its claim is durable: a crash after this cannot
         // make the change be claimed, and told, a second time.
-        if let Err(e) = self.options.backend.sync() {
+        if let Err(e) = crate::kv::sync(&self.options.backend).await {
             tracing::error!("store: cannot commit before notifying: {e:#}");
         }
         self.call_guarded(caller, slot, Call::Deliver(&n)).await

@@ -95,3 +95,65 @@ fn acknowledged_heartbeats_survive_kill_9_and_logs_hold_no_secrets() {
     );
     let _ = std::fs::remove_dir_all(&data);
 }
+
+/// Acknowledged means on disk, not only handed to the system: before each heartbeat's answer
+/// leaves, a flush of the store's log (`heartbeat.db-wal`) that began after the heartbeat's write
+/// has returned. Seen from outside, in the host's system calls.
+#[test]
+#[cfg_attr(missing_strace, ignore = "needs strace: apt-get install strace")]
+fn each_acknowledged_heartbeat_is_flushed_to_disk_before_its_answer() {
+    let data = std::env::temp_dir().join(format!("hb-flushed-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    std::fs::create_dir_all(&data).unwrap();
+    let trace = data.join("strace.log");
+    let host = Process::spawn_traced(
+        &data.join("state"),
+        &root().join(FIXTURE_CONFIG_DIR),
+        &[("api_keys", fixture_api_keys())],
+        "fdatasync,fsync,write,writev,sendto,sendmsg",
+        &trace,
+    );
+    let client = Client::new(&host.url);
+    let beats = 12;
+    for i in 0..beats {
+        let service = heartbeat_conformance::FIXTURE_SERVICES[i % 3];
+        let body = serde_json::json!({"serviceId": service, "message": format!("flushed-{i}")});
+        let r = client.beat(&fixture_key(service), &body).unwrap();
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    drop(host);
+    let text = std::fs::read_to_string(&trace).unwrap();
+
+    // strace -f: `PID call(fd<path>, …) = 0`, or a call split in two around another thread's
+    // (`… <unfinished ...>`, then `PID <... call resumed>…`).
+    let flush = |call: &str| call.starts_with("fdatasync(") || call.starts_with("fsync(");
+    let mut unfinished = std::collections::HashSet::new();
+    let mut flushed = false;
+    let mut answers = 0;
+    for line in text.lines() {
+        let Some((pid, call)) = line.split_once(' ') else {
+            continue;
+        };
+        let call = call.trim_start();
+        if flush(call) && call.contains(".db-wal>") {
+            if call.ends_with("<unfinished ...>") {
+                unfinished.insert(pid);
+            } else {
+                flushed |= call.ends_with("= 0");
+            }
+        } else if call.starts_with("<... fdatasync resumed>")
+            || call.starts_with("<... fsync resumed>")
+        {
+            flushed |= unfinished.remove(pid) && call.ends_with("= 0");
+        } else if call.contains("TCP:[") && call.contains("\"HTTP/1.1 200") {
+            assert!(
+                flushed,
+                "answer {answers} left before a flush of its write:\n{text}"
+            );
+            answers += 1;
+            flushed = false;
+        }
+    }
+    assert_eq!(answers, beats, "every answer is in the trace:\n{text}");
+    let _ = std::fs::remove_dir_all(&data);
+}

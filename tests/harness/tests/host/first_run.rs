@@ -67,10 +67,8 @@ struct Traced {
 
 impl Drop for Traced {
     fn drop(&mut self) {
-        // A killed strace leaves the process it traces running: end the whole process group
-        // (strace and `up` share the one `traced_up` made), so no `up` outlives the test.
-        let group = format!("kill -9 -{}", self.child.id());
-        let _ = Command::new("sh").args(["-c", &group]).status();
+        // strace and `up` share the group `traced_up` made: no `up` outlives the test.
+        super::process::kill_group(&self.child);
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

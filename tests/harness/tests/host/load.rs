@@ -144,3 +144,43 @@ fn sixty_four_connections_lose_nothing_and_a_failing_vendor_does_not_slow_ingest
         receiver.received().len(),
     );
 }
+
+/// With one turn to run in a component (`--max-in-flight 1`), a heartbeat whose `down` waits on
+/// a hanging vendor gives its turn back: another service's heartbeat is answered meanwhile,
+/// not after the vendor.
+#[test]
+fn a_request_waiting_on_a_vendor_gives_its_turn_to_the_next() {
+    use super::support::host_with;
+    use heartbeat_host::kv::AbsentCas;
+    let h = host_with(AbsentCas::Exact, |o| o.max_in_flight = Some(1));
+    h.beat("alpha", "up");
+    h.beat("bravo", "up");
+    h.receiver.script(
+        "/T000/",
+        vec![Reply::status(200).after(Duration::from_secs(5))],
+    );
+    let answered = Arc::new(AtomicBool::new(false));
+    let down = {
+        let (client, answered) = (Client::new(&h.running.url()), answered.clone());
+        std::thread::spawn(move || {
+            let body = json!({"serviceId": "alpha", "status": "down"});
+            let r = client
+                .beat(&heartbeat_conformance::fixture_key("alpha"), &body)
+                .unwrap();
+            answered.store(true, Ordering::SeqCst);
+            r.status
+        })
+    };
+    assert_eq!(
+        h.receiver.wait_for(1, Duration::from_secs(30)).len(),
+        1,
+        "alpha's down reaches the vendor"
+    );
+    h.beat("bravo", "up");
+    assert!(
+        !answered.load(Ordering::SeqCst),
+        "bravo was answered only after alpha's vendor: alpha kept its turn while waiting"
+    );
+    assert_eq!(down.join().unwrap(), 200);
+    assert_eq!(h.told(), [("alpha".to_string(), "down".to_string())]);
+}

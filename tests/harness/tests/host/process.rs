@@ -9,6 +9,8 @@ use std::sync::{Arc, Mutex};
 
 pub struct Process {
     child: Child,
+    /// The child leads a process group of its own, ended whole (strace and what it traces).
+    group: bool,
     pub url: String,
     output: Arc<Mutex<String>>,
 }
@@ -28,7 +30,38 @@ impl Process {
     /// `variables` (lower-case names, as spin.toml declares them). The host's own sweep timer
     /// is off: tests sweep when they mean to.
     pub fn spawn(data: &Path, config: &Path, variables: &[(&str, String)]) -> Process {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_heartbeat-host"));
+        let command = Command::new(env!("CARGO_BIN_EXE_heartbeat-host"));
+        Process::start(command, false, data, config, variables)
+    }
+
+    /// As [`Process::spawn`], under `strace -f -yy` (descriptors shown with their files and
+    /// sockets) recording the system calls `calls` into `trace`.
+    pub fn spawn_traced(
+        data: &Path,
+        config: &Path,
+        variables: &[(&str, String)],
+        calls: &str,
+        trace: &Path,
+    ) -> Process {
+        let mut command = Command::new("strace");
+        command
+            .args(["-f", "-qq", "-yy", "-s", "24", "--seccomp-bpf"])
+            .arg(format!("--trace={calls}"))
+            .arg("-o")
+            .arg(trace)
+            .arg(env!("CARGO_BIN_EXE_heartbeat-host"));
+        // A killed strace leaves the process it traces running: both get a group to end.
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        Process::start(command, true, data, config, variables)
+    }
+
+    fn start(
+        mut command: Command,
+        group: bool,
+        data: &Path,
+        config: &Path,
+        variables: &[(&str, String)],
+    ) -> Process {
         command
             .current_dir(root())
             .args(["up", "--listen", "127.0.0.1:0", "--sweep-every", "0"])
@@ -57,13 +90,25 @@ impl Process {
             .find(|w| w.starts_with("http://"))
             .unwrap_or_else(|| panic!("no URL in {first:?}: {}", output.lock().unwrap()))
             .to_string();
-        Process { child, url, output }
+        Process {
+            child,
+            group,
+            url,
+            output,
+        }
     }
 
     /// SIGKILL: no shutdown, no flush.
     pub fn kill(&mut self) {
+        self.end_group();
         self.child.kill().unwrap();
         self.child.wait().unwrap();
+    }
+
+    fn end_group(&self) {
+        if self.group {
+            kill_group(&self.child);
+        }
     }
 
     /// Everything it printed so far.
@@ -72,8 +117,16 @@ impl Process {
     }
 }
 
+/// SIGKILL to the process group `child` leads. A killed strace leaves the process it traces
+/// running, so a traced child and its tracee get a group of their own, ended whole.
+pub fn kill_group(child: &Child) {
+    let group = format!("kill -9 -{}", child.id());
+    let _ = Command::new("sh").args(["-c", &group]).status();
+}
+
 impl Drop for Process {
     fn drop(&mut self) {
+        self.end_group();
         let _ = self.child.kill();
         let _ = self.child.wait();
         heartbeat_conformance::capture::keep("host-output", &self.output());
