@@ -56,7 +56,7 @@ impl Channel for Telegram {
         if r.status == 429 {
             let after = r.json()["parameters"]["retry_after"]
                 .as_u64()
-                .map(|s| s * 1000)
+                .map(|s| s.saturating_mul(1000))
                 .or_else(|| r.retry_after_ms());
             return Verdict::Retry {
                 after_ms: after,

@@ -33,6 +33,9 @@ pub const DEFAULT_MAX_LOG_ENTRIES: usize = 100;
 pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 10_000;
 /// Default cooldown between repeats of the same event for one service.
 pub const DEFAULT_COOLDOWN_MINUTES: u64 = 5;
+/// Largest number any duration or count in the files may hold: ten years in seconds. Larger
+/// ones are mistakes, and would overflow once turned into milliseconds.
+pub const MAX_NUMBER: u64 = 10 * 365 * 24 * 60 * 60;
 /// Longest service id; ids appear in store keys and URLs.
 pub const MAX_ID_LEN: usize = 64;
 

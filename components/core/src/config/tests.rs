@@ -25,6 +25,33 @@ fn parses_services_with_defaults() {
 }
 
 #[test]
+fn durations_too_large_to_be_meant_are_refused() {
+    // Found by the config_files fuzz target: a period this large overflowed into milliseconds.
+    let parse = |svc: &str| Config::parse(&format!(r#"{{"services": [{svc}]}}"#), CHANNELS);
+    let e = parse(r#"{"id": "a", "schedule": {"kind": "period", "period": 100000000000000000}}"#)
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "services.json: services[0].schedule.period: must be at most 315360000 (ten years in seconds)"
+    );
+    for svc in [
+        r#"{"id": "a", "stalenessThreshold": 315360001}"#,
+        r#"{"id": "a", "schedule": {"kind": "period", "period": 60, "grace": 18446744073709551615}}"#,
+        r#"{"id": "a", "schedule": {"kind": "cron", "expression": "* * * * *", "grace": 9223372036854775807}}"#,
+        r#"{"id": "a", "maintenance": [{"expression": "0 3 * * *", "duration": 315360001}]}"#,
+    ] {
+        let e = parse(svc).unwrap_err().to_string();
+        assert!(e.contains("must be at most 315360000"), "{svc}: {e}");
+    }
+    // Ten years itself is allowed.
+    let c = parse(
+        r#"{"id": "a", "schedule": {"kind": "period", "period": 315360000, "grace": 315360000}}"#,
+    )
+    .unwrap();
+    assert_eq!(c.services[0].staleness_threshold_secs, 2 * 315_360_000);
+}
+
+#[test]
 fn names_the_path_of_a_bad_threshold() {
     let e =
         error(r#"{"services": [{"id": "a"}, {"id": "b"}, {"id": "c", "stalenessThreshold": -5}]}"#);

@@ -128,24 +128,28 @@ impl<'p, 'a> Field<'p, 'a> {
         }
     }
 
+    /// A whole number from 1 to [`MAX_NUMBER`](super::MAX_NUMBER).
     pub(super) fn positive_or(&self, default: u64) -> Result<u64, ConfigError> {
+        self.number_or(default, 1, "must be a positive integer")
+    }
+
+    /// A whole number from 0 to [`MAX_NUMBER`](super::MAX_NUMBER).
+    pub(super) fn non_negative_or(&self, default: u64) -> Result<u64, ConfigError> {
+        self.number_or(default, 0, "must be a non-negative integer")
+    }
+
+    fn number_or(&self, default: u64, least: u64, wrong: &str) -> Result<u64, ConfigError> {
         match self.value {
             None | Some(Value::Null) => Ok(default),
             Some(Value::Number(n)) => match n.as_u64() {
-                Some(v) if v > 0 => Ok(v),
-                _ => Err(self.error("must be a positive integer")),
+                Some(v) if v > super::MAX_NUMBER => Err(self.error(format!(
+                    "must be at most {} (ten years in seconds)",
+                    super::MAX_NUMBER
+                ))),
+                Some(v) if v >= least => Ok(v),
+                _ => Err(self.error(wrong)),
             },
-            _ => Err(self.error("must be a positive integer")),
-        }
-    }
-
-    pub(super) fn non_negative_or(&self, default: u64) -> Result<u64, ConfigError> {
-        match self.value {
-            None | Some(Value::Null) => Ok(default),
-            Some(Value::Number(n)) => n
-                .as_u64()
-                .ok_or_else(|| self.error("must be a non-negative integer")),
-            _ => Err(self.error("must be a non-negative integer")),
+            _ => Err(self.error(wrong)),
         }
     }
 
