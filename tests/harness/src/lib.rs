@@ -137,7 +137,7 @@ pub fn load(options: &HostOptions) -> Result<Prepared> {
         }
         (_, Some(_)) => anyhow::bail!("Spin's Redis behaviour needs a Redis store (--kv URL)"),
         (StoreChoice::Memory, None) => Arc::new(MemoryBackend::default()),
-        (StoreChoice::Sqlite(path), None) => Arc::new(SqliteBackend::open(path)?),
+        (StoreChoice::Sqlite(path), None) => SqliteBackend::open(path)?,
     };
     let clock = Arc::new(ClockControl::default());
     let mut mount_overrides = BTreeMap::new();

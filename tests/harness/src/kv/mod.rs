@@ -7,6 +7,7 @@
 //! does not exist yet writes unconditionally; [`SpinRedis`] is Spin 4.0.2's Redis store, whose
 //! batch read and swap are broken (it sends the same commands to the real server).
 
+mod flusher;
 mod redis;
 mod sqlite;
 
@@ -45,21 +46,22 @@ pub trait Backend: Send + Sync {
     fn sync(&self) -> Result<()> {
         Ok(())
     }
-    /// [`Backend::sync`] would wait for the disk now (it has a commit or a flush to make), so
-    /// the host calls it off its async threads.
-    fn sync_would_wait(&self) -> bool {
-        false
+    /// [`Backend::sync`] for the async threads, from a backend whose sync waits for the disk:
+    /// the wait, as a future that holds no thread. `None`: `sync` does not wait.
+    fn sync_async(&self) -> Option<Synced> {
+        None
     }
 }
 
-/// [`Backend::sync`], off the async threads when it would wait for the disk: they keep running
-/// other requests meanwhile.
+/// What [`Backend::sync_async`] returns.
+pub type Synced = std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send>>;
+
+/// [`Backend::sync`], without holding one of the async threads while the disk works.
 pub async fn sync(backend: &Arc<dyn Backend>) -> Result<()> {
-    if !backend.sync_would_wait() {
-        return backend.sync();
+    match backend.sync_async() {
+        Some(synced) => synced.await,
+        None => backend.sync(),
     }
-    let backend = backend.clone();
-    tokio::task::spawn_blocking(move || backend.sync()).await?
 }
 
 /// A compare-and-swap handle that keeps state of its own (a Redis connection with a `WATCH`).

@@ -1,20 +1,24 @@
 //! heartbeat-host's durable store: one SQLite file, with the values it has read or written kept
 //! in memory.
 
-use super::{counter, Backend};
+use super::flusher::Flusher;
+use super::{counter, Backend, Synced};
 use anyhow::{Context, Result};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+use tokio::sync::watch;
 
 /// A SQLite file. Writes go into one open transaction; [`Backend::sync`] commits it and
 /// flushes the write-ahead log to disk before returning (a commit survives a crash of this
 /// process or the machine). Every request syncs before it answers, and one commit — and one
 /// flush — covers every request whose writes it holds: requests that arrive while a flush is
-/// under way are covered by the next one (group commit). One connection behind a mutex keeps
-/// compare-and-swap exact.
+/// under way are covered by the next one (group commit). Requests on the async threads do
+/// not flush themselves: they ask one flusher thread and wait without holding a thread
+/// ([`Backend::sync_async`]), so a burst costs one commit and one flush, not a thread switch
+/// and a commit each. One connection behind a mutex keeps compare-and-swap exact.
 ///
 /// Every value read or written is kept in memory ([`Known`]) and answered from there: this
 /// process is the file's only writer, and every write goes through that memory and into the
@@ -24,8 +28,8 @@ use std::sync::Mutex;
 ///
 /// The flush is ours, not SQLite's: with `synchronous = FULL` the commit holds the connection
 /// (and so every other request's reads and writes) for the whole disk flush. With `NORMAL`,
-/// a WAL commit writes the log without flushing it; [`SqliteBackend::flush_through`] then
-/// flushes the log file outside the connection's lock, and nothing is acknowledged before
+/// a WAL commit writes the log without flushing it; [`SqliteBackend::flush`] then flushes
+/// the log file outside the connection's lock, and nothing is acknowledged before
 /// the flush that covers it has returned — the same guarantee, while the next requests work.
 /// (SQLite still flushes the log itself before each checkpoint copies it into the database.)
 pub struct SqliteBackend {
@@ -35,16 +39,20 @@ pub struct SqliteBackend {
     /// The open transaction holds writes.
     dirty: AtomicBool,
     /// The latest transactions whose commit failed (and were rolled back).
-    rolled_back: Mutex<Vec<u64>>,
+    rolled_back: Arc<Mutex<Vec<u64>>>,
     /// The write-ahead log (`<file>-wal`), which every commit is written to.
     wal: std::fs::File,
-    /// What is on disk; held while flushing, so requests that wait find their commit covered.
-    flushed: Mutex<Flushed>,
+    /// Held while committing and flushing, so one flush at a time covers everything before it.
+    flushing: Mutex<()>,
+    /// What is on disk, for the requests waiting on it.
+    flushed: watch::Sender<Flushed>,
+    /// The thread that commits and flushes for requests on the async threads.
+    flusher: Flusher,
 }
 
-#[derive(Default)]
+#[derive(Default, Clone, Copy)]
 struct Flushed {
-    /// Every transaction up to this number is on disk.
+    /// Every transaction up to this number is settled: on disk, or rolled back.
     through: u64,
     /// A flush failed. After a failed flush the system may have dropped the written pages
     /// and a later flush can succeed without them, so no later write can be vouched for.
@@ -144,7 +152,7 @@ impl Known {
 }
 
 impl SqliteBackend {
-    pub fn open(path: &Path) -> Result<SqliteBackend> {
+    pub fn open(path: &Path) -> Result<Arc<SqliteBackend>> {
         let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
         if let Some(dir) = dir {
             std::fs::create_dir_all(dir)
@@ -179,22 +187,48 @@ impl SqliteBackend {
                     Path::new(&wal_path).display()
                 )
             })?;
+        // What this process knows of the file's values is kept in memory: no other process may
+        // write the file meanwhile. The lock goes with the process, however it ends.
+        if let Err(e) = wal.try_lock() {
+            return Err(match e {
+                std::fs::TryLockError::WouldBlock => anyhow::anyhow!(
+                    "store {} is in use by another heartbeat-host: stop that one, or give this \
+                     one a --data directory of its own",
+                    path.display()
+                ),
+                std::fs::TryLockError::Error(e) => {
+                    anyhow::Error::new(e).context(format!("cannot lock store {}", path.display()))
+                }
+            });
+        }
         // The log's and the database's names must survive a crash too.
         let dir = dir.unwrap_or(Path::new("."));
         std::fs::File::open(dir)
             .and_then(|d| d.sync_all())
             .with_context(|| format!("cannot flush data directory {}", dir.display()))?;
-        Ok(SqliteBackend {
+        let backend = Arc::new(SqliteBackend {
             conn: Mutex::new(Conn {
                 sql: conn,
                 known: Known::default(),
             }),
             open: AtomicU64::new(1),
             dirty: AtomicBool::new(false),
-            rolled_back: Mutex::default(),
+            rolled_back: Arc::default(),
             wal,
-            flushed: Mutex::default(),
-        })
+            flushing: Mutex::new(()),
+            flushed: watch::Sender::new(Flushed::default()),
+            flusher: Flusher::default(),
+        });
+        let weak = Arc::downgrade(&backend);
+        backend.flusher.start(move || match weak.upgrade() {
+            Some(backend) => {
+                // A failure reaches every waiter through `flushed`.
+                let _ = backend.flush();
+                true
+            }
+            None => false,
+        })?;
+        Ok(backend)
     }
 
     /// Write with the connection held, so the transaction it lands in is the one `dirty` marks.
@@ -232,26 +266,65 @@ impl SqliteBackend {
         Ok(())
     }
 
-    /// Return once every transaction up to `needed` is on disk: flush the log, unless a flush
-    /// that began after that commit has already returned.
-    fn flush_through(&self, needed: u64) -> Result<()> {
-        let mut flushed = self.flushed.lock().unwrap();
+    /// Commit the open transaction if it holds writes, and flush the log: every transaction
+    /// committed so far is then on disk. A flush that finds nothing new to flush returns at
+    /// once, so requests queued behind one flush share the next.
+    fn flush(&self) -> Result<()> {
+        let _flushing = self.flushing.lock().unwrap();
+        let before = *self.flushed.borrow();
+        if before.failed {
+            anyhow::bail!("the store could not flush its log to disk; restart heartbeat-host");
+        }
+        let committed = if self.dirty.load(Ordering::SeqCst) {
+            // A failed commit is rolled back and listed; its waiters find it there.
+            self.commit(&mut self.conn.lock().unwrap())
+        } else {
+            Ok(())
+        };
+        // Every transaction before the open one is written to the log already.
+        let through = self.open.load(Ordering::SeqCst) - 1;
+        if through > before.through {
+            if let Err(e) = self.wal.sync_data() {
+                tracing::error!(
+                    "store: flushing the log failed ({e}); every request fails until a restart"
+                );
+                self.flushed.send_replace(Flushed {
+                    failed: true,
+                    ..before
+                });
+                return Err(e).context("cannot flush the store's log to disk");
+            }
+            self.flushed.send_replace(Flushed {
+                through,
+                failed: false,
+            });
+        }
+        committed
+    }
+
+    /// The transaction a caller's reads and writes so far lie in (`mark`), and the last one
+    /// that must be on disk before it may answer: `mark` itself if it holds writes or has been
+    /// committed since, else the one before it.
+    fn marks(&self) -> (u64, u64) {
+        let mark = self.open.load(Ordering::SeqCst);
+        let needed = if self.dirty.load(Ordering::SeqCst) || self.open.load(Ordering::SeqCst) > mark
+        {
+            mark
+        } else {
+            mark - 1
+        };
+        (mark, needed)
+    }
+
+    /// Whether the caller whose transaction was `mark` may answer, once `flushed` is what is
+    /// on disk.
+    fn settled(rolled_back: &Mutex<Vec<u64>>, flushed: Flushed, mark: u64) -> Result<()> {
         if flushed.failed {
             anyhow::bail!("the store could not flush its log to disk; restart heartbeat-host");
         }
-        if flushed.through >= needed {
-            return Ok(());
+        if rolled_back.lock().unwrap().contains(&mark) {
+            anyhow::bail!("the store could not commit these writes");
         }
-        // Every transaction before the open one is written to the log already.
-        let through = self.open.load(Ordering::SeqCst) - 1;
-        if let Err(e) = self.wal.sync_data() {
-            flushed.failed = true;
-            tracing::error!(
-                "store: flushing the log failed ({e}); every request fails until a restart"
-            );
-            return Err(e).context("cannot flush the store's log to disk");
-        }
-        flushed.through = through;
         Ok(())
     }
 }
@@ -336,43 +409,33 @@ impl Backend for SqliteBackend {
     }
 
     fn sync(&self) -> Result<()> {
-        // Whatever the caller wrote or read lies in the open transaction or an earlier one.
-        // Note which before waiting: a commit that lands meanwhile covers it.
-        let mark = self.open.load(Ordering::SeqCst);
-        if self.dirty.load(Ordering::SeqCst) {
-            let mut conn = self.conn.lock().unwrap();
-            if self.open.load(Ordering::SeqCst) == mark && self.dirty.load(Ordering::SeqCst) {
-                self.commit(&mut conn)?;
-            }
+        let (mark, needed) = self.marks();
+        if self.flushed.borrow().through < needed {
+            self.flush()?;
         }
-        if self.rolled_back.lock().unwrap().contains(&mark) {
-            anyhow::bail!("the store could not commit these writes");
-        }
-        // Transaction `mark` is committed if a later one is open; if not, it held no writes,
-        // and the caller saw no more than what the one before it committed.
-        let committed = if self.open.load(Ordering::SeqCst) > mark {
-            mark
-        } else {
-            mark - 1
-        };
-        self.flush_through(committed)
+        Self::settled(&self.rolled_back, *self.flushed.borrow(), mark)
     }
 
-    fn sync_would_wait(&self) -> bool {
-        if self.dirty.load(Ordering::SeqCst) {
-            return true;
+    fn sync_async(&self) -> Option<Synced> {
+        let (mark, needed) = self.marks();
+        let mut flushed = self.flushed.subscribe();
+        let rolled_back = self.rolled_back.clone();
+        if flushed.borrow().through < needed {
+            self.flusher.wake();
         }
-        let committed = self.open.load(Ordering::SeqCst) - 1;
-        match self.flushed.try_lock() {
-            Ok(flushed) => flushed.through < committed || flushed.failed,
-            // A flush is under way.
-            Err(_) => true,
-        }
+        Some(Box::pin(async move {
+            let now = *flushed
+                .wait_for(|f| f.failed || f.through >= needed)
+                .await
+                .context("the store has closed")?;
+            Self::settled(&rolled_back, now, mark)
+        }))
     }
 }
 
 impl Drop for SqliteBackend {
     fn drop(&mut self) {
+        self.flusher.stop();
         if let Err(e) = self.sync() {
             tracing::error!("store: last writes not committed: {e:#}");
         }
@@ -391,8 +454,18 @@ mod tests {
         let path = dir.join("store.db");
         let _ = std::fs::remove_file(&path);
         let first = SqliteBackend::open(&path).unwrap();
-        exercise(&first);
+        exercise(&*first);
         first.sync().unwrap();
+        let refused = SqliteBackend::open(&path)
+            .err()
+            .expect("one user at a time");
+        assert!(
+            refused
+                .to_string()
+                .contains("in use by another heartbeat-host"),
+            "{refused:#}"
+        );
+        drop(first);
         let reopened = SqliteBackend::open(&path).unwrap();
         assert_eq!(reopened.increment("s", "n", 0).unwrap(), 3);
         let _ = std::fs::remove_dir_all(dir);
@@ -403,31 +476,54 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("hb-kv-group-{}", std::process::id()));
         let path = dir.join("store.db");
         let _ = std::fs::remove_dir_all(&dir);
-        let store = Arc::new(SqliteBackend::open(&path).unwrap());
-        assert!(!store.sync_would_wait(), "nothing written yet");
+        let store = SqliteBackend::open(&path).unwrap();
+        let to_wait_for = |s: &SqliteBackend| s.marks().1 > s.flushed.borrow().through;
+        assert!(!to_wait_for(&store), "nothing written yet");
         store.set("s", "first", b"1").unwrap();
-        assert!(store.sync_would_wait(), "a write to commit");
-        store.sync().unwrap();
-        assert!(!store.sync_would_wait(), "committed and flushed");
-        // Writers that each sync before going on, as requests do before they answer.
-        let writers: Vec<_> = (0..8)
+        assert!(to_wait_for(&store), "a write to commit");
+        let tokio = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        let dynamic: Arc<dyn Backend> = store.clone();
+        tokio.block_on(crate::kv::sync(&dynamic)).unwrap();
+        assert!(!to_wait_for(&store), "committed and flushed by the flusher");
+        // Writers that each sync before going on, as requests do before they answer: most on
+        // the async threads, two on threads of their own.
+        let blocking: Vec<_> = (0..2)
             .map(|w| {
                 let store = store.clone();
                 std::thread::spawn(move || {
                     for i in 0..50 {
-                        store.set("s", &format!("{w}-{i}"), b"x").unwrap();
+                        store.set("s", &format!("b{w}-{i}"), b"x").unwrap();
                         store.sync().unwrap();
                     }
                 })
             })
             .collect();
-        for w in writers {
+        tokio.block_on(async {
+            let writers: Vec<_> = (0..8)
+                .map(|w| {
+                    let store = dynamic.clone();
+                    tokio::spawn(async move {
+                        for i in 0..50 {
+                            store.set("s", &format!("a{w}-{i}"), b"x").unwrap();
+                            crate::kv::sync(&store).await.unwrap();
+                        }
+                    })
+                })
+                .collect();
+            for w in writers {
+                w.await.unwrap();
+            }
+        });
+        for w in blocking {
             w.join().unwrap();
         }
-        assert!(!store.sync_would_wait());
-        drop(store);
+        assert!(!to_wait_for(&store));
+        drop((store, dynamic));
         let reopened = SqliteBackend::open(&path).unwrap();
-        assert_eq!(reopened.keys("s").unwrap().len(), 1 + 8 * 50);
+        assert_eq!(reopened.keys("s").unwrap().len(), 1 + 8 * 50 + 2 * 50);
         let _ = std::fs::remove_dir_all(dir);
     }
 

@@ -158,10 +158,15 @@ fn an_edited_services_json_takes_effect_at_the_next_request() {
         assert_eq!(beat(id).status, 200, "{id}");
     }
     // The heartbeats read their cuts from the store (a second connection sees the commits).
-    use heartbeat_host::kv::Backend;
-    let store = heartbeat_host::kv::SqliteBackend::open(&db).unwrap();
-    let cut = store.get("default", &heartbeat_core::keys::config_key("bravo"));
-    let cut = String::from_utf8(cut.unwrap().expect("bravo's cut is stored")).unwrap();
+    let store = rusqlite::Connection::open(&db).unwrap();
+    let cut: Vec<u8> = store
+        .query_row(
+            "SELECT value FROM kv WHERE store = 'default' AND key = ?1",
+            [heartbeat_core::keys::config_key("bravo")],
+            |row| row.get(0),
+        )
+        .expect("bravo's cut is stored");
+    let cut = String::from_utf8(cut).unwrap();
     assert!(cut.contains(r#"\"dependsOn\":[\"alpha\"]"#), "{cut}");
 
     let edited = fleet(&|i| match i {

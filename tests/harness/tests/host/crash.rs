@@ -150,7 +150,7 @@ fn kill_9_under_load_loses_no_acknowledged_beat_and_misses_no_transition() {
     // The store itself: every state and history decodes, nothing is left unsent, each history
     // is one unbroken chain ending in the state's status; and each transition was told.
     let store = SqliteBackend::open(&data.join("heartbeat.db")).unwrap();
-    let expected = check_histories(&store, SERVICES, FLAPPERS);
+    let expected = check_histories(&*store, SERVICES, FLAPPERS);
     let (told, cut_off) = told(&receiver);
     let repeats = assert_told_all(&told, &expected);
     assert_event_ids_name_events(&event_ids(&receiver), &expected);

@@ -48,6 +48,16 @@ fn acknowledged_heartbeats_survive_kill_9_and_logs_hold_no_secrets() {
         ));
     }
     let per_beat = started.elapsed() / 40;
+    // A second heartbeat-host on the same store is refused: the first keeps what it read.
+    let refused = Process::refused(
+        &data,
+        &root().join(FIXTURE_CONFIG_DIR),
+        &[("api_keys", fixture_api_keys())],
+    );
+    assert!(
+        refused.contains("is in use by another heartbeat-host"),
+        "{refused}"
+    );
     first.kill();
 
     let mut second = spawn(&data);

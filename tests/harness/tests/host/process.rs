@@ -55,6 +55,26 @@ impl Process {
         Process::start(command, true, data, config, variables)
     }
 
+    /// `heartbeat-host up` as [`Process::spawn`] starts it, expected to refuse to start: waits
+    /// (at most a minute) for it to exit, and returns what it printed.
+    pub fn refused(data: &Path, config: &Path, variables: &[(&str, String)]) -> String {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_heartbeat-host"));
+        up(&mut command, data, config, variables);
+        let mut child = command.spawn().unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while child.try_wait().unwrap().is_none() {
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("heartbeat-host up was expected to refuse to start, and ran");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let out = child.wait_with_output().unwrap();
+        assert!(!out.status.success(), "refused with a zero exit status");
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+    }
+
     fn start(
         mut command: Command,
         group: bool,
@@ -62,21 +82,7 @@ impl Process {
         config: &Path,
         variables: &[(&str, String)],
     ) -> Process {
-        command
-            .current_dir(root())
-            .args(["up", "--listen", "127.0.0.1:0", "--sweep-every", "0"])
-            .arg("--manifest")
-            .arg(loopback_manifest())
-            .arg("--config")
-            .arg(config)
-            .arg("--data")
-            .arg(data)
-            .env("RUST_LOG", "debug,wasmtime=info,cranelift=info")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for (name, value) in variables {
-            command.env(format!("SPIN_VARIABLE_{}", name.to_uppercase()), value);
-        }
+        up(&mut command, data, config, variables);
         let mut child = command.spawn().unwrap();
         let output = Arc::new(Mutex::new(String::new()));
         drain(child.stderr.take().unwrap(), output.clone());
@@ -114,6 +120,25 @@ impl Process {
     /// Everything it printed so far.
     pub fn output(&self) -> String {
         self.output.lock().unwrap().clone()
+    }
+}
+
+/// The arguments and environment of `heartbeat-host up` on `data`, reading `config`.
+fn up(command: &mut Command, data: &Path, config: &Path, variables: &[(&str, String)]) {
+    command
+        .current_dir(root())
+        .args(["up", "--listen", "127.0.0.1:0", "--sweep-every", "0"])
+        .arg("--manifest")
+        .arg(loopback_manifest())
+        .arg("--config")
+        .arg(config)
+        .arg("--data")
+        .arg(data)
+        .env("RUST_LOG", "debug,wasmtime=info,cranelift=info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (name, value) in variables {
+        command.env(format!("SPIN_VARIABLE_{}", name.to_uppercase()), value);
     }
 }
 
