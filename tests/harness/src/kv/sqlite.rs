@@ -446,13 +446,20 @@ impl Drop for SqliteBackend {
 mod tests {
     use super::*;
     use crate::kv::tests::exercise;
+    use std::path::PathBuf;
     use std::sync::Arc;
+
+    /// An empty directory for one test's store, and the store's path in it.
+    fn scratch(test: &str) -> (PathBuf, PathBuf) {
+        let dir = std::env::temp_dir().join(format!("hb-kv-{test}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let path = dir.join("store.db");
+        (dir, path)
+    }
 
     #[test]
     fn sqlite_backend_compares_and_swaps_exactly_and_persists() {
-        let dir = std::env::temp_dir().join(format!("hb-kv-{}", std::process::id()));
-        let path = dir.join("store.db");
-        let _ = std::fs::remove_file(&path);
+        let (dir, path) = scratch("persist");
         let first = SqliteBackend::open(&path).unwrap();
         exercise(&*first);
         first.sync().unwrap();
@@ -473,9 +480,7 @@ mod tests {
 
     #[test]
     fn sqlite_backend_syncs_concurrent_writers_and_waits_only_with_work_to_do() {
-        let dir = std::env::temp_dir().join(format!("hb-kv-group-{}", std::process::id()));
-        let path = dir.join("store.db");
-        let _ = std::fs::remove_dir_all(&dir);
+        let (dir, path) = scratch("group");
         let store = SqliteBackend::open(&path).unwrap();
         let to_wait_for = |s: &SqliteBackend| s.marks().1 > s.flushed.borrow().through;
         assert!(!to_wait_for(&store), "nothing written yet");
@@ -529,9 +534,7 @@ mod tests {
 
     #[test]
     fn sqlite_backend_answers_batch_reads_alike_from_memory_and_from_the_file() {
-        let dir = std::env::temp_dir().join(format!("hb-kv-batch-{}", std::process::id()));
-        let path = dir.join("store.db");
-        let _ = std::fs::remove_dir_all(&dir);
+        let (dir, path) = scratch("batch");
         let first = SqliteBackend::open(&path).unwrap();
         for k in ["b", "d", "a"] {
             first.set("s", k, k.as_bytes()).unwrap();
