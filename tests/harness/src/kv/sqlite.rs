@@ -50,6 +50,9 @@ pub struct SqliteBackend {
     flusher: Flusher,
 }
 
+/// Every request's answer once a flush has failed.
+const FLUSH_FAILED: &str = "the store could not flush its log to disk; restart heartbeat-host";
+
 #[derive(Default, Clone, Copy)]
 struct Flushed {
     /// Every transaction up to this number is settled: on disk, or rolled back.
@@ -273,7 +276,7 @@ impl SqliteBackend {
         let _flushing = self.flushing.lock().unwrap();
         let before = *self.flushed.borrow();
         if before.failed {
-            anyhow::bail!("the store could not flush its log to disk; restart heartbeat-host");
+            anyhow::bail!(FLUSH_FAILED);
         }
         let committed = if self.dirty.load(Ordering::SeqCst) {
             // A failed commit is rolled back and listed; its waiters find it there.
@@ -320,7 +323,7 @@ impl SqliteBackend {
     /// on disk.
     fn settled(rolled_back: &Mutex<Vec<u64>>, flushed: Flushed, mark: u64) -> Result<()> {
         if flushed.failed {
-            anyhow::bail!("the store could not flush its log to disk; restart heartbeat-host");
+            anyhow::bail!(FLUSH_FAILED);
         }
         if rolled_back.lock().unwrap().contains(&mark) {
             anyhow::bail!("the store could not commit these writes");
