@@ -8,7 +8,7 @@ use crate::kv::{AbsentCas, Backend, Watch};
 use crate::runtime::Runtime;
 use crate::runtime::Slot;
 use std::collections::BTreeMap;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use wasmtime::component::{Resource, ResourceTable};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -117,8 +117,8 @@ impl WasiHttpView for HostState {
 /// Only when another instance is alive: a lone request has nobody to interleave with, and each
 /// yield would wake an idle thread to look for work (at one connection that was a sixth of a
 /// heartbeat's CPU).
-async fn interleave(runtime: &Runtime) {
-    if runtime.live.load(Ordering::Relaxed) > 1 {
+async fn interleave(live: &AtomicUsize) {
+    if live.load(Ordering::Relaxed) > 1 {
         tokio::task::yield_now().await;
     }
 }
@@ -156,7 +156,7 @@ impl store::Host for HostState {
         &mut self,
         identifier: String,
     ) -> wasmtime::Result<Result<Resource<Bucket>, store::Error>> {
-        interleave(&self.runtime).await;
+        interleave(&self.runtime.live).await;
         if !self.profile.stores.contains(&identifier) {
             return Ok(Err(store::Error::AccessDenied));
         }
@@ -170,7 +170,7 @@ impl store::HostBucket for HostState {
         b: Resource<Bucket>,
         key: String,
     ) -> wasmtime::Result<Result<Option<Vec<u8>>, store::Error>> {
-        interleave(&self.runtime).await;
+        interleave(&self.runtime.live).await;
         let s = self.bucket(&b)?;
         Ok(self.backend.get(&s, &key).map_err(other))
     }
@@ -181,7 +181,7 @@ impl store::HostBucket for HostState {
         key: String,
         value: Vec<u8>,
     ) -> wasmtime::Result<Result<(), store::Error>> {
-        interleave(&self.runtime).await;
+        interleave(&self.runtime.live).await;
         let s = self.bucket(&b)?;
         Ok(self.backend.set(&s, &key, &value).map_err(other))
     }
@@ -191,7 +191,7 @@ impl store::HostBucket for HostState {
         b: Resource<Bucket>,
         key: String,
     ) -> wasmtime::Result<Result<(), store::Error>> {
-        interleave(&self.runtime).await;
+        interleave(&self.runtime.live).await;
         let s = self.bucket(&b)?;
         Ok(self.backend.delete(&s, &key).map_err(other))
     }
@@ -201,7 +201,7 @@ impl store::HostBucket for HostState {
         b: Resource<Bucket>,
         key: String,
     ) -> wasmtime::Result<Result<bool, store::Error>> {
-        interleave(&self.runtime).await;
+        interleave(&self.runtime.live).await;
         let s = self.bucket(&b)?;
         Ok(self
             .backend
@@ -215,7 +215,7 @@ impl store::HostBucket for HostState {
         b: Resource<Bucket>,
         _cursor: Option<String>,
     ) -> wasmtime::Result<Result<store::KeyResponse, store::Error>> {
-        interleave(&self.runtime).await;
+        interleave(&self.runtime.live).await;
         let s = self.bucket(&b)?;
         Ok(self
             .backend
@@ -237,7 +237,7 @@ impl atomics::Host for HostState {
         key: String,
         delta: i64,
     ) -> wasmtime::Result<Result<i64, store::Error>> {
-        interleave(&self.runtime).await;
+        interleave(&self.runtime.live).await;
         let s = self.bucket(&b)?;
         Ok(self.backend.increment(&s, &key, delta).map_err(other))
     }
@@ -247,7 +247,7 @@ impl atomics::Host for HostState {
         cas: Resource<Cas>,
         value: Vec<u8>,
     ) -> wasmtime::Result<Result<(), atomics::CasError>> {
-        interleave(&self.runtime).await;
+        interleave(&self.runtime.live).await;
         let mut cas = self.table.delete(cas)?;
         let result = match (&mut cas.watch, &cas.seen, self.absent_cas) {
             (Some(watch), _, _) => watch.swap(&value),
@@ -306,7 +306,7 @@ impl atomics::HostCas for HostState {
         b: Resource<Bucket>,
         key: String,
     ) -> wasmtime::Result<Result<Resource<Cas>, store::Error>> {
-        interleave(&self.runtime).await;
+        interleave(&self.runtime.live).await;
         let s = self.bucket(&b)?;
         match self.handle(s, key, false) {
             Ok(cas) => Ok(Ok(self.table.push(cas)?)),
@@ -318,7 +318,7 @@ impl atomics::HostCas for HostState {
         &mut self,
         cas: Resource<Cas>,
     ) -> wasmtime::Result<Result<Option<Vec<u8>>, store::Error>> {
-        interleave(&self.runtime).await;
+        interleave(&self.runtime.live).await;
         let cas = self.table.get_mut(&cas)?;
         match &mut cas.watch {
             Some(watch) => Ok(watch.current().map_err(other)),
@@ -338,7 +338,7 @@ impl batch::Host for HostState {
         b: Resource<Bucket>,
         keys: Vec<String>,
     ) -> wasmtime::Result<Result<Vec<(String, Option<Vec<u8>>)>, store::Error>> {
-        interleave(&self.runtime).await;
+        interleave(&self.runtime.live).await;
         let s = self.bucket(&b)?;
         Ok(self.backend.get_many(&s, keys).map_err(other))
     }
@@ -348,7 +348,7 @@ impl batch::Host for HostState {
         b: Resource<Bucket>,
         pairs: Vec<(String, Vec<u8>)>,
     ) -> wasmtime::Result<Result<(), store::Error>> {
-        interleave(&self.runtime).await;
+        interleave(&self.runtime.live).await;
         let s = self.bucket(&b)?;
         Ok(pairs
             .iter()
@@ -361,7 +361,7 @@ impl batch::Host for HostState {
         b: Resource<Bucket>,
         keys: Vec<String>,
     ) -> wasmtime::Result<Result<(), store::Error>> {
-        interleave(&self.runtime).await;
+        interleave(&self.runtime.live).await;
         let s = self.bucket(&b)?;
         Ok(keys
             .iter()
@@ -416,3 +416,22 @@ macro_rules! notifier_import {
 
 notifier_import!(notifier, Slot::Ours);
 notifier_import!(extra_notifier, Slot::Extra);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::future::Future;
+    use std::task::{Context, Poll, Waker};
+
+    fn first_poll(live: usize) -> Poll<()> {
+        let live = AtomicUsize::new(live);
+        let mut call = std::pin::pin!(interleave(&live));
+        call.as_mut().poll(&mut Context::from_waker(Waker::noop()))
+    }
+
+    #[tokio::test]
+    async fn key_value_calls_let_others_run_only_when_there_are_others() {
+        assert_eq!(first_poll(1), Poll::Ready(()), "alone: nobody to let run");
+        assert_eq!(first_poll(2), Poll::Pending, "another instance runs first");
+    }
+}
