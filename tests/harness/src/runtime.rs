@@ -72,7 +72,8 @@ pub struct Runtime {
     options: RuntimeOptions,
     /// Turns to run in a component, handed out first come, first served.
     in_flight: Option<Arc<tokio::sync::Semaphore>>,
-    /// Component instances alive now (see `HostState::interleave`).
+    /// Component instances alive now: a key-value call yields only if another is (see
+    /// `state::interleave`).
     pub(crate) live: std::sync::atomic::AtomicUsize,
 }
 
