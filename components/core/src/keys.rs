@@ -7,7 +7,8 @@
 //! | `svc/{id}/seq` | 8-byte LE counter | `increment`, every heartbeat |
 //! | `svc/{id}/log/{0..5}` | `LogChunk` JSON | CAS, every heartbeat |
 //! | `svc/{id}/state` | `ServiceState` JSON | CAS, every heartbeat and each silence |
-//! | `svc/{id}/flips` | `TransitionLog` JSON (90 days of transitions, deliveries) | CAS, only on a transition or delivery |
+//! | `svc/{id}/flips` | `TransitionLog` JSON (90 days of transitions, delivery counts) | CAS, only on a transition or delivery |
+//! | `svc/{id}/deliveries` | `DeliveryLog` JSON (the newest delivery records) | CAS, per delivery |
 //! | `svc/{id}/notes` | `NoteLog` JSON | CAS, per `/start` or `/log` ping |
 //! | `svc/{id}/notes-seq` | counter | `increment`, per note |
 //! | `svc/{id}/paused` | `Pause` JSON | set / delete (pause, resume) |
@@ -24,9 +25,15 @@
 
 /// Every per-service key starts with this, then the service id and a `/`.
 pub const SERVICE_PREFIX: &str = "svc/";
-/// The per-service field that holds the transitions; it grows with history, so the row stores
-/// keep it apart from the others. Spelled "flips" in stored keys since the first release.
+/// The per-service field that holds the transitions. Spelled "flips" in stored keys since the
+/// first release.
 pub const TRANSITIONS_FIELD: &str = "flips";
+/// The per-service field that holds the delivery log: only a service's own page shows it, so it
+/// is kept out of the transitions every whole-fleet read decodes.
+pub const DELIVERIES_FIELD: &str = "deliveries";
+/// Per-service fields the row stores keep apart from the row a heartbeat rewrites: they are
+/// large and change only on a transition or a delivery.
+pub const APART_FIELDS: [&str; 2] = [TRANSITIONS_FIELD, DELIVERIES_FIELD];
 
 /// Log slots per service; each holds a chunk of `chunk_size` consecutive entries.
 pub const LOG_SLOTS: i64 = 5;
@@ -62,6 +69,9 @@ pub fn state_key(id: &str) -> String {
 }
 pub fn transitions_key(id: &str) -> String {
     service_key(id, TRANSITIONS_FIELD)
+}
+pub fn deliveries_key(id: &str) -> String {
+    service_key(id, DELIVERIES_FIELD)
 }
 pub fn log_key(id: &str, slot: i64) -> String {
     service_key(id, &format!("log/{slot}"))

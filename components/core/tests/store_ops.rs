@@ -39,3 +39,37 @@ fn a_heartbeat_costs_the_same_store_work_for_any_fleet_or_history() {
     );
     assert!(counts[0].1 <= 3, "at most three writes: {counts:?}");
 }
+
+/// Bytes read by `/api/status`, the overview and `/metrics` over `services` that have flapped
+/// and recorded `deliveries` delivery records each.
+fn fleet_read_bytes(services: usize, deliveries: usize) -> Vec<u64> {
+    let vars = [("SWEEP_OVERDUE_SECONDS".to_string(), "0".to_string())].into();
+    let fleet = Fleet::new(services, vars);
+    let store = Counted::default();
+    let now = 1_764_000_000_000;
+    fleet.live_in(&store, 3, deliveries, now);
+    ["/api/status", "/", "/metrics"]
+        .iter()
+        .map(|path| {
+            store.reset();
+            fleet.ok(&store, now, &Fleet::get(path));
+            store.bytes_read.get()
+        })
+        .collect()
+}
+
+#[test]
+fn whole_fleet_reads_do_not_read_the_delivery_logs() {
+    use heartbeat_core::layout::MAX_DELIVERY_RECORDS;
+    let services = 20;
+    let few = fleet_read_bytes(services, 2);
+    let full = fleet_read_bytes(services, MAX_DELIVERY_RECORDS);
+    println!("bytes read (status, overview, metrics): {few:?} with 2 deliveries each, {full:?} with {MAX_DELIVERY_RECORDS}");
+    for (few, full) in few.iter().zip(&full) {
+        // Only the per-channel counters' digits may grow.
+        assert!(
+            full - few <= 16 * services as u64,
+            "the delivery log is read: {few} bytes with 2 records, {full} with a full log"
+        );
+    }
+}

@@ -5,6 +5,7 @@
 use super::{Context, Request, Response};
 use crate::clock::ManualClock;
 use crate::config::{Config, Settings};
+use crate::layout::Layout;
 use crate::notify::Nobody;
 use crate::ready::resolve;
 use crate::store::Store;
@@ -85,6 +86,59 @@ impl Fleet {
             n,
             [("SWEEP_OVERDUE_SECONDS".to_string(), "0".to_string())].into(),
         )
+    }
+
+    /// Give every service the history of one that has run for months: `flaps` times down and
+    /// back (through the API, one minute apart, ending before `until`) and `deliveries`
+    /// delivery records to two channels, half of them failed (through the layout, as the
+    /// notifier writes them; `MAX_DELIVERY_RECORDS` fill the log). What a whole-fleet read
+    /// meets on a fleet that has lived.
+    pub fn live_in<S: Store>(&self, store: &S, flaps: usize, deliveries: usize, until: i64) {
+        use crate::layout::DeliveryRecord;
+        use crate::model::Event;
+        use crate::notification::Try;
+        let layout = Layout {
+            max_log_entries: self.settings.max_log_entries,
+        };
+        let start = until - 2 * 60_000 * flaps as i64;
+        for i in 0..self.config.services.len() {
+            let mut beat = Fleet::beat(i);
+            for f in 0..flaps as i64 {
+                for (step, status) in [(0, "down"), (1, "up")] {
+                    beat.body =
+                        format!(r#"{{"serviceId": "svc-{i}", "status": "{status}"}}"#).into_bytes();
+                    self.ok(store, start + (2 * f + step) * 60_000, &beat);
+                }
+            }
+            let records: Vec<DeliveryRecord> = (0..deliveries)
+                .map(|r| {
+                    let ok = r % 2 == 0;
+                    let error = (!ok).then(|| "HTTP 503: upstream connect error".to_string());
+                    let tried = Try {
+                        http_status: Some(if ok { 200 } else { 503 }),
+                        latency_ms: 180,
+                        error: error.clone(),
+                    };
+                    DeliveryRecord {
+                        at: until - 1_000,
+                        event: if r % 4 < 2 { Event::Down } else { Event::Up },
+                        transition_at: until - 2_000,
+                        channel: if r % 3 == 0 { "ops-slack" } else { "on-call" }.into(),
+                        channel_type: "webhook".into(),
+                        ok,
+                        http_status: tried.http_status,
+                        latency_ms: 540,
+                        attempts: if ok { 1 } else { 3 },
+                        error,
+                        tries: vec![tried; if ok { 1 } else { 3 }],
+                    }
+                })
+                .collect();
+            let clock = ManualClock::at(until);
+            layout
+                .record_deliveries(store, &clock, &format!("svc-{i}"), &records)
+                .expect("the delivery log is written");
+        }
     }
 
     /// Answer `req` at `at` over `store`, which must succeed (benchmarks).

@@ -103,8 +103,7 @@ pub fn service<S: Store>(ctx: &Context<'_, S>, id: &str) -> Response {
             .transition_logs(ctx.store, &[id])?
             .pop()
             .unwrap_or_default();
-        let mut deliveries = log.deliveries;
-        deliveries.reverse();
+        let deliveries = layout.deliveries(ctx.store, id)?;
         Ok(pages::detail(
             &board.rows[0],
             now,

@@ -11,15 +11,20 @@ use crate::store::{Store, StoreError};
 type Batch<T> = Result<Vec<Option<T>>, StoreError>;
 
 impl Layout {
-    /// A service's delivery log, newest first.
+    /// A service's delivery log, newest first: from its own key, or, until the service's next
+    /// delivery moves it there, from among its transitions where older releases kept it.
     pub fn deliveries<S: Store>(
         &self,
         store: &S,
         id: &str,
     ) -> Result<Vec<DeliveryRecord>, StoreError> {
-        let mut records = decode::<TransitionLog>(store.get(&transitions_key(id))?)
-            .unwrap_or_default()
-            .deliveries;
+        let mut records = match decode::<DeliveryLog>(store.get(&deliveries_key(id))?) {
+            Some(log) => log.deliveries,
+            None => decode::<TransitionLog>(store.get(&transitions_key(id))?)
+                .and_then(|t| t.unmoved)
+                .and_then(|raw| serde_json::from_str(raw.get()).ok())
+                .unwrap_or_default(),
+        };
         records.reverse();
         Ok(records)
     }
@@ -42,7 +47,7 @@ impl Layout {
             .collect())
     }
 
-    /// Transitions and delivery records of many services in one batch read, in the order given.
+    /// Transitions and delivery counts of many services in one batch read, in the order given.
     pub fn transition_logs<S: Store>(
         &self,
         store: &S,

@@ -11,8 +11,11 @@ use crate::model::{Note, ServiceState, Transition, Unsent};
 use crate::store::{Store, StoreError};
 
 impl Layout {
-    /// Append delivery outcomes to a service's delivery log (newest kept). The history key
-    /// exists: a delivery always follows a recorded transition.
+    /// Count delivery outcomes in a service's transition log, and append them to its delivery
+    /// log (newest kept). The transition log exists: a delivery always follows a recorded
+    /// transition. Its swap, exact on an existing key, also names the delivery log's
+    /// designated creator: the writer of the first deliveries ever counted, or the one that
+    /// takes out a log an older release kept among the transitions (and moves it).
     pub fn record_deliveries<S: Store>(
         &self,
         store: &S,
@@ -23,13 +26,14 @@ impl Layout {
         if records.is_empty() {
             return Ok(());
         }
-        update(
+        let (creator, unmoved) = update(
             store,
             clock,
             &transitions_key(id),
             Absent::Wait,
             |cur: Option<TransitionLog>| {
                 let mut log = cur.unwrap_or_default();
+                let first = log.delivered.values().all(|c| c.ok + c.failed == 0);
                 for r in records {
                     let count = log.delivered.entry(r.channel.clone()).or_default();
                     if r.ok {
@@ -38,7 +42,31 @@ impl Layout {
                         count.failed += 1;
                     }
                 }
+                let unmoved: Vec<DeliveryRecord> = log
+                    .unmoved
+                    .take()
+                    .and_then(|raw| serde_json::from_str(raw.get()).ok())
+                    .unwrap_or_default();
+                let creator = first || !unmoved.is_empty();
+                UpdateStep::Write(log, (creator, unmoved))
+            },
+        )?;
+        let absent = if creator {
+            Absent::Create
+        } else {
+            Absent::Wait
+        };
+        update(
+            store,
+            clock,
+            &deliveries_key(id),
+            absent,
+            |cur: Option<DeliveryLog>| {
+                let mut log = cur.unwrap_or_default();
+                log.deliveries.extend(unmoved.iter().cloned());
                 log.deliveries.extend(records.iter().cloned());
+                // Writers racing for one service append in either order; the log reads by time.
+                log.deliveries.sort_by_key(|r| r.at);
                 keep_newest(&mut log.deliveries, MAX_DELIVERY_RECORDS);
                 UpdateStep::Write(log, ())
             },

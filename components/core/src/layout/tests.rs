@@ -4,7 +4,7 @@ use crate::clock::ManualClock;
 use crate::model::LogEntry;
 use crate::model::{Event, Status};
 use crate::state::Policy;
-use crate::store::MemoryStore;
+use crate::store::{MemoryStore, Store};
 
 const POLICY: Policy = Policy {
     cooldown_ms: 0,
@@ -179,7 +179,10 @@ fn delivery_counters_keep_growing_after_the_log_is_capped() {
         .record_deliveries(&store, &clock, "svc", &batch)
         .unwrap();
     let log = &layout.transition_logs(&store, &["svc"]).unwrap()[0];
-    assert_eq!(log.deliveries.len(), MAX_DELIVERY_RECORDS);
+    assert_eq!(
+        layout.deliveries(&store, "svc").unwrap().len(),
+        MAX_DELIVERY_RECORDS
+    );
     assert_eq!(
         log.delivered["ops"],
         DeliveryCount {
@@ -214,4 +217,73 @@ fn sweep_claim_is_granted_once_per_interval() {
     assert!(layout.claim_sweep(&store, 0, 60_000).unwrap());
     assert!(!layout.claim_sweep(&store, 30_000, 60_000).unwrap());
     assert!(layout.claim_sweep(&store, 60_000, 60_000).unwrap());
+}
+
+/// Releases before the deliveries key kept the delivery log among the transitions. Such a log
+/// is still shown, survives rewrites of the transitions, and moves to its own key with the
+/// service's next delivery.
+#[test]
+fn a_delivery_log_kept_among_the_transitions_is_shown_kept_and_moved() {
+    let layout = Layout {
+        max_log_entries: 10,
+    };
+    let store = MemoryStore::default();
+    let clock = ManualClock::at(0);
+    let record = |at: i64| DeliveryRecord {
+        at,
+        event: Event::Down,
+        transition_at: at,
+        channel: "ops".into(),
+        channel_type: "webhook".into(),
+        ok: true,
+        http_status: Some(200),
+        latency_ms: 1,
+        attempts: 1,
+        error: None,
+        tries: Vec::new(),
+    };
+    let stored = |key: &str| -> serde_json::Value {
+        serde_json::from_slice(&store.get(key).unwrap().unwrap()).unwrap()
+    };
+    beat(&layout, &store, &clock, 1, Status::Up);
+    let mut old = stored(&transitions_key("svc"));
+    old["deliveries"] = serde_json::json!([record(2)]);
+    old["delivered"] = serde_json::json!({"ops": {"ok": 1, "failed": 0}});
+    store
+        .set(&transitions_key("svc"), old.to_string().as_bytes())
+        .unwrap();
+    let shown = |store: &MemoryStore| -> Vec<i64> {
+        let records = layout.deliveries(store, "svc").unwrap();
+        records.iter().map(|r| r.at).collect()
+    };
+    assert_eq!(shown(&store), [2]);
+
+    beat(&layout, &store, &clock, 3, Status::Down);
+    assert_eq!(
+        stored(&transitions_key("svc"))["flips"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(shown(&store), [2], "a transition keeps the old log");
+
+    layout
+        .record_deliveries(&store, &clock, "svc", &[record(4)])
+        .unwrap();
+    assert_eq!(shown(&store), [4, 2]);
+    let transitions = stored(&transitions_key("svc"));
+    assert_eq!(
+        transitions.get("deliveries"),
+        None,
+        "moved out: {transitions}"
+    );
+    assert_eq!(transitions["delivered"]["ops"]["ok"], 2);
+    assert_eq!(
+        stored(&deliveries_key("svc"))["deliveries"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
 }

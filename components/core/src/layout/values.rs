@@ -19,19 +19,33 @@ pub struct LogChunk {
     pub entries: Vec<LogEntry>,
 }
 
-/// A service's transitions, oldest first, and the newest delivery attempts they caused. They
-/// share a key because both change only on a transition: no extra key, no creation race.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// A service's transitions, oldest first, and how many deliveries they caused. Both change
+/// only on a transition or its notification, so they share a key: no extra key, no creation
+/// race. Every whole-fleet read decodes this for each service, so the delivery records
+/// themselves live apart, in a [`DeliveryLog`].
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct TransitionLog {
     /// Stored as `flips`, its name before the vocabulary settled on "transition".
     #[serde(rename = "flips")]
     pub transitions: Vec<Transition>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub deliveries: Vec<DeliveryRecord>,
     /// Every delivery ever recorded, per channel name: `/metrics` serves these as counters, so
-    /// they must only grow, unlike the capped log above.
+    /// they must only grow, unlike the capped log.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub delivered: BTreeMap<String, DeliveryCount>,
+    /// The delivery log as releases before the deliveries key kept it, here: carried unparsed
+    /// through rewrites of the transitions until the next delivery moves it to its own key.
+    #[serde(
+        rename = "deliveries",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub(super) unmoved: Option<Box<serde_json::value::RawValue>>,
+}
+
+/// A service's newest delivery records, oldest first.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryLog {
+    pub deliveries: Vec<DeliveryRecord>,
 }
 
 /// Deliveries to one channel, by outcome.

@@ -3,9 +3,9 @@
 //!
 //! An ordinary heartbeat writes three keys (`seq`, a log chunk, `state`). Stored one key per
 //! row, 100 services beating every two minutes would write 216,000 rows a day. So the keys a
-//! heartbeat touches share a row: everything under `svc/{id}/` except `flips` (90 days of
-//! transitions, written only on a transition) lives in the row `svc/{id}`, and every other key
-//! is a row of its own. Writes are kept in memory and written back by [`Grouped::flush`],
+//! heartbeat touches share a row: everything under `svc/{id}/` except `flips` and
+//! `deliveries` (90 days of transitions and the delivery log, written only on a transition or a
+//! delivery) lives in the row `svc/{id}`, and every other key is a row of its own. Writes are kept in memory and written back by [`Grouped::flush`],
 //! one row per changed row; the host flushes before it waits for anything (a vendor call), so
 //! that — on a host that runs one request at a time between waits, as a Durable Object does —
 //! compare-and-swap against the cached rows is exact.
@@ -41,10 +41,10 @@ impl<R: Rows> Rows for &R {
 /// The row a key lives in, and its field there (borrowed from the key: a fleet-wide read
 /// locates thousands).
 pub fn locate(key: &str) -> (&str, &str) {
-    use crate::keys::{SERVICE_PREFIX, TRANSITIONS_FIELD};
+    use crate::keys::{APART_FIELDS, SERVICE_PREFIX};
     if let Some(rest) = key.strip_prefix(SERVICE_PREFIX) {
         if let Some((id, field)) = rest.split_once('/') {
-            if field != TRANSITIONS_FIELD {
+            if !APART_FIELDS.contains(&field) {
                 return (&key[..SERVICE_PREFIX.len() + id.len()], field);
             }
         }
@@ -318,6 +318,7 @@ mod tests {
         assert_eq!(locate("svc/a/state"), ("svc/a", "state"));
         assert_eq!(locate("svc/a/log/3"), ("svc/a", "log/3"));
         assert_eq!(locate("svc/a/flips"), ("svc/a/flips", ""));
+        assert_eq!(locate("svc/a/deliveries"), ("svc/a/deliveries", ""));
         assert_eq!(locate("sweep/last"), ("sweep/last", ""));
     }
 

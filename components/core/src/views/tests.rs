@@ -282,13 +282,14 @@ fn the_detail_page_lists_transitions_beats_and_deliveries() {
         .pop()
         .unwrap();
     let beats = LAYOUT.log(&store, "api").unwrap();
+    let deliveries = LAYOUT.deliveries(&store, "api").unwrap();
     let page = pages::detail(
         &board.rows[0],
         NOW,
         &beats,
         &[],
         &log.transitions,
-        &log.deliveries,
+        &deliveries,
     );
     assert!(
         page.contains("<h1>API <b class=\"pill\">down</b></h1>"),
