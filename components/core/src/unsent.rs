@@ -216,10 +216,9 @@ mod tests {
         }
 
         fn transitions(&self) -> Vec<crate::model::Transition> {
-            let log: crate::layout::TransitionLog =
-                serde_json::from_slice(&self.store.get(&transitions_key("db")).unwrap().unwrap())
-                    .unwrap();
-            log.transitions
+            use crate::layout::{Stored, TransitionLog};
+            let bytes = self.store.get(&transitions_key("db")).unwrap().unwrap();
+            TransitionLog::from_bytes(&bytes).unwrap().transitions
         }
     }
 

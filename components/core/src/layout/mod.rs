@@ -14,6 +14,7 @@
 //! one designated creator — the writer holding the first sequence number that lands in it —
 //! and everyone else waits briefly for it to appear instead of creating it.
 
+mod encoding;
 mod heartbeats;
 mod reads;
 mod records;
@@ -21,6 +22,7 @@ mod update;
 mod values;
 
 pub use crate::keys::*;
+pub use encoding::Stored;
 pub use heartbeats::{Recorded, Rules};
 pub use values::*;
 

@@ -22,7 +22,7 @@ impl Layout {
             Some(log) => log.deliveries,
             None => decode::<TransitionLog>(store.get(&transitions_key(id))?)
                 .and_then(|t| t.unmoved)
-                .and_then(|raw| serde_json::from_str(raw.get()).ok())
+                .and_then(|json| serde_json::from_str(&json).ok())
                 .unwrap_or_default(),
         };
         records.reverse();

@@ -45,7 +45,7 @@ impl Layout {
                 let unmoved: Vec<DeliveryRecord> = log
                     .unmoved
                     .take()
-                    .and_then(|raw| serde_json::from_str(raw.get()).ok())
+                    .and_then(|json| serde_json::from_str(&json).ok())
                     .unwrap_or_default();
                 let creator = first || !unmoved.is_empty();
                 UpdateStep::Write(log, (creator, unmoved))

@@ -242,13 +242,15 @@ fn a_delivery_log_kept_among_the_transitions_is_shown_kept_and_moved() {
         error: None,
         tries: Vec::new(),
     };
-    let stored = |key: &str| -> serde_json::Value {
-        serde_json::from_slice(&store.get(key).unwrap().unwrap()).unwrap()
+    let transitions = |store: &MemoryStore| {
+        TransitionLog::from_bytes(&store.get(&transitions_key("svc")).unwrap().unwrap()).unwrap()
     };
     beat(&layout, &store, &clock, 1, Status::Up);
-    let mut old = stored(&transitions_key("svc"));
-    old["deliveries"] = serde_json::json!([record(2)]);
-    old["delivered"] = serde_json::json!({"ops": {"ok": 1, "failed": 0}});
+    let old = serde_json::json!({
+        "flips": transitions(&store).transitions,
+        "deliveries": [record(2)],
+        "delivered": {"ops": {"ok": 1, "failed": 0}},
+    });
     store
         .set(&transitions_key("svc"), old.to_string().as_bytes())
         .unwrap();
@@ -259,31 +261,16 @@ fn a_delivery_log_kept_among_the_transitions_is_shown_kept_and_moved() {
     assert_eq!(shown(&store), [2]);
 
     beat(&layout, &store, &clock, 3, Status::Down);
-    assert_eq!(
-        stored(&transitions_key("svc"))["flips"]
-            .as_array()
-            .unwrap()
-            .len(),
-        2
-    );
+    assert_eq!(transitions(&store).transitions.len(), 2);
     assert_eq!(shown(&store), [2], "a transition keeps the old log");
 
     layout
         .record_deliveries(&store, &clock, "svc", &[record(4)])
         .unwrap();
     assert_eq!(shown(&store), [4, 2]);
-    let transitions = stored(&transitions_key("svc"));
-    assert_eq!(
-        transitions.get("deliveries"),
-        None,
-        "moved out: {transitions}"
-    );
-    assert_eq!(transitions["delivered"]["ops"]["ok"], 2);
-    assert_eq!(
-        stored(&deliveries_key("svc"))["deliveries"]
-            .as_array()
-            .unwrap()
-            .len(),
-        2
-    );
+    let moved = transitions(&store);
+    assert_eq!(moved.unmoved, None);
+    assert_eq!(moved.delivered["ops"].ok, 2);
+    let log = store.get(&deliveries_key("svc")).unwrap().unwrap();
+    assert_eq!(DeliveryLog::from_bytes(&log).unwrap().deliveries.len(), 2);
 }

@@ -1,11 +1,10 @@
 //! Read-modify-write with compare-and-swap, and who creates a key that does not exist yet.
 
+use super::encoding::Stored;
 use crate::clock::Clock;
 use crate::keys::state_key;
 use crate::model::ServiceState;
 use crate::store::{Store, StoreError};
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 
 /// Attempts while a designated creator has not written a key yet (~3 s in all).
 const CREATE_WAIT_ATTEMPTS: u32 = 40;
@@ -29,10 +28,10 @@ pub(super) enum Absent {
     Skip,
 }
 
-pub(super) fn decode<T: DeserializeOwned>(bytes: Option<Vec<u8>>) -> Option<T> {
+pub(super) fn decode<T: Stored>(bytes: Option<Vec<u8>>) -> Option<T> {
     // A value we cannot read is treated as absent-but-existing: overwriting it beats wedging
     // the service forever.
-    bytes.and_then(|b| serde_json::from_slice(&b).ok())
+    bytes.and_then(|b| T::from_bytes(&b))
 }
 
 /// Keep the newest `max` of a list kept oldest first.
@@ -42,7 +41,7 @@ pub(super) fn keep_newest<T>(list: &mut Vec<T>, max: usize) {
 }
 
 /// One value per id in one batch read, in the order given (`None`: absent or unreadable).
-pub(super) fn batch<S: Store, T: DeserializeOwned>(
+pub(super) fn batch<S: Store, T: Stored>(
     store: &S,
     ids: &[&str],
     key: fn(&str) -> String,
@@ -51,12 +50,12 @@ pub(super) fn batch<S: Store, T: DeserializeOwned>(
     Ok(store.get_many(&keys)?.into_iter().map(decode).collect())
 }
 
-pub(super) fn encode<T: Serialize>(value: &T) -> Vec<u8> {
-    serde_json::to_vec(value).expect("plain data serializes")
+pub(super) fn encode<T: Stored>(value: &T) -> Vec<u8> {
+    value.to_bytes()
 }
 
 /// Read-modify-write `key` with compare-and-swap until the swap lands.
-pub(super) fn update<S: Store, T: Serialize + DeserializeOwned, R>(
+pub(super) fn update<S: Store, T: Stored, R>(
     store: &S,
     clock: &dyn Clock,
     key: &str,

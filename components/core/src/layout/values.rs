@@ -22,24 +22,16 @@ pub struct LogChunk {
 /// A service's transitions, oldest first, and how many deliveries they caused. Both change
 /// only on a transition or its notification, so they share a key: no extra key, no creation
 /// race. Every whole-fleet read decodes this for each service, so the delivery records
-/// themselves live apart, in a [`DeliveryLog`].
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// themselves live apart, in a [`DeliveryLog`], and it is stored compact (`encoding`).
+#[derive(Debug, Clone, Default)]
 pub struct TransitionLog {
-    /// Stored as `flips`, its name before the vocabulary settled on "transition".
-    #[serde(rename = "flips")]
     pub transitions: Vec<Transition>,
     /// Every delivery ever recorded, per channel name: `/metrics` serves these as counters, so
     /// they must only grow, unlike the capped log.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub delivered: BTreeMap<String, DeliveryCount>,
-    /// The delivery log as releases before the deliveries key kept it, here: carried unparsed
-    /// through rewrites of the transitions until the next delivery moves it to its own key.
-    #[serde(
-        rename = "deliveries",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub(super) unmoved: Option<Box<serde_json::value::RawValue>>,
+    /// The delivery log (JSON) as earlier releases kept it, here: carried unparsed through
+    /// rewrites of the transitions until the next delivery moves it to its own key.
+    pub(super) unmoved: Option<String>,
 }
 
 /// A service's newest delivery records, oldest first.

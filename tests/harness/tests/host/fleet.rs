@@ -3,7 +3,7 @@
 
 use super::support::config_dir;
 use heartbeat_conformance::receiver::Receiver;
-use heartbeat_core::layout::{state_key, transitions_key, TransitionLog};
+use heartbeat_core::layout::{state_key, transitions_key, Stored, TransitionLog};
 use heartbeat_core::model::{ServiceState, Status};
 use heartbeat_host::kv::Backend;
 use serde_json::{json, Value};
@@ -135,7 +135,7 @@ pub fn check_histories(store: &dyn Backend, services: usize, steady: usize) -> V
             id(i),
             state.notified.unsent
         );
-        let transitions: TransitionLog = serde_json::from_slice(
+        let transitions = TransitionLog::from_bytes(
             &store
                 .get("default", &transitions_key(&id(i)))
                 .unwrap()
