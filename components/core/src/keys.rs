@@ -7,7 +7,7 @@
 //! | `svc/{id}/seq` | 8-byte LE counter | `increment`, every heartbeat |
 //! | `svc/{id}/log/{0..5}` | `LogChunk` JSON | CAS, every heartbeat |
 //! | `svc/{id}/state` | `ServiceState` JSON | CAS, every heartbeat and each silence |
-//! | `svc/{id}/flips` | `TransitionLog` JSON (90 days of transitions, delivery counts) | CAS, only on a transition or delivery |
+//! | `svc/{id}/flips` | `TransitionLog`, compact (90 days of transitions, delivery counts) | CAS, only on a transition or delivery |
 //! | `svc/{id}/deliveries` | `DeliveryLog` JSON (the newest delivery records) | CAS, per delivery |
 //! | `svc/{id}/notes` | `NoteLog` JSON | CAS, per `/start` or `/log` ping |
 //! | `svc/{id}/notes-seq` | counter | `increment`, per note |
