@@ -2,8 +2,9 @@
 //! push (which must not grow with the fleet) next to `/api/status`, the overview, `/metrics`
 //! and the sweep (which show or check every service). In-process through heartbeat-host's
 //! runtime, a fresh component instance per request, no TCP; keys derived from
-//! `API_KEY_SECRET`. Every service has beaten and one in ten has been down and back. Prints a
-//! table of ms per request (mean); asserts nothing. `cargo bench -p heartbeat-host --bench
+//! `API_KEY_SECRET`. Every service has beaten and one in ten has been down and back; on a
+//! lived-in fleet (up to 1,000 services) every service has also been down and back 20 times,
+//! as months of flapping leave it. Prints a table of ms per request (mean); asserts nothing. `cargo bench -p heartbeat-host --bench
 //! fleet`; `BENCH_SIZES=1000` for one size.
 
 #[path = "support/fleet_dir.rs"]
@@ -39,23 +40,28 @@ fn main() -> anyhow::Result<()> {
     ];
     println!("heartbeat-host, in-process, release build (ms per request, mean)");
     println!();
-    println!("| store | services | {} |", routes.join(" | "));
-    println!("|---|---|{}", "---|".repeat(routes.len()));
+    println!("| store | fleet | services | {} |", routes.join(" | "));
+    println!("|---|---|---|{}", "---|".repeat(routes.len()));
     let scratch = std::env::temp_dir().join(format!("hb-bench-fleet-{}", std::process::id()));
     for sqlite in [false, true] {
-        for &n in &sizes {
-            let dir = scratch.join(format!("{n}-{sqlite}"));
-            let cells = measure(&dir, n, sqlite)?;
-            let cells: Vec<String> = cells.iter().map(|ms| format!("{ms:.2}")).collect();
-            let store = if sqlite { "sqlite" } else { "memory" };
-            println!("| {store} | {n} | {} |", cells.join(" | "));
+        for (history, flaps) in [("fresh", 0), ("lived-in", LIVED_IN_FLAPS)] {
+            for &n in sizes.iter().filter(|&&n| flaps == 0 || n <= 1_000) {
+                let dir = scratch.join(format!("{n}-{sqlite}-{flaps}"));
+                let cells = measure(&dir, n, sqlite, flaps)?;
+                let cells: Vec<String> = cells.iter().map(|ms| format!("{ms:.2}")).collect();
+                let store = if sqlite { "sqlite" } else { "memory" };
+                println!("| {store} | {history} | {n} | {} |", cells.join(" | "));
+            }
         }
     }
     let _ = std::fs::remove_dir_all(&scratch);
     Ok(())
 }
 
-fn measure(dir: &Path, n: usize, sqlite: bool) -> anyhow::Result<Vec<f64>> {
+/// Times each service of a lived-in fleet has been down and back.
+const LIVED_IN_FLAPS: usize = 20;
+
+fn measure(dir: &Path, n: usize, sqlite: bool, flaps: usize) -> anyhow::Result<Vec<f64>> {
     let services: Vec<_> = (0..n)
         .map(|i| json!({ "id": id(i), "name": format!("Service {i}"), "stalenessThreshold": 86_400 }))
         .collect();
@@ -95,6 +101,14 @@ fn measure(dir: &Path, n: usize, sqlite: bool) -> anyhow::Result<Vec<f64>> {
     clock.advance(Duration::from_secs(60));
     for i in (0..n).step_by(10) {
         beat(i, "up")?;
+    }
+    for _ in 0..flaps {
+        for status in ["down", "up"] {
+            clock.advance(Duration::from_secs(60));
+            for i in 0..n {
+                beat(i, status)?;
+            }
+        }
     }
 
     // Each route: three untimed requests (the first over the fleet keeps the validated
