@@ -21,8 +21,7 @@ impl Layout {
         let mut records = match decode::<DeliveryLog>(store.get(&deliveries_key(id))?) {
             Some(log) => log.deliveries,
             None => decode::<TransitionLog>(store.get(&transitions_key(id))?)
-                .and_then(|t| t.unmoved)
-                .and_then(|json| serde_json::from_str(&json).ok())
+                .map(|mut t| t.take_unmoved())
                 .unwrap_or_default(),
         };
         records.reverse();

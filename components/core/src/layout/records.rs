@@ -42,11 +42,7 @@ impl Layout {
                         count.failed += 1;
                     }
                 }
-                let unmoved: Vec<DeliveryRecord> = log
-                    .unmoved
-                    .take()
-                    .and_then(|json| serde_json::from_str(&json).ok())
-                    .unwrap_or_default();
+                let unmoved = log.take_unmoved();
                 let creator = first || !unmoved.is_empty();
                 UpdateStep::Write(log, (creator, unmoved))
             },

@@ -23,7 +23,7 @@ pub struct LogChunk {
 /// only on a transition or its notification, so they share a key: no extra key, no creation
 /// race. Every whole-fleet read decodes this for each service, so the delivery records
 /// themselves live apart, in a [`DeliveryLog`], and it is stored compact (`encoding`).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TransitionLog {
     pub transitions: Vec<Transition>,
     /// Every delivery ever recorded, per channel name: `/metrics` serves these as counters, so
@@ -32,6 +32,16 @@ pub struct TransitionLog {
     /// The delivery log (JSON) as earlier releases kept it, here: carried unparsed through
     /// rewrites of the transitions until the next delivery moves it to its own key.
     pub(super) unmoved: Option<String>,
+}
+
+impl TransitionLog {
+    /// The delivery log an earlier release kept here, taken out (empty if none, or unreadable).
+    pub(super) fn take_unmoved(&mut self) -> Vec<DeliveryRecord> {
+        self.unmoved
+            .take()
+            .and_then(|json| serde_json::from_str(&json).ok())
+            .unwrap_or_default()
+    }
 }
 
 /// A service's newest delivery records, oldest first.
