@@ -104,11 +104,7 @@ impl Layout {
         };
         self.append_log(store, clock, id, entry)?;
 
-        let creator = if seq == 1 {
-            Absent::Create
-        } else {
-            Absent::Wait
-        };
+        let creator = Absent::create_if(seq == 1);
         let change = update(
             store,
             clock,
@@ -127,13 +123,9 @@ impl Layout {
         )?;
         if let Some(change) = change.as_ref().filter(|c| !c.transitions.is_empty()) {
             // Whoever created the state created the service's history with it.
-            let transitions_creator = if change.transitions.first().map(|t| t.from)
-                == Some(crate::model::Status::Unknown)
-            {
-                Absent::Create
-            } else {
-                Absent::Wait
-            };
+            let transitions_creator = Absent::create_if(
+                change.transitions.first().map(|t| t.from) == Some(crate::model::Status::Unknown),
+            );
             self.append_transitions(
                 store,
                 clock,
@@ -157,11 +149,7 @@ impl Layout {
         let chunk = (entry.seq - 1) / size;
         let slot = chunk % LOG_SLOTS;
         // The slot exists after its first round; in that round the chunk's first entry creates it.
-        let absent = if chunk < LOG_SLOTS && (entry.seq - 1) % size == 0 {
-            Absent::Create
-        } else {
-            Absent::Wait
-        };
+        let absent = Absent::create_if(chunk < LOG_SLOTS && (entry.seq - 1) % size == 0);
         update(
             store,
             clock,

@@ -47,16 +47,11 @@ impl Layout {
                 UpdateStep::Write(log, (creator, unmoved))
             },
         )?;
-        let absent = if creator {
-            Absent::Create
-        } else {
-            Absent::Wait
-        };
         update(
             store,
             clock,
             &deliveries_key(id),
-            absent,
+            Absent::create_if(creator),
             |cur: Option<DeliveryLog>| {
                 let mut log = cur.unwrap_or_default();
                 log.deliveries.extend(unmoved.iter().cloned());
@@ -79,7 +74,7 @@ impl Layout {
         note: Note,
     ) -> Result<(), StoreError> {
         let n = store.increment(&notes_seq_key(id), 1)?;
-        let absent = if n == 1 { Absent::Create } else { Absent::Wait };
+        let absent = Absent::create_if(n == 1);
         update(
             store,
             clock,

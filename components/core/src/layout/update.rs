@@ -54,6 +54,17 @@ pub(super) fn encode<T: Stored>(value: &T) -> Vec<u8> {
     value.to_bytes()
 }
 
+impl Absent {
+    /// `Create` for the key's designated creator, else `Wait` for it.
+    pub(super) fn create_if(designated: bool) -> Absent {
+        if designated {
+            Absent::Create
+        } else {
+            Absent::Wait
+        }
+    }
+}
+
 /// Read-modify-write `key` with compare-and-swap until the swap lands.
 pub(super) fn update<S: Store, T: Stored, R>(
     store: &S,
