@@ -2,8 +2,9 @@
 //! `GET /metrics` and the sweep — at 8, 1,000 and 10,000 services on the in-memory store, next to
 //! a heartbeat's: what every host pays before its store, wasm and HTTP costs. On a fresh fleet
 //! every service has beaten twice and one in ten has been down and back; on a lived-in one every
-//! service has also been down and back 20 times and has a full delivery log. Prints figures (mean of `BENCH_ROUNDS`,
-//! default 20; `BENCH_SIZES=1000` for one size); `cargo bench -p heartbeat-core --bench reads`.
+//! service has also been down and back 20 times and has a full delivery log. Prints figures
+//! (mean of `BENCH_ROUNDS`, default 20; `BENCH_SIZES=1000` for one size);
+//! `cargo bench -p heartbeat-core --bench reads`.
 
 use heartbeat_core::api::fleet::Fleet;
 use heartbeat_core::api::Request;
@@ -47,16 +48,11 @@ fn measure(n: usize, history: &str, flaps: usize, rounds: u32) {
     let fleet = Fleet::swept_on_demand(n);
     let store = MemoryStore::default();
     let call = |at: i64, req: &Request| fleet.ok(&store, at, req);
-    let down = |i: usize| {
-        let mut r = Fleet::beat(i);
-        r.body = format!(r#"{{"serviceId": "svc-{i}", "status": "down"}}"#).into_bytes();
-        r
-    };
     for i in 0..n {
         call(START, &Fleet::beat(i));
     }
     for i in (0..n).step_by(10) {
-        call(START + 60_000, &down(i));
+        call(START + 60_000, &Fleet::beat_status(i, "down"));
         call(START + 120_000, &Fleet::beat(i));
     }
     let mut now = START + 180_000;

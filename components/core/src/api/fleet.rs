@@ -59,6 +59,13 @@ impl Fleet {
         }
     }
 
+    /// `POST /api/heartbeat` for service `i`, reporting `status`.
+    pub fn beat_status(i: usize, status: &str) -> Request {
+        let mut req = Fleet::beat(i);
+        req.body = format!(r#"{{"serviceId": "svc-{i}", "status": "{status}"}}"#).into_bytes();
+        req
+    }
+
     /// `GET path` (the dashboard's routes).
     pub fn get(path: &str) -> Request {
         let (path, query) = path.split_once('?').unwrap_or((path, ""));
@@ -101,40 +108,38 @@ impl Fleet {
             max_log_entries: self.settings.max_log_entries,
         };
         let start = until - 2 * 60_000 * flaps as i64;
+        let records: Vec<DeliveryRecord> = (0..deliveries)
+            .map(|r| {
+                let ok = r % 2 == 0;
+                let error = (!ok).then(|| "HTTP 503: upstream connect error".to_string());
+                let tried = Try {
+                    http_status: Some(if ok { 200 } else { 503 }),
+                    latency_ms: 180,
+                    error: error.clone(),
+                };
+                DeliveryRecord {
+                    at: until - 1_000,
+                    event: if r % 4 < 2 { Event::Down } else { Event::Up },
+                    transition_at: until - 2_000,
+                    channel: if r % 3 == 0 { "ops-slack" } else { "on-call" }.into(),
+                    channel_type: "webhook".into(),
+                    ok,
+                    http_status: tried.http_status,
+                    latency_ms: 540,
+                    attempts: if ok { 1 } else { 3 },
+                    error,
+                    tries: vec![tried; if ok { 1 } else { 3 }],
+                }
+            })
+            .collect();
+        let clock = ManualClock::at(until);
         for i in 0..self.config.services.len() {
-            let mut beat = Fleet::beat(i);
             for f in 0..flaps as i64 {
                 for (step, status) in [(0, "down"), (1, "up")] {
-                    beat.body =
-                        format!(r#"{{"serviceId": "svc-{i}", "status": "{status}"}}"#).into_bytes();
+                    let beat = Fleet::beat_status(i, status);
                     self.ok(store, start + (2 * f + step) * 60_000, &beat);
                 }
             }
-            let records: Vec<DeliveryRecord> = (0..deliveries)
-                .map(|r| {
-                    let ok = r % 2 == 0;
-                    let error = (!ok).then(|| "HTTP 503: upstream connect error".to_string());
-                    let tried = Try {
-                        http_status: Some(if ok { 200 } else { 503 }),
-                        latency_ms: 180,
-                        error: error.clone(),
-                    };
-                    DeliveryRecord {
-                        at: until - 1_000,
-                        event: if r % 4 < 2 { Event::Down } else { Event::Up },
-                        transition_at: until - 2_000,
-                        channel: if r % 3 == 0 { "ops-slack" } else { "on-call" }.into(),
-                        channel_type: "webhook".into(),
-                        ok,
-                        http_status: tried.http_status,
-                        latency_ms: 540,
-                        attempts: if ok { 1 } else { 3 },
-                        error,
-                        tries: vec![tried; if ok { 1 } else { 3 }],
-                    }
-                })
-                .collect();
-            let clock = ManualClock::at(until);
             layout
                 .record_deliveries(store, &clock, &format!("svc-{i}"), &records)
                 .expect("the delivery log is written");
