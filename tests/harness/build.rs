@@ -82,6 +82,15 @@ fn main() {
         println!("cargo:rerun-if-changed={}", root.join(path).display());
     }
     probe_tools(&root);
+    // `.ci/run` lints the components with the build that makes them: it runs the tests under
+    // clippy-driver (the workspace wrapper `cargo clippy` uses) and sets this, and the wrapper
+    // is passed on. Otherwise plain rustc builds them whatever the outer build runs, so
+    // `cargo clippy` and `cargo test` share one build of them.
+    println!("cargo:rerun-if-env-changed=HEARTBEAT_LINT_COMPONENTS");
+    let lint = std::env::var_os("HEARTBEAT_LINT_COMPONENTS").is_some();
+    if lint {
+        println!("cargo:rerun-if-env-changed=CLIPPY_ARGS");
+    }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     // Releases (and benchmarks) carry the size-tuned, LTO-linked components; dev builds and
     // tests the same code built faster (see `wasm-dev` in Cargo.toml).
@@ -100,14 +109,14 @@ fn main() {
             .args(["build", "--target", "wasm32-wasip2", "--profile", profile])
             .arg("--target-dir")
             .arg(&target_dir)
-            // Under `cargo clippy` the outer build sets a wrapper that only checks; the
-            // components must really be compiled.
-            .env_remove("RUSTC_WORKSPACE_WRAPPER")
             .env_remove("RUSTC_WRAPPER")
-            .env_remove("CLIPPY_ARGS")
             .env_remove("CARGO_ENCODED_RUSTFLAGS")
             .env_remove("RUSTFLAGS")
             .env_remove("CARGO_TARGET_DIR");
+        if !lint {
+            cmd.env_remove("RUSTC_WORKSPACE_WRAPPER")
+                .env_remove("CLIPPY_ARGS");
+        }
         for p in packages {
             cmd.args(["-p", p]);
         }
@@ -116,7 +125,7 @@ fn main() {
             .expect("cannot run cargo to build the components");
         assert!(
             status.success(),
-            "building components {packages:?} failed (is the wasm32-wasip2 target installed? `rustup target add wasm32-wasip2`)"
+            "building components {packages:?} failed: the compiler's errors are above (without the wasm32-wasip2 target: `rustup target add wasm32-wasip2`)"
         );
     }
     let dir = target_dir.join("wasm32-wasip2").join(profile);

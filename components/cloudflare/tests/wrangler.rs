@@ -357,7 +357,7 @@ fn every_channel(receiver: &Receiver) -> (PathBuf, Vec<(String, String)>) {
 fn every_channel_is_reached_from_the_worker() {
     let receiver = Receiver::start().unwrap();
     let (config, vars) = every_channel(&receiver);
-    let build = build("channels-build", &config);
+    let build = build_unoptimised("channels-build", &config);
     let w = Wrangler::start_build(&build, &state_dir("channels"), &vars);
     let c = w.client();
     beat(&c, "alpha", "up");
@@ -429,7 +429,7 @@ fn ten_thousand_services_beat_sweep_and_show_on_the_worker() {
     )
     .unwrap();
     std::fs::write(dir.join("notifications.json"), r#"{"channels": []}"#).unwrap();
-    let build = build("ten-thousand-build", &dir);
+    let build = build_unoptimised("ten-thousand-build", &dir);
     let vars = [("API_KEY_SECRET", KEY_SECRET.to_string())];
     let w = Wrangler::start_build(&build, &state_dir("ten-thousand"), &vars);
     let c = w.client();

@@ -34,23 +34,38 @@ pub fn offline(cmd: &mut Command) -> &mut Command {
         .env("CARGO_TARGET_DIR", target_dir())
 }
 
-/// Build the Worker with the configuration in `config` into `target/worker/<name>`; its
-/// `index.js`. Builds run one at a time: they share the cargo output they are made from.
+/// Build the Worker with the configuration in `config` into `target/worker/<name>` as it is
+/// deployed (`--release`, then wasm-opt); its `index.js`. Builds run one at a time: they share
+/// the cargo output they are made from.
 pub fn build(name: &str, config: &Path) -> PathBuf {
+    build_with(name, config, &[])
+}
+
+/// [`build`] without wasm-opt, for tests that need the Worker with a configuration of their
+/// own: wasm-opt takes over a minute per build and changes nothing they check, and the
+/// fixture build still goes through it.
+pub fn build_unoptimised(name: &str, config: &Path) -> PathBuf {
+    build_with(name, config, &["--no-opt"])
+}
+
+fn build_with(name: &str, config: &Path, flags: &[&str]) -> PathBuf {
     static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let out = target_dir().join(name);
     let started = Instant::now();
     let status = offline(Command::new("worker-build").current_dir(crate_dir()))
         .env("HEARTBEAT_CONFIG_DIR", config)
-        .args(["--release", "--out-dir"])
+        .arg("--release")
+        .args(flags)
+        .arg("--out-dir")
         .arg(&out)
         .status()
         .expect("run worker-build");
     assert!(status.success(), "worker-build failed");
     let wasm = std::fs::metadata(out.join("index_bg.wasm")).unwrap().len();
     eprintln!(
-        "worker-build --release ({name}): {:.1} s, index_bg.wasm {wasm} bytes",
+        "worker-build --release {} ({name}): {:.1} s, index_bg.wasm {wasm} bytes",
+        flags.join(" "),
         started.elapsed().as_secs_f64()
     );
     out.join("index.js")
