@@ -20,6 +20,7 @@ fn main() -> anyhow::Result<()> {
         "pooling allocator"
     })?;
     if !on_demand {
+        start_up()?;
         let status = std::process::Command::new(std::env::current_exe()?)
             .args(std::env::args().skip(1))
             .env(heartbeat_host::runtime::ALLOCATOR_ENV, "on-demand")
@@ -103,6 +104,46 @@ fn measure(allocator: &str) -> anyhow::Result<()> {
             d.as_secs_f64() * 1e6,
             d.as_secs_f64() / root_cost.as_secs_f64()
         );
+    }
+    Ok(())
+}
+
+/// A start of heartbeat-host as a process (`check`: load and validate, then exit) without the
+/// compile cache, with an empty one, and with the entries that start wrote.
+fn start_up() -> anyhow::Result<()> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let cache = std::env::temp_dir().join(format!("hb-bench-cache-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&cache);
+    let start = |cache: &std::path::Path| -> anyhow::Result<Duration> {
+        let started = Instant::now();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_heartbeat-host"))
+            .current_dir(&root)
+            .args(["check", "--config", FIXTURE_CONFIG_DIR])
+            .env(heartbeat_host::compile_cache::ENV, cache)
+            .output()?;
+        let took = started.elapsed();
+        anyhow::ensure!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Ok(took)
+    };
+    let off = start(std::path::Path::new("off"))?;
+    let empty = start(&cache)?;
+    let mut filled = Vec::new();
+    for _ in 0..5 {
+        filled.push(start(&cache)?);
+    }
+    filled.sort();
+    let _ = std::fs::remove_dir_all(&cache);
+    println!("heartbeat-host start-up (`heartbeat-host check`, a process, wall time)");
+    for (name, d) in [
+        ("compile cache off", off),
+        ("compile cache empty (compiles, writes)", empty),
+        ("compile cache filled (median of 5)", filled[2]),
+    ] {
+        println!("  {name:<42} {:>8.1} ms", d.as_secs_f64() * 1e3);
     }
     Ok(())
 }

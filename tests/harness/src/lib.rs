@@ -13,6 +13,7 @@ pub mod allowed_hosts;
 mod bindings;
 pub mod check;
 pub mod clock;
+pub mod compile_cache;
 pub mod embedded;
 pub mod init;
 pub mod kv;
@@ -28,6 +29,7 @@ pub mod variables;
 
 use anyhow::{Context, Result};
 use clock::ClockControl;
+use compile_cache::CompileCache;
 use kv::{AbsentCas, Backend, MemoryBackend, SqliteBackend};
 use manifest::ManifestSource;
 use runtime::{Components, Runtime, RuntimeOptions};
@@ -88,6 +90,8 @@ pub struct HostOptions {
     /// Requests that may run in components at once (`None`: no limit); default four per CPU
     /// core.
     pub max_in_flight: Option<usize>,
+    /// Keep compiled components on disk between starts (`None`: compile on every start).
+    pub compile_cache: Option<CompileCache>,
 }
 
 impl HostOptions {
@@ -105,6 +109,7 @@ impl HostOptions {
             config_dir: None,
             components: Components::BuiltIn,
             max_in_flight: Some(default_max_in_flight()),
+            compile_cache: None,
         }
     }
 }
@@ -158,6 +163,7 @@ pub fn load(options: &HostOptions) -> Result<Prepared> {
             mount_overrides,
             components: options.components.clone(),
             max_in_flight: options.max_in_flight,
+            compile_cache: options.compile_cache.clone(),
         },
     )?;
     Ok(Prepared {

@@ -131,6 +131,7 @@ fn options(app: &AppArgs) -> HostOptions {
         Some(dir) => Components::Dir(PathBuf::from(dir)),
         None => Components::BuiltIn,
     };
+    o.compile_cache = heartbeat_host::compile_cache::CompileCache::from_env();
     o
 }
 

@@ -5,6 +5,7 @@ use crate::bindings::custom_notifier::CustomNotifierPre;
 use crate::bindings::notifiers::NotifiersPre;
 use crate::bindings::HttpComponent;
 use crate::clock::{ClockControl, GuestClock};
+use crate::compile_cache::{self, CompileCache};
 use crate::kv::{AbsentCas, Backend};
 use crate::manifest::Manifest;
 use crate::outbound::Hooks;
@@ -50,6 +51,8 @@ pub struct RuntimeOptions {
     pub components: Components,
     /// Requests that may run in components at once; `None`: no limit. See [`Runtime::admit`].
     pub max_in_flight: Option<usize>,
+    /// Keep compiled components on disk between starts; `None`: compile on every start.
+    pub compile_cache: Option<CompileCache>,
 }
 
 /// Where each component's `.wasm` comes from.
@@ -139,16 +142,25 @@ pub const EPOCH_TICK: std::time::Duration = std::time::Duration::from_millis(100
 const NO_DEADLINE: u64 = 1 << 40;
 
 /// Compiled components, cached per process by where they came from (a file: its path and
-/// modification time). A component that is not one of ours (a notifier of the user's own) is
-/// always read from its `source` path, relative to the manifest.
+/// modification time), and on disk by content when `disk` is set. A component that is not one
+/// of ours (a notifier of the user's own) is always read from its `source` path, relative to
+/// the manifest.
 fn compile(
     engine: &Engine,
     name: &str,
     source: &str,
     manifest_dir: &std::path::Path,
     from: &Components,
-) -> Result<Component> {
+    disk: Option<&CompileCache>,
+) -> Result<(Component, compile_cache::Source)> {
     static CACHE: Cache = std::sync::Mutex::new(None);
+    let build = |bytes: &[u8]| match disk {
+        Some(disk) => disk.load_or_compile(engine, bytes),
+        None => Ok((
+            Component::new(engine, bytes)?,
+            compile_cache::Source::Compiled,
+        )),
+    };
     let file_name = PathBuf::from(source)
         .file_name()
         .map(|f| f.to_string_lossy().into_owned())
@@ -156,11 +168,7 @@ fn compile(
     let own_path = manifest_dir.join(source);
     let path = match from {
         Components::BuiltIn => match crate::embedded::component(&file_name) {
-            Some(bytes) => {
-                return cached(&CACHE, format!("built-in {file_name}"), || {
-                    Component::new(engine, bytes)
-                });
-            }
+            Some(bytes) => return cached(&CACHE, format!("built-in {file_name}"), || build(bytes)),
             None => own_path,
         },
         Components::Dir(dir) if dir.join(&file_name).exists() => dir.join(&file_name),
@@ -175,7 +183,7 @@ fn compile(
             )
         })?;
     cached(&CACHE, format!("{} {modified:?}", path.display()), || {
-        Component::from_file(engine, &path)
+        build(&std::fs::read(&path)?)
     })
     .with_context(|| {
         format!(
@@ -190,18 +198,18 @@ type Cache = std::sync::Mutex<Option<HashMap<String, Component>>>;
 fn cached(
     cache: &Cache,
     key: String,
-    compile: impl FnOnce() -> wasmtime::Result<Component>,
-) -> Result<Component> {
+    compile: impl FnOnce() -> Result<(Component, compile_cache::Source)>,
+) -> Result<(Component, compile_cache::Source)> {
     if let Some(c) = cache.lock().unwrap().get_or_insert_default().get(&key) {
-        return Ok(c.clone());
+        return Ok((c.clone(), compile_cache::Source::Cache));
     }
-    let component = compile().map_err(anyhow::Error::from)?;
+    let (component, source) = compile()?;
     cache
         .lock()
         .unwrap()
         .get_or_insert_default()
         .insert(key, component.clone());
-    Ok(component)
+    Ok((component, source))
 }
 
 impl Runtime {
@@ -216,8 +224,19 @@ impl Runtime {
         let mut pres = HashMap::new();
         let mut profiles = HashMap::new();
         let mut mounts = HashMap::new();
+        let started = std::time::Instant::now();
+        let mut compiled = 0;
         for (name, c) in &manifest.component {
-            let component = compile(&engine, name, &c.source, &manifest.dir, &options.components)?;
+            let disk = options.compile_cache.as_ref();
+            let (component, source) = compile(
+                &engine,
+                name,
+                &c.source,
+                &manifest.dir,
+                &options.components,
+                disk,
+            )?;
+            compiled += usize::from(source == compile_cache::Source::Compiled);
             for slot in Slot::ALL {
                 let imported = component
                     .component_type()
@@ -264,6 +283,14 @@ impl Runtime {
                 dirs.push((host, dest));
             }
             mounts.insert(name.clone(), dirs);
+        }
+        if let Some(disk) = &options.compile_cache {
+            let loaded = manifest.component.len() - compiled;
+            tracing::info!(
+                "components: {compiled} compiled, {loaded} from the compile cache in {} ({:.1} s)",
+                disk.dir().display(),
+                started.elapsed().as_secs_f64()
+            );
         }
         notifiers::check_dependencies(&manifest, &pres)?;
         let in_flight = options

@@ -5,7 +5,7 @@ use super::support::{loopback_manifest, root};
 use heartbeat_conformance::receiver::{Receiver, Reply};
 use heartbeat_conformance::FIXTURE_CONFIG_DIR;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn notify_test(channel: &str, url: &str) -> Output {
     notify_test_with(
@@ -18,7 +18,7 @@ fn notify_test(channel: &str, url: &str) -> Output {
 /// `heartbeat-host notify-test --channel CHANNEL` on the fixture config with `manifest` and
 /// one variable from the environment; its output is kept for the secret scan.
 pub fn notify_test_with(manifest: &Path, channel: &str, (var, value): (&str, &str)) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_heartbeat-host"))
+    let out = super::support::heartbeat_host()
         .current_dir(root())
         .args([
             "notify-test",
@@ -94,7 +94,7 @@ fn notify_test_names_an_unknown_channel() {
 }
 
 fn check_for_cloudflare(api_keys: &str) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_heartbeat-host"))
+    let out = super::support::heartbeat_host()
         .current_dir(root())
         .args(["check", "--cloudflare", "--config", FIXTURE_CONFIG_DIR])
         .env("SPIN_VARIABLE_API_KEYS", api_keys)
@@ -139,7 +139,7 @@ fn check_for_cloudflare_refuses_a_secret_over_five_kilobytes_with_the_numbers() 
 
 #[test]
 fn spins_redis_behaviour_needs_a_redis_store() {
-    let out = Command::new(env!("CARGO_BIN_EXE_heartbeat-host"))
+    let out = super::support::heartbeat_host()
         .current_dir(root())
         .args(["up", "--memory", "--spin-redis", "as-released"])
         .args(["--config", FIXTURE_CONFIG_DIR])

@@ -14,7 +14,7 @@ fn fixture_copy(name: &str) -> std::path::PathBuf {
 }
 
 fn up(config: &Path) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_heartbeat-host"))
+    let out = super::support::heartbeat_host()
         .current_dir(root())
         .args(["up", "--memory", "--listen", "127.0.0.1:0", "--config"])
         .arg(config)

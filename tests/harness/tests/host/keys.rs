@@ -82,7 +82,7 @@ fn a_bad_key_secret_stops_start_up_and_names_it() {
 }
 
 fn key_command(service: &str, secret: &str) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_heartbeat-host"))
+    super::support::heartbeat_host()
         .current_dir(root())
         .args(["key", service, "--config", FIXTURE_CONFIG_DIR])
         .env("SPIN_VARIABLE_API_KEY_SECRET", secret)
@@ -156,7 +156,7 @@ fn a_derived_push_token_reports_for_its_service_and_rotates_like_keys() {
     }
     assert!(rotating.client.logs("alpha").unwrap().is_empty());
 
-    let out = Command::new(env!("CARGO_BIN_EXE_heartbeat-host"))
+    let out = super::support::heartbeat_host()
         .current_dir(root())
         .args(["key", "bravo", "--push", "--config", FIXTURE_CONFIG_DIR])
         .env("SPIN_VARIABLE_API_KEY_SECRET", NEW)

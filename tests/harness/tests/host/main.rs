@@ -8,6 +8,7 @@ mod channels;
 mod cli;
 mod clients;
 mod compat;
+mod compile_cache;
 mod config;
 mod conformance;
 mod crash;

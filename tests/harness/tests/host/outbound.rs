@@ -6,13 +6,12 @@ use super::support::{options, root};
 use heartbeat_conformance::receiver::Receiver;
 use heartbeat_conformance::{Client, FIXTURE_CONFIG_DIR};
 use heartbeat_host::kv::AbsentCas;
-use std::process::Command;
 use std::time::Duration;
 
 /// `heartbeat-host check` with the shipped manifest and the webhook channel posting to `url`:
 /// whether it passed, and what it printed.
 fn check_with_webhook(url: &str) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_heartbeat-host"))
+    let out = super::support::heartbeat_host()
         .current_dir(root())
         .args(["check", "--config", FIXTURE_CONFIG_DIR])
         .env("SPIN_VARIABLE_NOTIFICATION_OPS_WEBHOOK_URL", url)

@@ -30,7 +30,7 @@ impl Process {
     /// `variables` (lower-case names, as spin.toml declares them). The host's own sweep timer
     /// is off: tests sweep when they mean to.
     pub fn spawn(data: &Path, config: &Path, variables: &[(&str, String)]) -> Process {
-        let command = Command::new(env!("CARGO_BIN_EXE_heartbeat-host"));
+        let command = super::support::heartbeat_host();
         Process::start(command, false, data, config, variables)
     }
 
@@ -50,6 +50,7 @@ impl Process {
             .arg("-o")
             .arg(trace)
             .arg(env!("CARGO_BIN_EXE_heartbeat-host"));
+        super::support::with_compile_cache(&mut command);
         // A killed strace leaves the process it traces running: both get a group to end.
         std::os::unix::process::CommandExt::process_group(&mut command, 0);
         Process::start(command, true, data, config, variables)
@@ -58,7 +59,7 @@ impl Process {
     /// `heartbeat-host up` as [`Process::spawn`] starts it, expected to refuse to start: waits
     /// (at most a minute) for it to exit, and returns what it printed.
     pub fn refused(data: &Path, config: &Path, variables: &[(&str, String)]) -> String {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_heartbeat-host"));
+        let mut command = super::support::heartbeat_host();
         up(&mut command, data, config, variables);
         let mut child = command.spawn().unwrap();
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);

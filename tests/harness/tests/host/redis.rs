@@ -17,7 +17,7 @@ use heartbeat_host::manifest::ManifestSource;
 use heartbeat_host::StoreChoice;
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 
@@ -426,7 +426,7 @@ fn the_redis_backend_is_atomic_and_lays_keys_out_as_spin_does() {
 /// `heartbeat-host up` as a child process on `store_args`; returns it and the URL it printed.
 fn up(store_args: &[&str]) -> (Child, String, String) {
     use std::io::{BufRead, BufReader};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_heartbeat-host"))
+    let mut child = super::support::heartbeat_host()
         .current_dir(super::support::root())
         .args(["up", "--listen", "127.0.0.1:0", "--sweep-every", "0"])
         .args(["--config", heartbeat_conformance::FIXTURE_CONFIG_DIR])

@@ -4,13 +4,27 @@ use heartbeat_conformance::receiver::Receiver;
 use heartbeat_conformance::{fixture_api_keys, Client, FIXTURE_CONFIG_DIR};
 use heartbeat_host::kv::AbsentCas;
 use heartbeat_host::{start, HostOptions, Running, StoreChoice};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// The webhook URL the fixture host is given; it must never be echoed anywhere.
 pub const WEBHOOK_URL: &str = "https://hooks.example.invalid/T000/secret-webhook-token";
 /// A header value the receiver must get and nobody else may see.
 pub const WEBHOOK_HEADER_SECRET: &str = "receiver-secret-7f3a";
+
+/// `heartbeat-host` as a command, sharing one compile cache with every process of the test
+/// run (under the target directory, not the user's), so only the first start compiles.
+pub fn heartbeat_host() -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_heartbeat-host"));
+    with_compile_cache(&mut command);
+    command
+}
+
+/// Point a command that starts heartbeat-host (itself, or a tracer) at the test run's cache.
+pub fn with_compile_cache(command: &mut std::process::Command) -> &mut std::process::Command {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("compile-cache");
+    command.env(heartbeat_host::compile_cache::ENV, dir)
+}
 
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -1,0 +1,232 @@
+//! The compile cache: `heartbeat-host check` run as a process against caches of its own, so
+//! each test sees what a user's starts would. (Every other process test shares one cache under
+//! the target directory, so they run on components loaded from it.)
+
+use super::support::root;
+use heartbeat_conformance::FIXTURE_CONFIG_DIR;
+use heartbeat_host::compile_cache::ENV;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The four components of spin.toml, built into heartbeat-host.
+const COMPONENTS: usize = 4;
+
+fn fresh_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("hb-compile-cache-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// `heartbeat-host check` on the fixture configuration, with the environment `env` adds to.
+fn check(env: impl FnOnce(&mut Command) -> &mut Command) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_heartbeat-host"));
+    command
+        .current_dir(root())
+        .args(["check", "--config", FIXTURE_CONFIG_DIR])
+        .env_remove(ENV)
+        .env_remove("XDG_CACHE_HOME");
+    let out = env(&mut command).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    out
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn summary(compiled: usize, dir: &Path) -> String {
+    format!(
+        "components: {compiled} compiled, {} from the compile cache in {}",
+        COMPONENTS - compiled,
+        dir.display()
+    )
+}
+
+fn entries(dir: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn the_second_start_loads_every_component_from_the_cache() {
+    let dir = fresh_dir("second");
+    let cache = dir.join("cache");
+    let first = check(|c| c.env(ENV, &cache));
+    assert!(
+        stderr(&first).contains(&summary(COMPONENTS, &cache)),
+        "{}",
+        stderr(&first)
+    );
+    let written = entries(&cache);
+    assert_eq!(
+        written.len(),
+        COMPONENTS,
+        "one entry a component: {written:?}"
+    );
+    assert!(
+        written.iter().all(|p| p.extension().unwrap() == "cwasm"),
+        "{written:?}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&cache).unwrap().permissions().mode();
+        assert_eq!(
+            mode & 0o777,
+            0o700,
+            "only its owner reads or writes the code"
+        );
+    }
+
+    let second = check(|c| c.env(ENV, &cache));
+    assert!(
+        stderr(&second).contains(&summary(0, &cache)),
+        "{}",
+        stderr(&second)
+    );
+    assert_eq!(entries(&cache), written, "nothing written again");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_damaged_entry_is_compiled_again_never_run() {
+    let dir = fresh_dir("damaged");
+    let cache = dir.join("cache");
+    check(|c| c.env(ENV, &cache));
+    let written = entries(&cache);
+    // One byte changed in the machine code's file, one file cut short (a crash mid-write on
+    // a file system that lost the tail), one emptied.
+    let mut bytes = std::fs::read(&written[0]).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x01;
+    std::fs::write(&written[0], &bytes).unwrap();
+    let bytes = std::fs::read(&written[1]).unwrap();
+    std::fs::write(&written[1], &bytes[..bytes.len() - 100]).unwrap();
+    std::fs::write(&written[2], b"").unwrap();
+
+    let out = check(|c| c.env(ENV, &cache));
+    let err = stderr(&out);
+    assert!(err.contains(&summary(3, &cache)), "{err}");
+    for damaged in &written[..3] {
+        assert!(
+            err.contains(&format!(
+                "{} is damaged; compiling again",
+                damaged.display()
+            )),
+            "{err}"
+        );
+    }
+    // Written again whole: the next start loads all four.
+    let out = check(|c| c.env(ENV, &cache));
+    assert!(
+        stderr(&out).contains(&summary(0, &cache)),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stderr(&out).contains("is damaged"), "{}", stderr(&out));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_cache_that_cannot_be_written_costs_a_compile_not_the_start() {
+    let dir = fresh_dir("unwritable");
+    // A directory cannot be made under a file, whoever runs the test (root included).
+    let file = dir.join("not-a-directory");
+    std::fs::write(&file, "").unwrap();
+    let cache = file.join("cache");
+    for _ in 0..2 {
+        let out = check(|c| c.env(ENV, &cache));
+        let err = stderr(&out);
+        assert!(err.contains(&summary(COMPONENTS, &cache)), "{err}");
+        assert!(
+            err.contains(&format!("compile cache: cannot create {}", cache.display())),
+            "{err}"
+        );
+        assert!(err.contains("the next start compiles again"), "{err}");
+        assert!(String::from_utf8_lossy(&out.stdout).contains("configuration is valid"));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_cache_is_in_the_users_cache_directory_unless_turned_off() {
+    let home = fresh_dir("home");
+    let out = check(|c| c.env("HOME", &home));
+    let default = home.join(".cache/heartbeat-host");
+    assert!(
+        stderr(&out).contains(&summary(COMPONENTS, &default)),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(entries(&default).len(), COMPONENTS);
+
+    let xdg = home.join("xdg");
+    let out = check(|c| c.env("HOME", &home).env("XDG_CACHE_HOME", &xdg));
+    let in_xdg = xdg.join("heartbeat-host");
+    assert!(
+        stderr(&out).contains(&summary(COMPONENTS, &in_xdg)),
+        "{}",
+        stderr(&out)
+    );
+
+    let off = fresh_dir("off");
+    let out = check(|c| c.env("HOME", &off).env(ENV, "off"));
+    assert!(!stderr(&out).contains("compile cache"), "{}", stderr(&out));
+    assert!(
+        entries(&off).is_empty(),
+        "nothing written: {:?}",
+        entries(&off)
+    );
+    let _ = std::fs::remove_dir_all(&home);
+    let _ = std::fs::remove_dir_all(&off);
+}
+
+#[test]
+fn old_entries_make_room_for_new_ones() {
+    let dir = fresh_dir("prune");
+    let cache = dir.join("cache");
+    std::fs::create_dir_all(&cache).unwrap();
+    // Twenty entries of earlier builds, used a day ago and more; a foreign file; a temporary
+    // file a killed start left an hour ago.
+    let day = std::time::Duration::from_secs(86_400);
+    let age = |path: &Path, ago: std::time::Duration| {
+        let file = std::fs::File::options().append(true).open(path).unwrap();
+        file.set_modified(std::time::SystemTime::now() - ago)
+            .unwrap();
+    };
+    for i in 0..20u32 {
+        let old = cache.join(format!("{i:064x}.cwasm"));
+        std::fs::write(&old, b"an older build's component").unwrap();
+        age(&old, day * (i + 1));
+    }
+    std::fs::write(cache.join("README"), "mine").unwrap();
+    let left = cache.join(format!("{:064x}.tmp-1", 99));
+    std::fs::write(&left, b"half").unwrap();
+    age(&left, std::time::Duration::from_secs(3600));
+
+    let out = check(|c| c.env(ENV, &cache));
+    assert!(
+        stderr(&out).contains(&summary(COMPONENTS, &cache)),
+        "{}",
+        stderr(&out)
+    );
+    let names: Vec<String> = entries(&cache)
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    let kept: Vec<_> = names.iter().filter(|n| n.ends_with(".cwasm")).collect();
+    assert_eq!(kept.len(), 16, "{names:?}");
+    // The four just written and the twelve most recently used of the old ones.
+    for i in 0..20u32 {
+        let name = format!("{i:064x}.cwasm");
+        assert_eq!(names.contains(&name), i < 12, "{name} in {names:?}");
+    }
+    assert!(names.contains(&"README".to_string()), "{names:?}");
+    assert!(!names.iter().any(|n| n.contains(".tmp-")), "{names:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
