@@ -1,6 +1,7 @@
 //! The compile cache: `heartbeat-host check` run as a process against caches of its own, so
 //! each test sees what a user's starts would. (Every other process test shares one cache under
-//! the target directory, so they run on components loaded from it.)
+//! the target directory, so they run on components loaded from it; `first_run` shows the
+//! default location being written.)
 
 use super::support::root;
 use heartbeat_conformance::FIXTURE_CONFIG_DIR;
@@ -52,17 +53,38 @@ fn entries(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// A cache filled by one start of this build on an empty one, and what that start printed:
+/// made once per test run, copied into the caches of tests that need entries to begin with.
+fn reference() -> &'static (PathBuf, Output) {
+    static REFERENCE: std::sync::OnceLock<(PathBuf, Output)> = std::sync::OnceLock::new();
+    REFERENCE.get_or_init(|| {
+        let cache = fresh_dir("reference").join("cache");
+        let out = check(|c| c.env(ENV, &cache));
+        (cache, out)
+    })
+}
+
+/// Copy the first `n` reference entries into `cache`; returns the copies.
+fn seed(cache: &Path, n: usize) -> Vec<PathBuf> {
+    std::fs::create_dir_all(cache).unwrap();
+    let mut copies = Vec::new();
+    for entry in entries(&reference().0).iter().take(n) {
+        let copy = cache.join(entry.file_name().unwrap());
+        std::fs::copy(entry, &copy).unwrap();
+        copies.push(copy);
+    }
+    copies
+}
+
 #[test]
-fn the_second_start_loads_every_component_from_the_cache() {
-    let dir = fresh_dir("second");
-    let cache = dir.join("cache");
-    let first = check(|c| c.env(ENV, &cache));
+fn the_first_start_fills_the_cache_and_the_second_loads_from_it() {
+    let (cache, first) = reference();
     assert!(
-        stderr(&first).contains(&summary(COMPONENTS, &cache)),
+        stderr(first).contains(&summary(COMPONENTS, cache)),
         "{}",
-        stderr(&first)
+        stderr(first)
     );
-    let written = entries(&cache);
+    let written = entries(cache);
     assert_eq!(
         written.len(),
         COMPONENTS,
@@ -75,7 +97,7 @@ fn the_second_start_loads_every_component_from_the_cache() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&cache).unwrap().permissions().mode();
+        let mode = std::fs::metadata(cache).unwrap().permissions().mode();
         assert_eq!(
             mode & 0o777,
             0o700,
@@ -83,13 +105,16 @@ fn the_second_start_loads_every_component_from_the_cache() {
         );
     }
 
+    let dir = fresh_dir("second");
+    let cache = dir.join("cache");
+    let copies = seed(&cache, COMPONENTS);
     let second = check(|c| c.env(ENV, &cache));
     assert!(
         stderr(&second).contains(&summary(0, &cache)),
         "{}",
         stderr(&second)
     );
-    assert_eq!(entries(&cache), written, "nothing written again");
+    assert_eq!(entries(&cache), copies, "nothing written again");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -97,10 +122,9 @@ fn the_second_start_loads_every_component_from_the_cache() {
 fn a_damaged_entry_is_compiled_again_never_run() {
     let dir = fresh_dir("damaged");
     let cache = dir.join("cache");
-    check(|c| c.env(ENV, &cache));
-    let written = entries(&cache);
-    // One byte changed in the machine code's file, one file cut short (a crash mid-write on
-    // a file system that lost the tail), one emptied.
+    let written = seed(&cache, COMPONENTS);
+    // One byte changed in the middle of one file, one file cut short (a crash mid-write on a
+    // file system that lost the tail), one emptied.
     let mut bytes = std::fs::read(&written[0]).unwrap();
     let middle = bytes.len() / 2;
     bytes[middle] ^= 0x01;
@@ -139,60 +163,55 @@ fn a_cache_that_cannot_be_written_costs_a_compile_not_the_start() {
     let file = dir.join("not-a-directory");
     std::fs::write(&file, "").unwrap();
     let cache = file.join("cache");
-    for _ in 0..2 {
-        let out = check(|c| c.env(ENV, &cache));
-        let err = stderr(&out);
-        assert!(err.contains(&summary(COMPONENTS, &cache)), "{err}");
-        assert!(
-            err.contains(&format!("compile cache: cannot create {}", cache.display())),
-            "{err}"
-        );
-        assert!(err.contains("the next start compiles again"), "{err}");
-        assert!(String::from_utf8_lossy(&out.stdout).contains("configuration is valid"));
-    }
+    let out = check(|c| c.env(ENV, &cache));
+    let err = stderr(&out);
+    assert!(err.contains(&summary(COMPONENTS, &cache)), "{err}");
+    assert!(
+        err.contains(&format!("compile cache: cannot create {}", cache.display())),
+        "{err}"
+    );
+    assert!(err.contains("the next start compiles again"), "{err}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("configuration is valid"));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn the_cache_is_in_the_users_cache_directory_unless_turned_off() {
     let home = fresh_dir("home");
-    let out = check(|c| c.env("HOME", &home));
     let default = home.join(".cache/heartbeat-host");
+    seed(&default, COMPONENTS);
+    let out = check(|c| c.env("HOME", &home));
     assert!(
-        stderr(&out).contains(&summary(COMPONENTS, &default)),
+        stderr(&out).contains(&summary(0, &default)),
         "{}",
         stderr(&out)
     );
-    assert_eq!(entries(&default).len(), COMPONENTS);
 
     let xdg = home.join("xdg");
-    let out = check(|c| c.env("HOME", &home).env("XDG_CACHE_HOME", &xdg));
     let in_xdg = xdg.join("heartbeat-host");
+    seed(&in_xdg, COMPONENTS);
+    let out = check(|c| c.env("HOME", &home).env("XDG_CACHE_HOME", &xdg));
     assert!(
-        stderr(&out).contains(&summary(COMPONENTS, &in_xdg)),
+        stderr(&out).contains(&summary(0, &in_xdg)),
         "{}",
         stderr(&out)
     );
 
-    let off = fresh_dir("off");
-    let out = check(|c| c.env("HOME", &off).env(ENV, "off"));
+    // Off: nothing read (the filled default is there) and nothing written.
+    let out = check(|c| c.env("HOME", &home).env(ENV, "off"));
     assert!(!stderr(&out).contains("compile cache"), "{}", stderr(&out));
-    assert!(
-        entries(&off).is_empty(),
-        "nothing written: {:?}",
-        entries(&off)
-    );
+    assert_eq!(entries(&default).len(), COMPONENTS);
     let _ = std::fs::remove_dir_all(&home);
-    let _ = std::fs::remove_dir_all(&off);
 }
 
 #[test]
 fn old_entries_make_room_for_new_ones() {
     let dir = fresh_dir("prune");
     let cache = dir.join("cache");
-    std::fs::create_dir_all(&cache).unwrap();
-    // Twenty entries of earlier builds, used a day ago and more; a foreign file; a temporary
-    // file a killed start left an hour ago.
+    // Three of this build's entries (the fourth is compiled and written, which prunes), twenty
+    // of earlier builds used a day ago and more, a foreign file, and a temporary file a killed
+    // start left an hour ago.
+    let current = seed(&cache, COMPONENTS - 1);
     let day = std::time::Duration::from_secs(86_400);
     let age = |path: &Path, ago: std::time::Duration| {
         let file = std::fs::File::options().append(true).open(path).unwrap();
@@ -211,7 +230,7 @@ fn old_entries_make_room_for_new_ones() {
 
     let out = check(|c| c.env(ENV, &cache));
     assert!(
-        stderr(&out).contains(&summary(COMPONENTS, &cache)),
+        stderr(&out).contains(&summary(1, &cache)),
         "{}",
         stderr(&out)
     );
@@ -219,9 +238,12 @@ fn old_entries_make_room_for_new_ones() {
         .iter()
         .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
         .collect();
-    let kept: Vec<_> = names.iter().filter(|n| n.ends_with(".cwasm")).collect();
-    assert_eq!(kept.len(), 16, "{names:?}");
-    // The four just written and the twelve most recently used of the old ones.
+    let kept = names.iter().filter(|n| n.ends_with(".cwasm")).count();
+    assert_eq!(kept, 16, "{names:?}");
+    // This build's four and the twelve most recently used of the old ones.
+    for path in &current {
+        assert!(path.exists(), "{} in {names:?}", path.display());
+    }
     for i in 0..20u32 {
         let name = format!("{i:064x}.cwasm");
         assert_eq!(names.contains(&name), i < 12, "{name} in {names:?}");

@@ -153,6 +153,10 @@ fn a_copied_binary_runs_init_and_up_in_an_empty_directory() {
     assert_eq!(page.status, 200);
     assert!(page.body.contains("Example job"), "{}", page.body);
     drop(up);
+    // The compiled components went to the user's cache directory, for the next start.
+    let cache = dir.join(".cache/heartbeat-host");
+    let cached = std::fs::read_dir(&cache).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(cached, 4, "compile cache entries in {}", cache.display());
 
     // What it read: its own directory, never the repository or the build's target dir.
     let log = std::fs::read_to_string(&trace).unwrap();
