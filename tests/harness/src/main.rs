@@ -17,7 +17,12 @@ use std::time::Duration;
 #[command(
     name = "heartbeat-host",
     version,
-    about = "Run the heartbeat-monitor components on wasmtime"
+    about = "Run the heartbeat-monitor components on wasmtime",
+    after_help = "Environment:
+  SPIN_VARIABLE_<NAME>          a variable of spin.toml (also read from the .env beside it)
+  HEARTBEAT_HOST_COMPILE_CACHE  where compiled components are kept between starts, or `off`
+                                [default: $XDG_CACHE_HOME/heartbeat-host, else ~/.cache/heartbeat-host]
+  RUST_LOG                      what is logged [default: info]"
 )]
 struct Cli {
     #[command(subcommand)]

@@ -64,8 +64,8 @@ fn build_with(name: &str, config: &Path, flags: &[&str]) -> PathBuf {
     assert!(status.success(), "worker-build failed");
     let wasm = std::fs::metadata(out.join("index_bg.wasm")).unwrap().len();
     eprintln!(
-        "worker-build --release {} ({name}): {:.1} s, index_bg.wasm {wasm} bytes",
-        flags.join(" "),
+        "worker-build --release{} ({name}): {:.1} s, index_bg.wasm {wasm} bytes",
+        flags.iter().map(|f| format!(" {f}")).collect::<String>(),
         started.elapsed().as_secs_f64()
     );
     out.join("index.js")

@@ -252,3 +252,15 @@ fn old_entries_make_room_for_new_ones() {
     assert!(!names.iter().any(|n| n.contains(".tmp-")), "{names:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn help_names_the_variable_and_its_default() {
+    let out = Command::new(env!("CARGO_BIN_EXE_heartbeat-host"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{help}");
+    assert!(help.contains(ENV), "{help}");
+    assert!(help.contains("~/.cache/heartbeat-host"), "{help}");
+}
