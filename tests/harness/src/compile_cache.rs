@@ -45,7 +45,7 @@ impl CompileCache {
     }
 
     /// The cache the environment asks for: [`ENV`], else the user's cache directory; `None`
-    /// when it says `off` or no home is known.
+    /// when it says `off` or no home is known (which is logged).
     pub fn from_env() -> Option<CompileCache> {
         let var = |name| std::env::var_os(name).filter(|v| !v.is_empty());
         if let Some(dir) = var(ENV) {
@@ -53,8 +53,15 @@ impl CompileCache {
         }
         let base = var("XDG_CACHE_HOME")
             .map(PathBuf::from)
-            .or_else(|| var("HOME").map(|home| Path::new(&home).join(".cache")))?;
-        Some(CompileCache::new(base.join("heartbeat-host")))
+            .or_else(|| var("HOME").map(|home| Path::new(&home).join(".cache")));
+        if base.is_none() {
+            // A service account without a home: say why every start compiles.
+            tracing::info!(
+                "compile cache: off, as neither {ENV}, XDG_CACHE_HOME nor HOME is set; \
+                 the components are compiled on every start"
+            );
+        }
+        Some(CompileCache::new(base?.join("heartbeat-host")))
     }
 
     pub fn dir(&self) -> &Path {

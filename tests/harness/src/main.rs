@@ -136,6 +136,12 @@ fn options(app: &AppArgs) -> HostOptions {
         Some(dir) => Components::Dir(PathBuf::from(dir)),
         None => Components::BuiltIn,
     };
+    o
+}
+
+/// [`options`] for a command that loads the components: with the compile cache.
+fn loading(app: &AppArgs) -> HostOptions {
+    let mut o = options(app);
     o.compile_cache = heartbeat_host::compile_cache::CompileCache::from_env();
     o
 }
@@ -159,7 +165,7 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Check { app, cloudflare } => {
-            let o = options(&app);
+            let o = loading(&app);
             let prepared = prepare(&o)?;
             if cloudflare {
                 heartbeat_host::check::cloudflare(&prepared.runtime.manifest, &o.variables)?;
@@ -182,7 +188,7 @@ fn run(cli: Cli) -> Result<()> {
             channel,
             event,
         } => {
-            let prepared = prepare(&options(&app))?;
+            let prepared = prepare(&loading(&app))?;
             let tokio = tokio::runtime::Runtime::new()?;
             let outcomes =
                 tokio.block_on(test_notification::send(&prepared.runtime, &channel, &event))?;
@@ -207,7 +213,7 @@ fn run(cli: Cli) -> Result<()> {
             spin_like_store,
             spin_redis,
         } => {
-            let mut o = options(&app);
+            let mut o = loading(&app);
             o.listen = listen;
             let from_file = match &runtime_config_file {
                 Some(file) => heartbeat_host::runtime_config::default_store(file)?,

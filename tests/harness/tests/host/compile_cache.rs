@@ -201,6 +201,14 @@ fn the_cache_is_in_the_users_cache_directory_unless_turned_off() {
     let out = check(|c| c.env("HOME", &home).env(ENV, "off"));
     assert!(!stderr(&out).contains("compile cache"), "{}", stderr(&out));
     assert_eq!(entries(&default).len(), COMPONENTS);
+
+    // No home at all (a service account): off, and the log says why.
+    let out = check(|c| c.env_remove("HOME"));
+    assert!(
+        stderr(&out).contains("compile cache: off, as neither HEARTBEAT_HOST_COMPILE_CACHE"),
+        "{}",
+        stderr(&out)
+    );
     let _ = std::fs::remove_dir_all(&home);
 }
 
