@@ -54,14 +54,15 @@ impl CompileCache {
         let base = var("XDG_CACHE_HOME")
             .map(PathBuf::from)
             .or_else(|| var("HOME").map(|home| Path::new(&home).join(".cache")));
-        if base.is_none() {
+        let Some(base) = base else {
             // A service account without a home: say why every start compiles.
             tracing::info!(
                 "compile cache: off, as neither {ENV}, XDG_CACHE_HOME nor HOME is set; \
                  the components are compiled on every start"
             );
-        }
-        Some(CompileCache::new(base?.join("heartbeat-host")))
+            return None;
+        };
+        Some(CompileCache::new(base.join("heartbeat-host")))
     }
 
     pub fn dir(&self) -> &Path {
