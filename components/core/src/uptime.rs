@@ -116,6 +116,38 @@ impl Timeline {
         self.tally(self.now - window_ms, self.now).percent()
     }
 
+    /// Availability over each of [`WINDOWS`], in one walk over the changes of the longest
+    /// (each [`Timeline::percent`] would search and walk again): every whole-fleet read
+    /// reports them for every service.
+    pub fn window_percents(&self) -> [Option<f64>; 4] {
+        let starts = WINDOWS.map(|(_, ms)| self.now - ms);
+        let mut tallies = [Tally::default(); 4];
+        let from = starts.iter().copied().min().unwrap_or(self.now);
+        let mut add = |status: Status, begin: i64, end: i64| {
+            for (tally, &start) in tallies.iter_mut().zip(&starts) {
+                let span = end - begin.max(start);
+                if span > 0 {
+                    tally.add(status, span);
+                }
+            }
+        };
+        let first = self.changes.partition_point(|&(at, _)| at <= from);
+        let mut status = match first {
+            0 => Status::Unknown,
+            n => self.changes[n - 1].1,
+        };
+        let mut since = from;
+        for &(at, next) in &self.changes[first..] {
+            if at >= self.now {
+                break;
+            }
+            add(status, since, at);
+            (since, status) = (at, next);
+        }
+        add(status, since, self.now);
+        tallies.map(|t| t.percent())
+    }
+
     /// The last `count` UTC calendar days, oldest first, today (so far) last. One walk over
     /// the changes for all of them (each day's [`Timeline::tally`] would search again): the
     /// dashboard draws ninety days for every service.
@@ -351,6 +383,28 @@ mod tests {
             for day in timeline.days(count) {
                 proptest::prop_assert_eq!(day.tally, timeline.tally(day.start, day.start + DAY_MS));
             }
+        }
+
+        /// The one-walk windows are each window's own percentage, over histories from minutes
+        /// to months long.
+        #[test]
+        fn window_percents_are_each_windows_percent(
+            steps in proptest::collection::vec((0i64..40 * 86_400_000, 0u8..4), 0..40),
+            start in -5i64 * 86_400_000..5 * 86_400_000,
+            tail in 0i64..10 * 86_400_000,
+        ) {
+            let statuses = [Status::Up, Status::Degraded, Status::Down, Status::Unknown];
+            let mut at = start;
+            let changes: Vec<(i64, Status)> = steps
+                .iter()
+                .map(|&(gap, s)| {
+                    at += gap;
+                    (at, statuses[s as usize])
+                })
+                .collect();
+            let timeline = Timeline { changes, now: at + tail };
+            let each = WINDOWS.map(|(_, ms)| timeline.percent(ms));
+            proptest::prop_assert_eq!(timeline.window_percents(), each);
         }
     }
 }

@@ -224,6 +224,7 @@ fn status<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
     let now = board.now;
     let c = board.counts;
     let services: Vec<StatusRow> = board.rows.iter().map(|r| StatusRow::of(r, now)).collect();
+    let rows = services.len();
     let body = StatusBody {
         counts: json!({
             "total": c.total, "up": c.up, "down": c.down,
@@ -243,8 +244,11 @@ fn status<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
         },
         services: (!summary).then_some(services),
     };
-    Response::json(200, &body)
+    Response::json_sized(200, &body, 512 + rows * STATUS_ROW_BYTES)
 }
+
+/// Room for one service in `/api/status`: a row takes about 450 bytes, more with a message.
+const STATUS_ROW_BYTES: usize = 512;
 
 fn services<S: Store>(ctx: &Context<'_, S>) -> Response {
     let list: Vec<_> = ctx

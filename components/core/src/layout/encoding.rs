@@ -172,6 +172,26 @@ mod tests {
     }
 
     #[test]
+    fn every_status_reason_and_extreme_time_reads_back() {
+        let mut log = TransitionLog::default();
+        let statuses = [Status::Unknown, Status::Up, Status::Degraded, Status::Down];
+        for (i, (&from, &to)) in statuses.iter().zip(statuses.iter().rev()).enumerate() {
+            for reason in [Reason::Heartbeat, Reason::Silence] {
+                for at in [i64::MIN, -1, 0, 1, 1_764_000_000_000, i64::MAX] {
+                    log.transitions.push(transition(
+                        at,
+                        from,
+                        to,
+                        reason,
+                        at.wrapping_add(i as i64),
+                    ));
+                }
+            }
+        }
+        assert_eq!(TransitionLog::from_bytes(&log.to_bytes()).unwrap(), log);
+    }
+
+    #[test]
     fn the_json_of_earlier_releases_is_read() {
         let json = br#"{"flips": [{"at": 5, "from": "unknown", "to": "up", "reason": "heartbeat"}],
             "deliveries": [{"at": 7}], "delivered": {"ops": {"ok": 1, "failed": 0}}}"#;

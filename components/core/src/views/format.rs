@@ -48,8 +48,19 @@ pub fn percent(p: Option<f64>) -> String {
         None => "—".into(),
         Some(p) if p >= 100.0 => "100%".into(),
         Some(p) => {
-            let floored = (p * 100.0).floor() / 100.0;
-            format!("{floored:.2}%")
+            // Whole hundredths, written as digits: the overview writes five of these per
+            // service, and float formatting was a twentieth of its time (perf).
+            let hundredths = (p.max(0.0) * 100.0).floor() as u64;
+            let mut text = String::with_capacity(8);
+            text.push_str(itoa::Buffer::new().format(hundredths / 100));
+            text.push('.');
+            let cents = hundredths % 100;
+            if cents < 10 {
+                text.push('0');
+            }
+            text.push_str(itoa::Buffer::new().format(cents));
+            text.push('%');
+            text
         }
     }
 }
@@ -57,6 +68,17 @@ pub fn percent(p: Option<f64>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every value [`crate::uptime::Tally::percent`] can give (thousandths) reads as
+    /// float formatting of its floored hundredths wrote it.
+    #[test]
+    fn percentages_read_as_float_formatting_wrote_them() {
+        for thousandths in 0..100_000u32 {
+            let p = f64::from(thousandths) / 1000.0;
+            let floored = (p * 100.0).floor() / 100.0;
+            assert_eq!(percent(Some(p)), format!("{floored:.2}%"), "{p}");
+        }
+    }
 
     #[test]
     fn dates_read_as_chrono_writes_them() {

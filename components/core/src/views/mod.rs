@@ -16,7 +16,7 @@ use crate::maintenance::Window;
 use crate::model::{ServiceState, Status};
 use crate::state::effective_status;
 use crate::store::{Store, StoreError};
-use crate::uptime::{Timeline, WINDOWS};
+use crate::uptime::Timeline;
 use std::collections::BTreeMap;
 
 /// One service as shown.
@@ -29,7 +29,7 @@ pub struct Row<'a> {
     /// When the current status began; silence counts from the moment it crossed the threshold.
     pub since: Option<i64>,
     pub timeline: Timeline,
-    /// Availability over [`WINDOWS`], in that order.
+    /// Availability over [`crate::uptime::WINDOWS`], in that order.
     pub uptime: [Option<f64>; 4],
     /// Deliveries per channel since the history began.
     pub delivered: BTreeMap<String, DeliveryCount>,
@@ -168,8 +168,10 @@ impl Listing {
     /// The indices of `glances` to read as rows, in page order (a `select` for
     /// [`Board::read_selected`]); notes how many the filter hid and how many pages there are.
     pub fn select(&mut self, glances: &[Glance<'_>]) -> Vec<usize> {
+        // Without a filter every service matches: no text to build for each.
+        let blank = self.query.trim().is_empty();
         let mut order: Vec<usize> = (0..glances.len())
-            .filter(|&i| glances[i].matches(&self.query))
+            .filter(|&i| blank || glances[i].matches(&self.query))
             .collect();
         order.sort_by_cached_key(|&i| {
             let g = &glances[i];
@@ -311,7 +313,7 @@ impl<'a> Board<'a> {
                     }
                 });
                 let timeline = Timeline::new(&log.transitions, state.as_ref(), schedule, now);
-                let uptime = WINDOWS.map(|(_, ms)| timeline.percent(ms));
+                let uptime = timeline.window_percents();
                 Row {
                     service,
                     state,

@@ -89,7 +89,7 @@ pub fn overview(board: &Board<'_>, listing: &Listing) -> String {
         })
         .collect();
     let headline = board.counts.headline();
-    Overview {
+    let page = Overview {
         title: format!("{headline} · Heartbeat monitor"),
         generated: Moment::new(now, now),
         overall: board.counts.overall().as_str(),
@@ -108,10 +108,17 @@ pub fn overview(board: &Board<'_>, listing: &Listing) -> String {
         },
         rows,
         windows: WINDOWS.iter().map(|(label, _)| *label).collect(),
-    }
-    .render()
-    .expect("rendering into a String cannot fail")
+    };
+    // Written into room for every row: grown by doubling, a page of 500 rows (about 280 KB)
+    // copies itself a dozen times.
+    let mut out = String::with_capacity(8 * 1024 + page.rows.len() * OVERVIEW_ROW_BYTES);
+    page.render_into(&mut out)
+        .expect("rendering into a String cannot fail");
+    out
 }
+
+/// Room for one row of the overview: about 560 bytes, more with a message or a troubled bar.
+const OVERVIEW_ROW_BYTES: usize = 1024;
 
 struct DayRow {
     date: String,
