@@ -36,6 +36,15 @@ impl Tally {
         }
     }
 
+    /// The time in `self` that is not in `earlier`, a tally of a leading part of it.
+    fn less(self, earlier: Tally) -> Tally {
+        Tally {
+            up: self.up - earlier.up,
+            degraded: self.degraded - earlier.degraded,
+            down: self.down - earlier.down,
+        }
+    }
+
     pub fn known(&self) -> i64 {
         self.up + self.degraded + self.down
     }
@@ -118,34 +127,43 @@ impl Timeline {
 
     /// Availability over each of [`WINDOWS`], in one walk over the changes of the longest
     /// (each [`Timeline::percent`] would search and walk again): every whole-fleet read
-    /// reports them for every service.
+    /// reports them for every service. The windows all end now, so each is the whole walk's
+    /// tally less what it had gathered by the window's start.
     pub fn window_percents(&self) -> [Option<f64>; 4] {
         let starts = WINDOWS.map(|(_, ms)| self.now - ms);
-        let mut tallies = [Tally::default(); 4];
-        let from = starts.iter().copied().min().unwrap_or(self.now);
-        let mut add = |status: Status, begin: i64, end: i64| {
-            for (tally, &start) in tallies.iter_mut().zip(&starts) {
-                let span = end - begin.max(start);
-                if span > 0 {
-                    tally.add(status, span);
-                }
+        let mut order = [0, 1, 2, 3];
+        order.sort_by_key(|&w| starts[w]);
+        let from = starts[order[0]];
+        let mut at_start = [Tally::default(); 4];
+        let mut walked = Tally::default();
+        let mut next_start = 0;
+        let mut since = from;
+        // Adds `status` from `since` until `until`, noting the tally at each window start
+        // passed on the way.
+        let mut walk = |status: Status, until: i64, walked: &mut Tally, since: &mut i64| {
+            while let Some(&w) = order.get(next_start).filter(|&&w| starts[w] <= until) {
+                walked.add(status, starts[w] - *since);
+                *since = starts[w];
+                at_start[w] = *walked;
+                next_start += 1;
             }
+            walked.add(status, until - *since);
+            *since = until;
         };
         let first = self.changes.partition_point(|&(at, _)| at <= from);
         let mut status = match first {
             0 => Status::Unknown,
             n => self.changes[n - 1].1,
         };
-        let mut since = from;
-        for &(at, next) in &self.changes[first..] {
+        for &(at, then) in &self.changes[first..] {
             if at >= self.now {
                 break;
             }
-            add(status, since, at);
-            (since, status) = (at, next);
+            walk(status, at, &mut walked, &mut since);
+            status = then;
         }
-        add(status, since, self.now);
-        tallies.map(|t| t.percent())
+        walk(status, self.now, &mut walked, &mut since);
+        at_start.map(|before| walked.less(before).percent())
     }
 
     /// The last `count` UTC calendar days, oldest first, today (so far) last. One walk over
