@@ -97,6 +97,7 @@ pub fn service<S: Store>(ctx: &Context<'_, S>, id: &str) -> Response {
             &ctx.config.maintenance,
             now,
         )?;
+        let metadata = layout.metadata(ctx.store, id)?;
         let beats = layout.log(ctx.store, id)?;
         let notes = layout.notes(ctx.store, id)?;
         let log = layout
@@ -107,6 +108,7 @@ pub fn service<S: Store>(ctx: &Context<'_, S>, id: &str) -> Response {
         Ok(pages::detail(
             &board.rows[0],
             now,
+            metadata.as_ref(),
             &beats,
             &notes,
             &log.transitions,

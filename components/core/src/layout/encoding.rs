@@ -4,7 +4,7 @@
 //! decode than the JSON earlier releases wrote, which is still read.
 
 use super::values::*;
-use crate::model::{Reason, Status, Transition};
+use crate::model::{Notified, Reason, ServiceState, Status, Transition};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -29,7 +29,7 @@ macro_rules! stored_as_json {
 }
 
 stored_as_json!(
-    crate::model::ServiceState,
+    ServiceState,
     LogChunk,
     DeliveryLog,
     NoteLog,
@@ -38,6 +38,45 @@ stored_as_json!(
     AlertLog,
     RecentAlerts
 );
+
+/// A service's state as the whole-fleet views read it: all of it but the newest heartbeat's
+/// metadata (up to 4 KiB each), which none of them shows, skipped without being parsed. The
+/// attributes are [`ServiceState`]'s.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Shown {
+    status: Status,
+    since: i64,
+    seq: i64,
+    last_heartbeat: i64,
+    #[serde(default)]
+    last_message: Option<String>,
+    #[serde(default)]
+    notified: Notified,
+    #[serde(default)]
+    last_duration_ms: Option<i64>,
+    #[serde(default)]
+    started: Option<i64>,
+    #[serde(default)]
+    failures: u32,
+}
+
+/// A stored state without its metadata (`last_metadata` is `None`); `None`: not a state.
+pub(super) fn shown_state(bytes: &[u8]) -> Option<ServiceState> {
+    let s: Shown = serde_json::from_slice(bytes).ok()?;
+    Some(ServiceState {
+        status: s.status,
+        since: s.since,
+        seq: s.seq,
+        last_heartbeat: s.last_heartbeat,
+        last_message: s.last_message,
+        last_metadata: None,
+        notified: s.notified,
+        last_duration_ms: s.last_duration_ms,
+        started: s.started,
+        failures: s.failures,
+    })
+}
 
 /// The first byte of a transition log in its compact form; JSON starts with `{`.
 const COMPACT: u8 = 1;
@@ -189,6 +228,43 @@ mod tests {
             }
         }
         assert_eq!(TransitionLog::from_bytes(&log.to_bytes()).unwrap(), log);
+    }
+
+    #[test]
+    fn a_shown_state_is_the_state_without_its_metadata() {
+        let state = ServiceState {
+            status: Status::Degraded,
+            since: 1_764_000_000_000,
+            seq: 42,
+            last_heartbeat: 1_764_000_060_000,
+            last_message: Some("disk 91 %".into()),
+            last_metadata: serde_json::json!({ "disk": { "used": 0.91 } })
+                .as_object()
+                .cloned(),
+            notified: Notified {
+                down: Some(1_764_000_001_000),
+                ..Notified::default()
+            },
+            last_duration_ms: Some(5_300),
+            started: Some(1_764_000_050_000),
+            failures: 2,
+        };
+        let shown = shown_state(&state.to_bytes()).unwrap();
+        assert_eq!(
+            shown,
+            ServiceState {
+                last_metadata: None,
+                ..state.clone()
+            }
+        );
+        let bare = br#"{"status": "up", "since": 1, "seq": 1, "lastHeartbeat": 1}"#;
+        assert_eq!(
+            shown_state(bare),
+            ServiceState::from_bytes(bare),
+            "the defaults are the state's"
+        );
+        assert!(shown_state(b"{").is_none());
+        assert!(shown_state(br#"{"status": "up"}"#).is_none());
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! What the dashboard, the API and the sweep read back.
 
+use super::encoding::shown_state;
 use super::update::{batch, decode};
 use super::values::*;
 use super::Layout;
@@ -31,6 +32,27 @@ impl Layout {
     /// States of many services in one batch read, in the order given.
     pub fn states<S: Store>(&self, store: &S, ids: &[&str]) -> Batch<ServiceState> {
         batch(store, ids, state_key)
+    }
+
+    /// [`Layout::states`] without the newest heartbeat's metadata (`last_metadata` is
+    /// `None`): what the whole-fleet views show, read without parsing up to 4 KiB per service
+    /// that they do not.
+    pub fn shown_states<S: Store>(&self, store: &S, ids: &[&str]) -> Batch<ServiceState> {
+        let keys: Vec<String> = ids.iter().map(|id| state_key(id)).collect();
+        Ok(store
+            .get_many(&keys)?
+            .into_iter()
+            .map(|bytes| bytes.and_then(|b| shown_state(&b)))
+            .collect())
+    }
+
+    /// The metadata of a service's newest heartbeat, if it had any.
+    pub fn metadata<S: Store>(
+        &self,
+        store: &S,
+        id: &str,
+    ) -> Result<Option<serde_json::Map<String, serde_json::Value>>, StoreError> {
+        Ok(decode::<ServiceState>(store.get(&state_key(id))?).and_then(|s| s.last_metadata))
     }
 
     /// Histories of many services in one batch read, in the order given.

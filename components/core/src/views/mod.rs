@@ -23,6 +23,8 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone)]
 pub struct Row<'a> {
     pub service: &'a ServiceConfig,
+    /// Without the newest heartbeat's metadata, which no view of many services shows (the
+    /// service's page reads it apart: [`Layout::metadata`]).
     pub state: Option<ServiceState>,
     /// Status at read time.
     pub status: Status,
@@ -283,7 +285,7 @@ impl<'a> Board<'a> {
         select: impl FnOnce(&[Glance<'a>]) -> Vec<usize>,
     ) -> Result<Board<'a>, StoreError> {
         let ids: Vec<&str> = services.iter().map(|s| s.id.as_str()).collect();
-        let mut states = layout.states(store, &ids)?;
+        let mut states = layout.shown_states(store, &ids)?;
         let glances: Vec<Glance<'a>> = services
             .iter()
             .zip(&states)

@@ -195,6 +195,7 @@ fn pretty(metadata: &serde_json::Map<String, serde_json::Value>) -> String {
 pub fn detail(
     row: &Row<'_>,
     now: i64,
+    metadata: Option<&serde_json::Map<String, serde_json::Value>>,
     beats: &[LogEntry],
     notes: &[Note],
     transitions: &[Transition],
@@ -301,10 +302,7 @@ pub fn detail(
         maintenance: row.maintenance,
         last_run: state.and_then(|s| s.last_duration_ms).map(duration),
         message: row.last_message().map(str::to_string),
-        metadata: state
-            .and_then(|s| s.last_metadata.as_ref())
-            .filter(|m| !m.is_empty())
-            .map(pretty),
+        metadata: metadata.filter(|m| !m.is_empty()).map(pretty),
         windows: WINDOWS
             .iter()
             .zip(&row.uptime)

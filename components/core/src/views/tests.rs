@@ -214,7 +214,17 @@ fn user_supplied_strings_are_escaped_everywhere() {
     let board = board(&store, &cfg);
     let overview = overview(&store, &cfg, HOSTILE, 1);
     let beats = LAYOUT.log(&store, "evil").unwrap();
-    let detail = pages::detail(&board.rows[0], NOW, &beats, &[], &[], &[]);
+    let metadata = LAYOUT.metadata(&store, "evil").unwrap();
+    assert!(metadata.as_ref().is_some_and(|m| m.contains_key(HOSTILE)));
+    let detail = pages::detail(
+        &board.rows[0],
+        NOW,
+        metadata.as_ref(),
+        &beats,
+        &[],
+        &[],
+        &[],
+    );
     let svg = badge::svg(&badge::badge(&board.rows[0], Metric::Status, None));
     for (what, text) in [
         ("overview", &overview),
@@ -286,6 +296,7 @@ fn the_detail_page_lists_transitions_beats_and_deliveries() {
     let page = pages::detail(
         &board.rows[0],
         NOW,
+        None,
         &beats,
         &[],
         &log.transitions,

@@ -61,6 +61,34 @@ fn api_status_pages_through_every_service_and_sums_up_without_them() {
     }
 }
 
+/// The whole-fleet views read each state without its metadata (up to 4 KiB a service that
+/// none of them shows); the service's own page still shows it, and nothing else is lost.
+#[test]
+fn a_heartbeats_metadata_shows_on_its_page_and_the_fleet_views_keep_the_rest() {
+    let h = host(AbsentCas::Exact);
+    let beat = serde_json::json!({
+        "serviceId": "alpha",
+        "status": "up",
+        "message": "backup done",
+        "metadata": { "files": 1234, "target": "s3-eu-backups" },
+    });
+    let key = heartbeat_conformance::fixture_key("alpha");
+    assert_eq!(h.client.beat(&key, &beat).unwrap().status, 200);
+
+    let page = h.client.get("/services/alpha").unwrap().body;
+    assert!(page.contains("s3-eu-backups"), "{page}");
+    assert!(page.contains("1234"), "{page}");
+
+    let status = h.client.get("/api/status?serviceId=alpha").unwrap().json();
+    let row = &status["services"][0];
+    assert_eq!(row["status"], "up", "{row}");
+    assert_eq!(row["lastMessage"], "backup done", "{row}");
+    assert!(row["lastHeartbeat"].is_string(), "{row}");
+    let overview = h.client.get("/").unwrap().body;
+    assert!(overview.contains("backup done"), "{overview}");
+    assert!(!overview.contains("s3-eu-backups"), "{overview}");
+}
+
 #[test]
 fn the_overview_refuses_a_page_that_is_not_a_number() {
     let h = host(AbsentCas::Exact);
