@@ -85,7 +85,7 @@ const COMPACT: u8 = 1;
 /// written as their variant's index, so those enums only ever gain variants at their end.
 type CompactTransition = (i64, Status, Status, Reason, i64);
 
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize)]
 struct Compact {
     transitions: Vec<CompactTransition>,
     delivered: BTreeMap<String, DeliveryCount>,
@@ -102,6 +102,69 @@ struct Json {
     deliveries: Option<Box<serde_json::value::RawValue>>,
 }
 
+/// The transitions at the head of a compact log, and how many bytes they took. Read by hand
+/// as postcard wrote them (a varint count, then per transition the zigzag varint time, three
+/// variant indices and the zigzag varint sequence number): every whole-fleet read decodes
+/// them for every service, and this is quicker in wasm than postcard's generic reading
+/// (lived-in status at 1,000 services 3 % quicker, same process alternating).
+fn compact_transitions(bytes: &[u8]) -> Option<(Vec<Transition>, usize)> {
+    let mut at = 0;
+    let count = usize::try_from(varint(bytes, &mut at)?).ok()?;
+    // A transition takes at least five bytes: a damaged count cannot reserve more than is there.
+    let mut transitions = Vec::with_capacity(count.min(bytes.len() / 5));
+    for _ in 0..count {
+        transitions.push(Transition {
+            at: zigzag(varint(bytes, &mut at)?),
+            from: *STATUSES.get(index(bytes, &mut at)?)?,
+            to: *STATUSES.get(index(bytes, &mut at)?)?,
+            reason: *REASONS.get(index(bytes, &mut at)?)?,
+            seq: zigzag(varint(bytes, &mut at)?),
+        });
+    }
+    Some((transitions, at))
+}
+
+/// The unsigned LEB128 varint at `bytes[*at..]` (at most ten bytes, as postcard writes a
+/// `u64`); moves `at` past it.
+#[inline(always)]
+fn varint(bytes: &[u8], at: &mut usize) -> Option<u64> {
+    let first = *bytes.get(*at)?;
+    *at += 1;
+    if first < 0x80 {
+        return Some(u64::from(first));
+    }
+    let mut value = u64::from(first & 0x7f);
+    let mut shift = 7;
+    while shift <= 63 {
+        let byte = *bytes.get(*at)?;
+        *at += 1;
+        // The tenth byte holds the top bit alone.
+        if shift == 63 && byte > 1 {
+            return None;
+        }
+        value |= u64::from(byte & 0x7f) << shift;
+        if byte < 0x80 {
+            return Some(value);
+        }
+        shift += 7;
+    }
+    None
+}
+
+/// A variant index (postcard writes a `u32` varint).
+fn index(bytes: &[u8], at: &mut usize) -> Option<usize> {
+    usize::try_from(u32::try_from(varint(bytes, at)?).ok()?).ok()
+}
+
+/// A zigzag-encoded `i64`.
+fn zigzag(v: u64) -> i64 {
+    (v >> 1) as i64 ^ -((v & 1) as i64)
+}
+
+/// The variants by the index serde gives them (their order of declaration).
+const STATUSES: [Status; 4] = [Status::Unknown, Status::Up, Status::Degraded, Status::Down];
+const REASONS: [Reason; 2] = [Reason::Heartbeat, Reason::Silence];
+
 impl Stored for TransitionLog {
     fn from_bytes(bytes: &[u8]) -> Option<Self> {
         let Some((&COMPACT, rest)) = bytes.split_first() else {
@@ -112,25 +175,16 @@ impl Stored for TransitionLog {
                 unmoved: json.deliveries.map(|raw| raw.get().to_string()),
             });
         };
-        let (compact, rest) = postcard::take_from_bytes::<Compact>(rest).ok()?;
+        let (transitions, used) = compact_transitions(rest)?;
+        type Tail = (BTreeMap<String, DeliveryCount>, Option<String>);
+        let ((delivered, unmoved), rest) = postcard::take_from_bytes::<Tail>(&rest[used..]).ok()?;
         if !rest.is_empty() {
             return None;
         }
-        let transitions = compact
-            .transitions
-            .into_iter()
-            .map(|(at, from, to, reason, seq)| Transition {
-                at,
-                from,
-                to,
-                reason,
-                seq,
-            })
-            .collect();
         Some(TransitionLog {
             transitions,
-            delivered: compact.delivered,
-            unmoved: compact.unmoved,
+            delivered,
+            unmoved,
         })
     }
 
@@ -213,9 +267,8 @@ mod tests {
     #[test]
     fn every_status_reason_and_extreme_time_reads_back() {
         let mut log = TransitionLog::default();
-        let statuses = [Status::Unknown, Status::Up, Status::Degraded, Status::Down];
-        for (i, (&from, &to)) in statuses.iter().zip(statuses.iter().rev()).enumerate() {
-            for reason in [Reason::Heartbeat, Reason::Silence] {
+        for (i, (&from, &to)) in STATUSES.iter().zip(STATUSES.iter().rev()).enumerate() {
+            for reason in REASONS {
                 for at in [i64::MIN, -1, 0, 1, 1_764_000_000_000, i64::MAX] {
                     log.transitions.push(transition(
                         at,
@@ -265,6 +318,44 @@ mod tests {
         );
         assert!(shown_state(b"{").is_none());
         assert!(shown_state(br#"{"status": "up"}"#).is_none());
+    }
+
+    proptest::proptest! {
+        /// Whatever postcard reads as transitions, the hand-written reader reads the same
+        /// (and it never panics): over transitions postcard wrote, cut short, with a byte
+        /// changed, or followed by more.
+        #[test]
+        fn transitions_read_as_postcard_reads_them(
+            written in proptest::collection::vec(
+                (proptest::num::i64::ANY, 0usize..4, 0usize..4, 0usize..2, proptest::num::i64::ANY),
+                0..8,
+            ),
+            cut in proptest::option::of(0usize..200),
+            change in proptest::option::of((0usize..200, proptest::num::u8::ANY)),
+            more in proptest::collection::vec(proptest::num::u8::ANY, 0..4),
+        ) {
+            let written: Vec<CompactTransition> = written
+                .into_iter()
+                .map(|(at, from, to, reason, seq)| (at, STATUSES[from], STATUSES[to], REASONS[reason], seq))
+                .collect();
+            let mut bytes = postcard::to_allocvec(&written).unwrap();
+            bytes.extend(more);
+            if let Some((i, byte)) = change {
+                let i = i % bytes.len();
+                bytes[i] = byte;
+            }
+            if let Some(cut) = cut {
+                bytes.truncate(cut);
+            }
+            let by_hand = compact_transitions(&bytes);
+            if let Ok((ts, rest)) = postcard::take_from_bytes::<Vec<CompactTransition>>(&bytes) {
+                let ts: Vec<Transition> = ts
+                    .into_iter()
+                    .map(|(at, from, to, reason, seq)| transition(at, from, to, reason, seq))
+                    .collect();
+                proptest::prop_assert_eq!(by_hand, Some((ts, bytes.len() - rest.len())));
+            }
+        }
     }
 
     #[test]
