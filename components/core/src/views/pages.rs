@@ -110,7 +110,7 @@ pub fn overview(board: &Board<'_>, listing: &Listing) -> String {
         windows: WINDOWS.iter().map(|(label, _)| *label).collect(),
     };
     // Written into room for every row: grown by doubling, a page of 500 rows (about 280 KB)
-    // copies itself a dozen times.
+    // would copy itself about ten times.
     let mut out = String::with_capacity(8 * 1024 + page.rows.len() * OVERVIEW_ROW_BYTES);
     page.render_into(&mut out)
         .expect("rendering into a String cannot fail");
