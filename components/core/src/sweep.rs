@@ -24,7 +24,10 @@ pub async fn run<S: Store>(ctx: &Context<'_, S>, now: i64) -> Result<Report, Sto
     let layout = ctx.layout();
     let services: Vec<_> = ctx.config.services.iter().filter(|s| s.enabled).collect();
     let ids: Vec<&str> = services.iter().map(|s| s.id.as_str()).collect();
-    let states = layout.states(ctx.store, &ids)?;
+    // Without the heartbeats' metadata (up to 4 KiB a service): a notification takes its state,
+    // metadata and all, from the claim that decides it (or, for a change whose claimer died,
+    // reads it afresh).
+    let states = layout.shown_states(ctx.store, &ids)?;
     let mut report = Report {
         checked: services.len(),
         ..Default::default()

@@ -65,8 +65,9 @@ pub fn lease_ms<S: Store>(ctx: &Context<'_, S>, service: &ServiceConfig) -> i64 
 }
 
 /// Finish, at `now`, the changes whose claimers did not: restore their history, tell, settle.
-/// `states` are the services' states as the sweep read them. Returns each transition told,
-/// with its deliveries.
+/// `states` are the services' states as the sweep read them (without their metadata); a
+/// service with changes to tell is read again whole, for the notification. Returns each
+/// transition told, with its deliveries.
 pub async fn recover<S: Store>(
     ctx: &Context<'_, S>,
     now: i64,
@@ -80,6 +81,7 @@ pub async fn recover<S: Store>(
             continue;
         };
         let lease = lease_ms(ctx, service);
+        let mut whole = None;
         while let Some(unsent) =
             layout.claim_unsent(ctx.store, ctx.clock, &service.id, now, lease)?
         {
@@ -93,8 +95,11 @@ pub async fn recover<S: Store>(
                 now,
                 &unsent.transitions,
             )?;
+            if whole.is_none() {
+                whole = layout.states(ctx.store, &[&service.id])?.pop().flatten();
+            }
             let change = Change {
-                state: state.clone(),
+                state: whole.clone().unwrap_or_else(|| state.clone()),
                 transitions: unsent.transitions,
                 notify: unsent.event,
                 previous_since: unsent.previous_since,
@@ -179,6 +184,17 @@ mod tests {
 
         /// The same, with notifications held (`quiet`: paused, maintenance, a parent down).
         fn claim_and_die_as(&self, at: i64, status: Status, quiet: bool) {
+            self.claim_and_die_with(at, status, quiet, None);
+        }
+
+        /// The same, for a heartbeat that carries `metadata`.
+        fn claim_and_die_with(
+            &self,
+            at: i64,
+            status: Status,
+            quiet: bool,
+            metadata: Option<serde_json::Map<String, serde_json::Value>>,
+        ) {
             let clock = ManualClock::at(at);
             let ctx = self.at(&clock);
             let rules = Rules {
@@ -189,7 +205,7 @@ mod tests {
                 },
                 wanted: &|_| true,
             };
-            let entry = LogEntry::new(at, status, None, None);
+            let entry = LogEntry::new(at, status, None, metadata);
             ctx.layout()
                 .record_heartbeat(&self.store, &clock, "db", entry, &rules)
                 .unwrap();
@@ -295,6 +311,35 @@ mod tests {
             "finished changes stay finished"
         );
         assert_eq!(w.told.0.borrow().len(), 1);
+    }
+
+    /// The sweep reads the fleet's states without their metadata; what it tells still carries
+    /// the newest heartbeat's, for the templates: a change whose claimer died, and a silence.
+    #[test]
+    fn what_the_sweep_tells_carries_the_heartbeats_metadata() {
+        let metadata = serde_json::json!({ "host": "db-3" }).as_object().cloned();
+        let told = |w: &World| -> Vec<_> {
+            w.told
+                .0
+                .borrow()
+                .iter()
+                .map(|n| (n.event, n.metadata.clone()))
+                .collect()
+        };
+        let died = world();
+        died.claim_and_die_with(T0, Status::Down, false, metadata.clone());
+        assert_eq!(
+            died.sweep(T0 + 60_000),
+            1,
+            "the claimer's change, recovered"
+        );
+        assert_eq!(told(&died), [(Event::Down, metadata.clone())]);
+
+        let silent = world();
+        silent.claim_and_die_with(T0, Status::Up, false, metadata.clone());
+        silent.sweep(T0 + 60_000);
+        assert_eq!(silent.sweep(T0 + 400_000), 1, "silent past its 300 s");
+        assert_eq!(told(&silent), [(Event::Down, metadata)]);
     }
 
     #[test]

@@ -9,10 +9,10 @@
 //!
 //! `BENCH_COMPARE=DIR,DIR…` compares builds of the components instead (each directory holds
 //! one build's `.wasm` files): one runtime per build over identical fleets, the whole-fleet
-//! reads alternated build by build, request by request, so that the machine's drift falls on
-//! all alike; prints the median of each. `BENCH_SIZES` (first size only), `BENCH_FLAPS`
-//! (default 20), `BENCH_METADATA` (fields of metadata per heartbeat, default 0) and
-//! `BENCH_ROUNDS` (default 60) shape it.
+//! reads and the sweep alternated build by build, request by request, so that the machine's
+//! drift falls on all alike; prints the median of each. `BENCH_SIZES` (first size only),
+//! `BENCH_FLAPS` (default 20), `BENCH_METADATA` (fields of metadata per heartbeat, default 0)
+//! and `BENCH_ROUNDS` (default 60) shape it.
 
 #[path = "support/fleet_dir.rs"]
 mod fleet_dir;
@@ -122,13 +122,14 @@ fn compare(scratch: &Path, dirs: &str, n: usize) -> anyhow::Result<()> {
     let names: Vec<String> = dirs.iter().map(|d| format!("`{}`", d.display())).collect();
     println!("| route | {} |", names.join(" | "));
     println!("|---|{}", "---|".repeat(dirs.len()));
-    for route in READS {
+    let requests = READS.map(|path| ("GET", path)).into_iter();
+    for (method, route) in requests.chain([("POST", "/api/sweep")]) {
         let mut times = vec![Vec::with_capacity(rounds); built.len()];
         // Three untimed rounds first: the first request over a fleet keeps its configuration.
         for round in 0..rounds + 3 {
             for (fleet, times) in built.iter().zip(&mut times) {
                 let started = Instant::now();
-                fleet.send("GET", route, None, String::new())?;
+                fleet.send(method, route, None, String::new())?;
                 if round >= 3 {
                     times.push(started.elapsed().as_secs_f64() * 1e3);
                 }
@@ -141,7 +142,12 @@ fn compare(scratch: &Path, dirs: &str, n: usize) -> anyhow::Result<()> {
                 format!("{:.2}", t[t.len() / 2])
             })
             .collect();
-        println!("| `{route}` | {} |", medians.join(" | "));
+        let route = if method == "POST" {
+            "sweep".to_string()
+        } else {
+            format!("`{route}`")
+        };
+        println!("| {route} | {} |", medians.join(" | "));
     }
     Ok(())
 }
