@@ -94,6 +94,17 @@ impl Timeline {
         self.now
     }
 
+    /// Where a walk from `at` starts: the index of the first change after `at`, and the status
+    /// in effect at `at` (`unknown` before the first change).
+    fn start_at(&self, at: i64) -> (usize, Status) {
+        let first = self.changes.partition_point(|&(change, _)| change <= at);
+        let status = match first {
+            0 => Status::Unknown,
+            n => self.changes[n - 1].1,
+        };
+        (first, status)
+    }
+
     /// Time in each status within `[from, to)`, clipped to `now`. Finds its starting point by
     /// binary search, so 90 day-tallies over a long history stay cheap.
     pub fn tally(&self, from: i64, to: i64) -> Tally {
@@ -102,11 +113,7 @@ impl Timeline {
         if to <= from {
             return tally;
         }
-        let first = self.changes.partition_point(|&(at, _)| at <= from);
-        let mut status = match first {
-            0 => Status::Unknown,
-            n => self.changes[n - 1].1,
-        };
+        let (first, mut status) = self.start_at(from);
         let mut since = from;
         for &(at, next) in &self.changes[first..] {
             if at >= to {
@@ -150,11 +157,7 @@ impl Timeline {
             walked.add(status, until - *since);
             *since = until;
         };
-        let first = self.changes.partition_point(|&(at, _)| at <= from);
-        let mut status = match first {
-            0 => Status::Unknown,
-            n => self.changes[n - 1].1,
-        };
+        let (first, mut status) = self.start_at(from);
         for &(at, then) in &self.changes[first..] {
             if at >= self.now {
                 break;
@@ -172,11 +175,7 @@ impl Timeline {
     pub fn days(&self, count: usize) -> Vec<Day> {
         let today = self.now.div_euclid(DAY_MS) * DAY_MS;
         let first = today - (count as i64 - 1) * DAY_MS;
-        let mut next = self.changes.partition_point(|&(at, _)| at <= first);
-        let mut status = match next {
-            0 => Status::Unknown,
-            n => self.changes[n - 1].1,
-        };
+        let (mut next, mut status) = self.start_at(first);
         (0..count as i64)
             .map(|d| {
                 let start = first + d * DAY_MS;
@@ -379,6 +378,24 @@ mod tests {
         assert_eq!(timeline.percent(48 * H), Some(93.75));
     }
 
+    /// A timeline of a change every `gap` from `start` (each to the status numbered `s`),
+    /// read `tail` after the last.
+    fn walked(steps: &[(i64, u8)], start: i64, tail: i64) -> Timeline {
+        let statuses = [Status::Up, Status::Degraded, Status::Down, Status::Unknown];
+        let mut at = start;
+        let changes: Vec<(i64, Status)> = steps
+            .iter()
+            .map(|&(gap, s)| {
+                at += gap;
+                (at, statuses[s as usize])
+            })
+            .collect();
+        Timeline {
+            changes,
+            now: at + tail,
+        }
+    }
+
     proptest::proptest! {
         /// The one-walk days are each day's own tally.
         #[test]
@@ -388,16 +405,7 @@ mod tests {
             tail in 0i64..3 * 86_400_000,
             count in 1usize..12,
         ) {
-            let statuses = [Status::Up, Status::Degraded, Status::Down, Status::Unknown];
-            let mut at = start;
-            let changes: Vec<(i64, Status)> = steps
-                .iter()
-                .map(|&(gap, s)| {
-                    at += gap;
-                    (at, statuses[s as usize])
-                })
-                .collect();
-            let timeline = Timeline { changes, now: at + tail };
+            let timeline = walked(&steps, start, tail);
             for day in timeline.days(count) {
                 proptest::prop_assert_eq!(day.tally, timeline.tally(day.start, day.start + DAY_MS));
             }
@@ -411,16 +419,7 @@ mod tests {
             start in -5i64 * 86_400_000..5 * 86_400_000,
             tail in 0i64..10 * 86_400_000,
         ) {
-            let statuses = [Status::Up, Status::Degraded, Status::Down, Status::Unknown];
-            let mut at = start;
-            let changes: Vec<(i64, Status)> = steps
-                .iter()
-                .map(|&(gap, s)| {
-                    at += gap;
-                    (at, statuses[s as usize])
-                })
-                .collect();
-            let timeline = Timeline { changes, now: at + tail };
+            let timeline = walked(&steps, start, tail);
             let each = WINDOWS.map(|(_, ms)| timeline.percent(ms));
             proptest::prop_assert_eq!(timeline.window_percents(), each);
         }
