@@ -1,7 +1,7 @@
 //! What the dashboard, the API and the sweep read back.
 
 use super::encoding::shown_state;
-use super::update::{batch, decode};
+use super::update::{batch, batch_read, decode};
 use super::values::*;
 use super::Layout;
 use crate::keys::*;
@@ -38,12 +38,7 @@ impl Layout {
     /// `None`): what the whole-fleet views show, read without parsing up to 4 KiB per service
     /// that they do not.
     pub fn shown_states<S: Store>(&self, store: &S, ids: &[&str]) -> Batch<ServiceState> {
-        let keys: Vec<String> = ids.iter().map(|id| state_key(id)).collect();
-        Ok(store
-            .get_many(&keys)?
-            .into_iter()
-            .map(|bytes| bytes.and_then(|b| shown_state(&b)))
-            .collect())
+        batch_read(store, ids, state_key, shown_state)
     }
 
     /// The metadata of a service's newest heartbeat, if it had any.

@@ -46,8 +46,22 @@ pub(super) fn batch<S: Store, T: Stored>(
     ids: &[&str],
     key: fn(&str) -> String,
 ) -> Result<Vec<Option<T>>, StoreError> {
+    batch_read(store, ids, key, T::from_bytes)
+}
+
+/// [`batch`], each value read by `read` instead of its [`Stored`] form.
+pub(super) fn batch_read<S: Store, T>(
+    store: &S,
+    ids: &[&str],
+    key: fn(&str) -> String,
+    read: fn(&[u8]) -> Option<T>,
+) -> Result<Vec<Option<T>>, StoreError> {
     let keys: Vec<String> = ids.iter().map(|id| key(id)).collect();
-    Ok(store.get_many(&keys)?.into_iter().map(decode).collect())
+    Ok(store
+        .get_many(&keys)?
+        .into_iter()
+        .map(|bytes| bytes.and_then(|b| read(&b)))
+        .collect())
 }
 
 pub(super) fn encode<T: Stored>(value: &T) -> Vec<u8> {
