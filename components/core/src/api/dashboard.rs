@@ -2,10 +2,9 @@
 //! `/api/logs`, ...), the pages, badges and `/metrics`, and the 404/405 answers for everything
 //! else. Read-only apart from the overdue-sweep safety net.
 
-use super::{clip, storage_failure, web, Context, Request, Response};
+use super::{clip, status_json, storage_failure, web, Context, Request, Response};
 use crate::store::Store;
 use crate::time::iso;
-use crate::uptime;
 use crate::views::Board;
 use serde_json::{json, Value};
 
@@ -114,73 +113,6 @@ fn api_index() -> Response {
 /// `?limit=N&offset=M` of them in config order (with a `page` object naming the next), the one
 /// `?serviceId=` names, or none with `?summary=1`. Only the listed services' histories are
 /// read.
-/// One service in `/api/status`, serialized straight from the board's row (a fleet's worth of
-/// `json!` maps was a visible part of the answer). Fields in alphabetical order, as the map the
-/// answer used to be built from wrote them.
-#[derive(serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-struct StatusRow<'a> {
-    enabled: bool,
-    flapping: bool,
-    id: &'a str,
-    last_duration_ms: Option<i64>,
-    last_heartbeat: Option<String>,
-    last_message: Option<&'a str>,
-    late: bool,
-    maintenance: bool,
-    name: &'a str,
-    next_due_at: Option<String>,
-    paused: bool,
-    schedule: String,
-    seconds_since_last_heartbeat: Option<i64>,
-    staleness_threshold: u64,
-    status: &'static str,
-    status_since: Option<String>,
-    uptime: std::collections::BTreeMap<&'static str, Option<f64>>,
-}
-
-impl<'a> StatusRow<'a> {
-    fn of(r: &'a crate::views::Row<'_>, now: i64) -> StatusRow<'a> {
-        StatusRow {
-            enabled: r.service.enabled,
-            flapping: r.flapping,
-            id: &r.service.id,
-            last_duration_ms: r.state.as_ref().and_then(|s| s.last_duration_ms),
-            last_heartbeat: r.last_heartbeat().map(iso),
-            last_message: r.last_message(),
-            late: r.late(now),
-            maintenance: r.maintenance,
-            name: &r.service.name,
-            next_due_at: r.next_due().filter(|d| *d < i64::MAX).map(iso),
-            paused: r.paused.is_some(),
-            schedule: r.service.schedule.describe(),
-            seconds_since_last_heartbeat: r.last_heartbeat().map(|at| (now - at).max(0) / 1000),
-            staleness_threshold: r.service.staleness_threshold_secs,
-            status: r.status.as_str(),
-            status_since: r.since.map(iso),
-            uptime: uptime::WINDOWS
-                .iter()
-                .zip(r.uptime)
-                .map(|((label, _), p)| (*label, p))
-                .collect(),
-        }
-    }
-}
-
-/// The answer of `/api/status`, fields in alphabetical order as [`StatusRow`]'s.
-#[derive(serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-struct StatusBody<'a> {
-    counts: Value,
-    generated_at: String,
-    headline: String,
-    overall: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    page: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    services: Option<Vec<StatusRow<'a>>>,
-}
-
 fn status<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
     let summary = req
         .query_param("summary")
@@ -221,34 +153,18 @@ fn status<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
     ) else {
         return storage_failure();
     };
-    let now = board.now;
-    let c = board.counts;
-    let services: Vec<StatusRow> = board.rows.iter().map(|r| StatusRow::of(r, now)).collect();
-    let rows = services.len();
-    let body = StatusBody {
-        counts: json!({
-            "total": c.total, "up": c.up, "down": c.down,
-            "degraded": c.degraded, "unknown": c.unknown,
-        }),
-        generated_at: iso(now),
-        headline: c.headline(),
-        overall: c.overall().as_str(),
-        page: match (limit, summary) {
-            (Some(limit), false) => Some(json!({
-                "offset": offset,
-                "limit": limit,
-                "services": total,
-                "next": (end < total).then(|| format!("/api/status?limit={limit}&offset={end}")),
-            })),
-            _ => None,
-        },
-        services: (!summary).then_some(services),
+    let page = match (limit, summary) {
+        (Some(limit), false) => Some(json!({
+            "offset": offset,
+            "limit": limit,
+            "services": total,
+            "next": (end < total).then(|| format!("/api/status?limit={limit}&offset={end}")),
+        })),
+        _ => None,
     };
-    Response::json_sized(200, &body, 512 + rows * STATUS_ROW_BYTES)
+    let body = status_json::body(&board, &board.counts.headline(), page, summary);
+    Response::json_bytes(200, body)
 }
-
-/// Room for one service in `/api/status`: a row takes about 450 bytes, more with a message.
-const STATUS_ROW_BYTES: usize = 512;
 
 fn services<S: Store>(ctx: &Context<'_, S>) -> Response {
     let list: Vec<_> = ctx

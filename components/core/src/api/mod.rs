@@ -11,6 +11,7 @@ pub mod fleet;
 pub mod ingest;
 mod ping;
 mod push;
+mod status_json;
 pub mod sweep;
 mod web;
 
@@ -92,6 +93,11 @@ impl Response {
     pub fn json_sized(status: u16, value: &impl serde::Serialize, capacity: usize) -> Response {
         let mut body = Vec::with_capacity(capacity);
         serde_json::to_writer(&mut body, value).expect("json serializes");
+        Response::json_bytes(status, body)
+    }
+
+    /// A JSON answer already written.
+    pub fn json_bytes(status: u16, body: Vec<u8>) -> Response {
         Response {
             status,
             headers: vec![

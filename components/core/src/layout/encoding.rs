@@ -152,11 +152,13 @@ fn varint(bytes: &[u8], at: &mut usize) -> Option<u64> {
 }
 
 /// A variant index (postcard writes a `u32` varint).
+#[inline(always)]
 fn index(bytes: &[u8], at: &mut usize) -> Option<usize> {
     usize::try_from(u32::try_from(varint(bytes, at)?).ok()?).ok()
 }
 
 /// A zigzag-encoded `i64`.
+#[inline(always)]
 fn zigzag(v: u64) -> i64 {
     (v >> 1) as i64 ^ -((v & 1) as i64)
 }
