@@ -5,6 +5,7 @@
 
 use crate::time::push_iso;
 use crate::uptime::WINDOWS;
+use crate::views::format::{decimal, thousandths};
 use crate::views::{Board, Row};
 use serde_json::Value;
 
@@ -145,30 +146,15 @@ fn time(out: &mut Vec<u8>, ms: Option<i64>) {
     out.push(b'"');
 }
 
-/// An uptime percentage, which is whole thousandths ([`crate::uptime::Tally::percent`]), as
-/// serde_json writes that float: the shortest decimal, with at least one fractional digit.
+/// An uptime percentage as serde_json writes that float.
 fn percent(out: &mut Vec<u8>, p: Option<f64>) {
-    let Some(p) = p else {
-        out.extend_from_slice(b"null");
-        return;
-    };
-    let thousandths = (p * 1000.0).round();
-    if !(0.0..=1e15).contains(&thousandths) || thousandths / 1000.0 != p {
-        // Not whole thousandths: nothing this writer is given, but never write it wrong.
-        serde_json::to_writer(&mut *out, &p).expect("a float serializes");
-        return;
-    }
-    let thousandths = thousandths as u64;
-    number(out, (thousandths / 1000) as i64);
-    out.push(b'.');
-    let mut fraction = thousandths % 1000;
-    let mut width = 3;
-    while width > 1 && fraction.is_multiple_of(10) {
-        fraction /= 10;
-        width -= 1;
-    }
-    for place in (0..width).rev() {
-        out.push(b'0' + (fraction / 10u64.pow(place) % 10) as u8);
+    match p {
+        None => out.extend_from_slice(b"null"),
+        Some(p) => match thousandths(p) {
+            Some(t) => out.extend_from_slice(decimal(t, 3, 1).as_bytes()),
+            // Not whole thousandths: nothing this is given, but never written wrong.
+            None => serde_json::to_writer(&mut *out, &p).expect("a float serializes"),
+        },
     }
 }
 

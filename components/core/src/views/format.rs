@@ -65,6 +65,66 @@ pub fn percent(p: Option<f64>) -> String {
     }
 }
 
+/// `units / 10^places` written as the shortest decimal, trailing zeros dropped but with at
+/// least `min_fraction` (0 or 1) fractional digits: how Rust's `Display` (0) and serde_json
+/// (1) write the float nearest to it. Whole-fleet answers write four uptimes per service, and
+/// float formatting was a visible part of them; `/metrics` also wrote the ratio inexactly
+/// (`0.00007000000000000001` for 0.007 %).
+pub fn decimal(units: u64, places: u32, min_fraction: u32) -> Decimal {
+    let scale = 10u64.pow(places);
+    let mut d = Decimal {
+        bytes: [0; 48],
+        len: 0,
+    };
+    let mut whole = itoa::Buffer::new();
+    let mut fraction = units % scale;
+    let mut width = places;
+    while width > min_fraction && fraction.is_multiple_of(10) {
+        fraction /= 10;
+        width -= 1;
+    }
+    if width < min_fraction {
+        fraction *= 10u64.pow(min_fraction - width);
+        width = min_fraction;
+    }
+    d.push(whole.format(units / scale).as_bytes());
+    if width > 0 {
+        d.push(b".");
+        for place in (0..width).rev() {
+            d.push(&[b'0' + (fraction / 10u64.pow(place) % 10) as u8]);
+        }
+    }
+    d
+}
+
+/// What [`decimal`] writes, kept on the stack.
+pub struct Decimal {
+    bytes: [u8; 48],
+    len: usize,
+}
+
+impl Decimal {
+    fn push(&mut self, more: &[u8]) {
+        self.bytes[self.len..self.len + more.len()].copy_from_slice(more);
+        self.len += more.len();
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..self.len]).expect("digits and a point")
+    }
+}
+
+/// An uptime percentage as its whole thousandths ([`crate::uptime::Tally::percent`]);
+/// `None` for anything else.
+pub fn thousandths(p: f64) -> Option<u64> {
+    let t = (p * 1000.0).round();
+    ((0.0..=1e15).contains(&t) && t / 1000.0 == p).then_some(t as u64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,6 +137,30 @@ mod tests {
             let p = f64::from(thousandths) / 1000.0;
             let floored = (p * 100.0).floor() / 100.0;
             assert_eq!(percent(Some(p)), format!("{floored:.2}%"), "{p}");
+        }
+    }
+
+    /// Every uptime ratio `/metrics` can give (hundred-thousandths) reads as `Display` writes
+    /// the float nearest to it, and so parses back to exactly that float.
+    #[test]
+    fn ratios_read_as_display_writes_the_nearest_float() {
+        for units in 0..=100_000u32 {
+            let nearest = f64::from(units) / 100_000.0;
+            let written = decimal(units.into(), 5, 0);
+            assert_eq!(written.as_str(), nearest.to_string(), "{units}");
+            assert_eq!(written.as_str().parse::<f64>(), Ok(nearest));
+        }
+        assert_eq!(decimal(u64::MAX, 0, 1).as_str(), "18446744073709551615.0");
+        assert_eq!(decimal(u64::MAX, 19, 0).as_str(), "1.8446744073709551615");
+    }
+
+    #[test]
+    fn only_whole_thousandths_are_taken_for_them() {
+        assert_eq!(thousandths(99.123), Some(99_123));
+        assert_eq!(thousandths(0.0), Some(0));
+        assert_eq!(thousandths(100.0), Some(100_000));
+        for odd in [0.1 + 0.2, 99.1234, -1.0, f64::NAN, f64::INFINITY, 1e300] {
+            assert_eq!(thousandths(odd), None, "{odd}");
         }
     }
 

@@ -12,9 +12,9 @@ use std::fmt::Write;
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// A label value with `\`, `"` and newlines escaped as the format requires; borrowed when
-/// there is nothing to escape (every service's id is written a dozen times).
+/// there is nothing to escape.
 fn label(value: &str) -> Cow<'_, str> {
-    if !value.contains(['\\', '"', '\n']) {
+    if !value.bytes().any(|b| matches!(b, b'\\' | b'"' | b'\n')) {
         return Cow::Borrowed(value);
     }
     Cow::Owned(
@@ -37,8 +37,9 @@ fn family(out: &mut String, name: &str, kind: &str, help: &str) {
     }
 }
 
-/// Starts one sample line, `name{key="value",…} `; its value follows. Pieces are pushed rather
-/// than formatted: a thousand services make twelve thousand lines.
+/// Starts one sample line, `name{key="value",…} `, from label values already escaped
+/// ([`label`]); its value follows. Pieces are pushed rather than formatted: a thousand
+/// services make twelve thousand lines.
 fn sample(out: &mut String, name: &str, labels: &[(&str, &str)]) {
     out.push_str(name);
     out.push('{');
@@ -48,7 +49,7 @@ fn sample(out: &mut String, name: &str, labels: &[(&str, &str)]) {
         }
         out.push_str(key);
         out.push_str("=\"");
-        out.push_str(&label(value));
+        out.push_str(value);
         out.push('"');
     }
     out.push_str("} ");
@@ -66,7 +67,13 @@ fn float(out: &mut String, x: f64) {
 }
 
 pub fn render(board: &Board<'_>) -> String {
-    let rows: Vec<_> = board.rows.iter().filter(|r| r.service.enabled).collect();
+    // Each service's id escaped once: it labels a dozen lines.
+    let rows: Vec<_> = board
+        .rows
+        .iter()
+        .filter(|r| r.service.enabled)
+        .map(|r| (r, label(&r.service.id)))
+        .collect();
     let mut out = String::with_capacity(512 + rows.len() * 1024);
 
     family(
@@ -91,11 +98,8 @@ pub fn render(board: &Board<'_>) -> String {
         "gauge",
         "Always 1; carries each service's display name.",
     );
-    for r in &rows {
-        let labels = [
-            ("service", r.service.id.as_str()),
-            ("name", &r.service.name),
-        ];
+    for (r, id) in &rows {
+        let labels = [("service", id.as_ref()), ("name", &label(&r.service.name))];
         sample(&mut out, "heartbeat_service_info", &labels);
         int(&mut out, 1);
     }
@@ -106,8 +110,8 @@ pub fn render(board: &Board<'_>) -> String {
         "gauge",
         "1 when the service is up or degraded, 0 when down or never heard from.",
     );
-    for r in &rows {
-        sample(&mut out, "heartbeat_up", &[("service", &r.service.id)]);
+    for (r, id) in &rows {
+        sample(&mut out, "heartbeat_up", &[("service", id.as_ref())]);
         int(
             &mut out,
             matches!(r.status, Status::Up | Status::Degraded) as u8,
@@ -120,12 +124,9 @@ pub fn render(board: &Board<'_>) -> String {
         "gauge",
         "1 for the service's current status, 0 for the others.",
     );
-    for r in &rows {
+    for (r, id) in &rows {
         for status in [Status::Up, Status::Degraded, Status::Down, Status::Unknown] {
-            let labels = [
-                ("service", r.service.id.as_str()),
-                ("status", status.as_str()),
-            ];
+            let labels = [("service", id.as_ref()), ("status", status.as_str())];
             sample(&mut out, "heartbeat_status", &labels);
             int(&mut out, (r.status == status) as u8);
         }
@@ -137,9 +138,9 @@ pub fn render(board: &Board<'_>) -> String {
         "gauge",
         "Unix time of the last accepted heartbeat; absent until the first.",
     );
-    for r in &rows {
+    for (r, id) in &rows {
         if let Some(at) = r.last_heartbeat() {
-            let labels = [("service", r.service.id.as_str())];
+            let labels = [("service", id.as_ref())];
             sample(&mut out, "heartbeat_last_seen_timestamp_seconds", &labels);
             // Seconds with three decimals: the milliseconds, zero-padded.
             out.push_str(itoa::Buffer::new().format(at.div_euclid(1000)));
@@ -158,8 +159,8 @@ pub fn render(board: &Board<'_>) -> String {
         "gauge",
         "Silence after which the service counts as down.",
     );
-    for r in &rows {
-        let labels = [("service", r.service.id.as_str())];
+    for (r, id) in &rows {
+        let labels = [("service", id.as_ref())];
         sample(&mut out, "heartbeat_staleness_threshold_seconds", &labels);
         int(&mut out, r.service.staleness_threshold_secs);
     }
@@ -170,9 +171,9 @@ pub fn render(board: &Board<'_>) -> String {
         "gauge",
         "How long the last measured run (/start to finish) took; absent until one is measured.",
     );
-    for r in &rows {
+    for (r, id) in &rows {
         if let Some(ms) = r.state.as_ref().and_then(|s| s.last_duration_ms) {
-            let labels = [("service", r.service.id.as_str())];
+            let labels = [("service", id.as_ref())];
             sample(&mut out, "heartbeat_last_run_duration_seconds", &labels);
             float(&mut out, ms as f64 / 1000.0);
         }
@@ -184,12 +185,18 @@ pub fn render(board: &Board<'_>) -> String {
         "gauge",
         "Share of known time the service was up or degraded, per window; absent without data.",
     );
-    for r in &rows {
+    for (r, id) in &rows {
         for ((window, _), p) in WINDOWS.iter().zip(&r.uptime) {
             if let Some(p) = p {
-                let labels = [("service", r.service.id.as_str()), ("window", window)];
+                let labels = [("service", id.as_ref()), ("window", window)];
                 sample(&mut out, "heartbeat_uptime_ratio", &labels);
-                float(&mut out, p / 100.0);
+                match super::format::thousandths(*p) {
+                    Some(t) => {
+                        out.push_str(super::format::decimal(t, 5, 0).as_str());
+                        out.push('\n');
+                    }
+                    None => float(&mut out, p / 100.0),
+                }
             }
         }
     }
@@ -200,12 +207,12 @@ pub fn render(board: &Board<'_>) -> String {
         "counter",
         "Notification deliveries per channel and outcome.",
     );
-    for r in &rows {
+    for (r, id) in &rows {
         for (channel, count) in &r.delivered {
             for (outcome, n) in [("delivered", count.ok), ("failed", count.failed)] {
                 let labels = [
-                    ("service", r.service.id.as_str()),
-                    ("channel", channel.as_str()),
+                    ("service", id.as_ref()),
+                    ("channel", &label(channel)),
                     ("outcome", outcome),
                 ];
                 sample(&mut out, "heartbeat_notifications_total", &labels);

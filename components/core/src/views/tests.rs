@@ -380,10 +380,13 @@ fn metrics_parse_as_prometheus_text() {
     let cfg = config(json!([
         { "id": "web", "name": "Web \"front\"\\end" },
         { "id": "db" },
-        { "id": "off", "enabled": false }
+        { "id": "off", "enabled": false },
+        { "id": "half" }
     ]));
     let store = MemoryStore::default();
     beat(&store, "web", NOW - MIN, Status::Degraded, "", json!({}));
+    beat(&store, "half", NOW - 3 * MIN, Status::Up, "", json!({}));
+    beat(&store, "half", NOW - MIN, Status::Down, "", json!({}));
     let delivery = |ok| DeliveryRecord {
         at: NOW,
         event: Event::Degraded,
@@ -407,6 +410,10 @@ fn metrics_parse_as_prometheus_text() {
         .unwrap();
     let board = board(&store, &cfg);
     let text = metrics::render(&board);
+    assert!(
+        text.contains("heartbeat_uptime_ratio{service=\"half\",window=\"24h\"} 0.66666\n"),
+        "two minutes up of three, written exactly: {text}"
+    );
     let scrape =
         prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string()))).expect("parses");
     let value = |name: &str, labels: &[(&str, &str)]| -> Option<f64> {
