@@ -45,6 +45,15 @@ impl Tally {
         }
     }
 
+    /// The time in `self` and `other`, tallies of intervals that do not overlap.
+    pub fn plus(self, other: Tally) -> Tally {
+        Tally {
+            up: self.up + other.up,
+            degraded: self.degraded + other.degraded,
+            down: self.down + other.down,
+        }
+    }
+
     pub fn known(&self) -> i64 {
         self.up + self.degraded + self.down
     }
@@ -406,9 +415,13 @@ mod tests {
             count in 1usize..12,
         ) {
             let timeline = walked(&steps, start, tail);
-            for day in timeline.days(count) {
+            let days = timeline.days(count);
+            for day in &days {
                 proptest::prop_assert_eq!(day.tally, timeline.tally(day.start, day.start + DAY_MS));
             }
+            // And together they are the tally of their whole span (the bar's label sums them).
+            let sum = days.iter().fold(Tally::default(), |sum, d| sum.plus(d.tally));
+            proptest::prop_assert_eq!(sum, timeline.tally(days[0].start, timeline.now()));
         }
 
         /// The one-walk windows are each window's own percentage, over histories from minutes

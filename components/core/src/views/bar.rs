@@ -5,7 +5,7 @@
 
 use super::format::{date, duration, percent};
 use crate::model::Status;
-use crate::uptime::{Day, Timeline};
+use crate::uptime::{Day, Tally, Timeline};
 
 /// Days the bar covers.
 pub const DAYS: usize = 90;
@@ -114,10 +114,11 @@ pub fn bar(timeline: &Timeline, days: usize) -> Bar {
         .iter()
         .filter(|d| matches!(d.tally.worst(), Status::Down | Status::Degraded))
         .count();
+    // The days cover the whole span up to now: their sum is its tally, without a second walk.
     let whole = list
-        .first()
-        .map(|d| timeline.tally(d.start, timeline.now()).percent());
-    let label = match whole.flatten() {
+        .iter()
+        .fold(Tally::default(), |sum, d| sum.plus(d.tally));
+    let label = match whole.percent() {
         None => format!("{days} days: no data"),
         Some(p) => format!(
             "{days} days: {} up, {troubled} with trouble",

@@ -29,25 +29,38 @@ struct Moment {
 impl Moment {
     fn new(at: i64, now: i64) -> Moment {
         Moment {
-            iso: DateTime::from_timestamp_millis(at)
-                .unwrap_or_default()
-                .to_rfc3339_opts(SecondsFormat::Secs, true),
+            iso: iso_seconds(at),
             abs: timestamp(at),
             ago: ago(now, at),
         }
     }
 }
 
-struct OverviewRow {
-    id: String,
-    name: String,
+/// `"2025-11-25T16:45:43Z"`: [`crate::time::iso`] without its milliseconds (the overview
+/// writes one per service; chrono's formatter was a visible part of it), chrono's for years
+/// outside 0–9999.
+fn iso_seconds(at: i64) -> String {
+    let mut iso = crate::time::iso(at);
+    if iso.len() == 24 {
+        iso.truncate(19);
+        iso.push('Z');
+        return iso;
+    }
+    DateTime::from_timestamp_millis(at)
+        .unwrap_or_default()
+        .to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+struct OverviewRow<'a> {
+    id: &'a str,
+    name: &'a str,
     status: &'static str,
     last: Option<Moment>,
     flag: Option<&'static str>,
     threshold: String,
     message: String,
     bar: Bar,
-    uptime: Vec<String>,
+    uptime: [String; 4],
 }
 
 #[derive(Template)]
@@ -59,7 +72,7 @@ struct Overview<'q> {
     headline: String,
     counts: Counts,
     query: &'q str,
-    rows: Vec<OverviewRow>,
+    rows: Vec<OverviewRow<'q>>,
     hidden: usize,
     page: usize,
     pages: usize,
@@ -68,14 +81,14 @@ struct Overview<'q> {
     windows: Vec<&'static str>,
 }
 
-pub fn overview(board: &Board<'_>, listing: &Listing) -> String {
+pub fn overview<'q>(board: &'q Board<'_>, listing: &'q Listing) -> String {
     let now = board.now;
     let rows: Vec<OverviewRow> = board
         .rows
         .iter()
         .map(|r| OverviewRow {
-            id: r.service.id.clone(),
-            name: r.service.name.clone(),
+            id: &r.service.id,
+            name: &r.service.name,
             status: r.shown_status(),
             last: r.last_heartbeat().map(|at| Moment::new(at, now)),
             flag: r.flag(now),
@@ -85,7 +98,7 @@ pub fn overview(board: &Board<'_>, listing: &Listing) -> String {
                 .map(|m| shorten(m, MESSAGE_CHARS))
                 .unwrap_or_default(),
             bar: bar(&r.timeline, DAYS),
-            uptime: r.uptime.iter().map(|p| percent(*p)).collect(),
+            uptime: r.uptime.map(percent),
         })
         .collect();
     let headline = board.counts.headline();
