@@ -162,7 +162,7 @@ fn status<S: Store>(ctx: &Context<'_, S>, req: &Request) -> Response {
         })),
         _ => None,
     };
-    let body = status_json::body(&board, &board.counts.headline(), page, summary);
+    let body = status_json::body(&board, page, summary);
     Response::json_bytes(200, body)
 }
 

@@ -17,12 +17,7 @@ const ROW_BYTES: usize = 512;
 const WINDOWS_BY_LABEL: [usize; 4] = [0, 2, 1, 3];
 
 /// The whole answer. `page` is written when given, the rows unless `summary`.
-pub(super) fn body(
-    board: &Board<'_>,
-    headline: &str,
-    page: Option<Value>,
-    summary: bool,
-) -> Vec<u8> {
+pub(super) fn body(board: &Board<'_>, page: Option<Value>, summary: bool) -> Vec<u8> {
     let c = board.counts;
     let mut out = Vec::with_capacity(512 + board.rows.len() * ROW_BYTES);
     out.extend_from_slice(b"{\"counts\":{\"degraded\":");
@@ -38,7 +33,7 @@ pub(super) fn body(
     out.extend_from_slice(b"},\"generatedAt\":");
     time(&mut out, Some(board.now));
     out.extend_from_slice(b",\"headline\":");
-    string(&mut out, Some(headline));
+    string(&mut out, Some(&c.headline()));
     out.extend_from_slice(b",\"overall\":\"");
     out.extend_from_slice(c.overall().as_str().as_bytes());
     out.push(b'"');
@@ -275,7 +270,7 @@ mod tests {
                 let rows: Vec<Value> = board.rows.iter().map(|r| map_of(r, NOW)).collect();
                 expected["services"] = rows.into();
             }
-            let written = body(&board, &board.counts.headline(), page, summary);
+            let written = body(&board, page, summary);
             assert_eq!(
                 String::from_utf8(written).unwrap(),
                 serde_json::to_string(&expected).unwrap()
