@@ -84,19 +84,14 @@ pub struct Response {
 
 impl Response {
     pub fn json(status: u16, value: &impl serde::Serialize) -> Response {
-        Response::json_sized(status, value, 128)
-    }
-
-    /// [`Response::json`] written into room for `capacity` bytes: a large answer grown by
-    /// doubling copies itself over and over, and on a host that gives each request fresh
-    /// memory every copy also touches new pages.
-    pub fn json_sized(status: u16, value: &impl serde::Serialize, capacity: usize) -> Response {
-        let mut body = Vec::with_capacity(capacity);
+        let mut body = Vec::with_capacity(128);
         serde_json::to_writer(&mut body, value).expect("json serializes");
         Response::json_bytes(status, body)
     }
 
-    /// A JSON answer already written.
+    /// A JSON answer already written (a large one into room for all of it: grown by doubling
+    /// it copies itself over and over, and on a host that gives each request fresh memory
+    /// every copy also touches new pages).
     pub fn json_bytes(status: u16, body: Vec<u8>) -> Response {
         Response {
             status,
