@@ -9,17 +9,26 @@ pub fn iso(ms: i64) -> String {
     String::from_utf8(out).expect("a timestamp is ASCII")
 }
 
-/// [`iso`] appended to `out`. Written digit by digit from the civil date (Hinnant's
-/// `civil_from_days`), with no allocation: `/api/status` writes three of these per service,
-/// and chrono's general formatter, then its calendar accessors, were a visible part of it.
-/// Years outside 0–9999 go through chrono.
+/// [`iso`] appended to `out`.
 pub fn push_iso(out: &mut Vec<u8>, ms: i64) {
+    match iso_digits(ms) {
+        Some(digits) => out.extend_from_slice(&digits),
+        None => {
+            let at = DateTime::from_timestamp_millis(ms).unwrap_or_default();
+            out.extend_from_slice(at.to_rfc3339_opts(SecondsFormat::Millis, true).as_bytes());
+        }
+    }
+}
+
+/// [`iso`]'s 24 characters for years 0–9999 (`None` outside them), kept on the stack. Written
+/// digit by digit from the civil date (Hinnant's `civil_from_days`): `/api/status` writes
+/// three of these per service and the overview two, and chrono's general formatter, then its
+/// calendar accessors, were a visible part of them.
+pub fn iso_digits(ms: i64) -> Option<[u8; 24]> {
     const FIRST: i64 = -62_167_219_200_000; // 0000-01-01T00:00:00.000Z
     const LAST: i64 = 253_402_300_799_999; // 9999-12-31T23:59:59.999Z
     if !(FIRST..=LAST).contains(&ms) {
-        let at = DateTime::from_timestamp_millis(ms).unwrap_or_default();
-        out.extend_from_slice(at.to_rfc3339_opts(SecondsFormat::Millis, true).as_bytes());
-        return;
+        return None;
     }
     let (days, in_day) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
     // Days since 0000-03-01, counted in 400-year eras of 146,097 days.
@@ -37,11 +46,15 @@ pub fn push_iso(out: &mut Vec<u8>, ms: i64) {
         shifted_month - 9
     };
     let year = year_of_era + era * 400 + i64::from(month <= 2);
+    let mut out = [0; 24];
+    let mut at = 0;
     let mut digits = |n: i64, width: u32, after: u8| {
         for place in (0..width).rev() {
-            out.push(b'0' + (n / 10i64.pow(place) % 10) as u8);
+            out[at] = b'0' + (n / 10i64.pow(place) % 10) as u8;
+            at += 1;
         }
-        out.push(after);
+        out[at] = after;
+        at += 1;
     };
     digits(year, 4, b'-');
     digits(month, 2, b'-');
@@ -50,6 +63,7 @@ pub fn push_iso(out: &mut Vec<u8>, ms: i64) {
     digits(in_day / 60_000 % 60, 2, b':');
     digits(in_day / 1_000 % 60, 2, b'.');
     digits(in_day % 1_000, 3, b'Z');
+    Some(out)
 }
 
 /// A span in its two largest units: `"45 s"`, `"5 min"`, `"2 h 5 min"`, `"3 d 4 h"`.

@@ -3,7 +3,7 @@
 //! costs one SVG rectangle instead of ninety — that keeps a 1,000-service page small — while every
 //! day with trouble keeps its own segment and tooltip.
 
-use super::format::{date, duration, percent};
+use super::format::{duration, percent, push_date};
 use crate::model::Status;
 use crate::uptime::{Day, Tally, Timeline};
 
@@ -15,21 +15,11 @@ pub const DAYS: usize = 90;
 pub struct Segment {
     pub x: usize,
     pub width: usize,
-    /// CSS class: `b-up`, `b-degraded`, `b-down` or `b-none`.
+    /// CSS class: `b-up`, `b-degraded`, `b-down` or `b-none` (the width's class, `s1` to
+    /// `s90`, is defined in `app.css`).
     pub class: &'static str,
     /// Tooltip: the date (or date range) and the uptime.
     pub title: String,
-}
-
-impl Segment {
-    /// Both CSS classes: the colour and the span (`s1` to `s90`, defined in `app.css`).
-    pub fn css(&self) -> String {
-        let mut css = String::with_capacity(16);
-        css.push_str(self.class);
-        css.push_str(" s");
-        css.push_str(itoa::Buffer::new().format(self.width));
-        css
-    }
 }
 
 /// A service's bar.
@@ -92,10 +82,11 @@ pub fn bar(timeline: &Timeline, days: usize) -> Bar {
         }
         let last = &list[end - 1];
         // Pushed piece by piece: a thousand bars make a few thousand tooltips.
-        let mut title = date(first.start);
+        let mut title = String::with_capacity(64);
+        push_date(&mut title, first.start);
         if end - i > 1 {
             title.push_str(" – ");
-            title.push_str(&date(last.start));
+            push_date(&mut title, last.start);
         }
         if Some(last.start) == today {
             title.push_str(" (today)");

@@ -16,30 +16,58 @@ pub fn ago(now: i64, at: i64) -> String {
     }
 }
 
-/// `"2026-11-25 19:00:03 UTC"`. Cut from [`crate::time::iso`]'s digits (a page formats
-/// thousands); chrono's formatter for years outside 0–9999.
+/// `"2026-11-25 19:00:03 UTC"`.
 pub fn timestamp(ms: i64) -> String {
-    let iso = crate::time::iso(ms);
-    match (iso.len(), iso.get(..10), iso.get(11..19)) {
-        (24, Some(day), Some(time)) => format!("{day} {time} UTC"),
-        _ => DateTime::from_timestamp_millis(ms)
-            .unwrap_or_default()
-            .format("%Y-%m-%d %H:%M:%S UTC")
-            .to_string(),
-    }
+    let mut text = String::with_capacity(23);
+    let pieces = [Digits(0..10), Text(" "), Digits(11..19), Text(" UTC")];
+    push_cut(&mut text, ms, &pieces, "%Y-%m-%d %H:%M:%S UTC");
+    text
 }
 
-/// `"2026-11-25"`, like [`timestamp`].
+/// `"2026-11-25"`.
 pub fn date(ms: i64) -> String {
-    let mut iso = crate::time::iso(ms);
-    if iso.len() == 24 {
-        iso.truncate(10);
-        return iso;
+    let mut text = String::with_capacity(10);
+    push_date(&mut text, ms);
+    text
+}
+
+/// [`date`] appended to `out` (the overview's bars write one or two per segment).
+pub fn push_date(out: &mut String, ms: i64) {
+    push_cut(out, ms, &[Digits(0..10)], "%Y-%m-%d");
+}
+
+/// `"2025-11-25T16:45:43Z"`: [`crate::time::iso`] without its milliseconds (the overview
+/// writes one per service).
+pub fn iso_seconds(ms: i64) -> String {
+    let mut text = String::with_capacity(20);
+    let pieces = [Digits(0..19), Text("Z")];
+    push_cut(&mut text, ms, &pieces, "%Y-%m-%dT%H:%M:%SZ");
+    text
+}
+
+/// A part of a time as written: a cut of `YYYY-MM-DDTHH:MM:SS.mmmZ`, or text between cuts.
+enum Piece {
+    Digits(std::ops::Range<usize>),
+    Text(&'static str),
+}
+use Piece::{Digits, Text};
+
+/// `ms` written as `pieces` cut from [`crate::time::iso_digits`] (a page formats thousands of
+/// times, and chrono's general formatter was a visible part of it); `chrono_format` says the
+/// same for years outside 0–9999.
+fn push_cut(out: &mut String, ms: i64, pieces: &[Piece], chrono_format: &str) {
+    let Some(iso) = crate::time::iso_digits(ms) else {
+        let at = DateTime::from_timestamp_millis(ms).unwrap_or_default();
+        out.push_str(&at.format(chrono_format).to_string());
+        return;
+    };
+    let iso = std::str::from_utf8(&iso).expect("a timestamp is ASCII");
+    for piece in pieces {
+        match piece {
+            Digits(range) => out.push_str(&iso[range.clone()]),
+            Text(text) => out.push_str(text),
+        }
     }
-    DateTime::from_timestamp_millis(ms)
-        .unwrap_or_default()
-        .format("%Y-%m-%d")
-        .to_string()
 }
 
 /// `"100%"`, `"99.95%"`, `"—"` when nothing is known. Never rounds a loss up to 100 %.
@@ -182,6 +210,11 @@ mod tests {
                 "{ms}"
             );
             assert_eq!(date(ms), at(ms).format("%Y-%m-%d").to_string(), "{ms}");
+            assert_eq!(
+                iso_seconds(ms),
+                at(ms).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                "{ms}"
+            );
         }
     }
 

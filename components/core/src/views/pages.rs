@@ -5,14 +5,13 @@
 //! `assets/app.js` keeps them live and refreshes the data from `/api/status`.
 
 use super::bar::{bar, Bar, DAYS};
-use super::format::{ago, date, duration, percent, timestamp};
+use super::format::{ago, date, duration, iso_seconds, percent, timestamp};
 use super::{Board, Counts, Listing, Row};
 use crate::layout::DeliveryRecord;
 use crate::model::{LogEntry, Note, Transition};
 use crate::text::shorten;
 use crate::uptime::WINDOWS;
 use askama::Template;
-use chrono::{DateTime, SecondsFormat};
 
 /// Longest last message shown on the overview; the detail page shows it whole.
 const MESSAGE_CHARS: usize = 120;
@@ -34,21 +33,6 @@ impl Moment {
             ago: ago(now, at),
         }
     }
-}
-
-/// `"2025-11-25T16:45:43Z"`: [`crate::time::iso`] without its milliseconds (the overview
-/// writes one per service; chrono's formatter was a visible part of it), chrono's for years
-/// outside 0–9999.
-fn iso_seconds(at: i64) -> String {
-    let mut iso = crate::time::iso(at);
-    if iso.len() == 24 {
-        iso.truncate(19);
-        iso.push('Z');
-        return iso;
-    }
-    DateTime::from_timestamp_millis(at)
-        .unwrap_or_default()
-        .to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 struct OverviewRow<'a> {
