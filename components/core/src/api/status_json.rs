@@ -156,11 +156,9 @@ fn percent(out: &mut Vec<u8>, p: Option<f64>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::ManualClock;
     use crate::config::Config;
-    use crate::layout::{Layout, Rules};
-    use crate::model::{LogEntry, Status};
-    use crate::state::Policy;
+    use crate::layout::Layout;
+    use crate::model::Status;
     use crate::store::MemoryStore;
     use crate::time::iso;
     use serde_json::json;
@@ -198,19 +196,7 @@ mod tests {
     }
 
     fn beat(store: &MemoryStore, id: &str, at: i64, status: Status, message: &str) {
-        let schedule = crate::schedule::Schedule::threshold(300);
-        let rules = Rules {
-            schedule: &schedule,
-            policy: Policy {
-                cooldown_ms: 0,
-                quiet: false,
-            },
-            wanted: &|_| true,
-        };
-        let entry = LogEntry::new(at, status, Some(message.into()), None);
-        LAYOUT
-            .record_heartbeat(store, &ManualClock::at(at), id, entry, &rules)
-            .unwrap();
+        crate::views::tests::beat_within(300, store, id, at, status, message, Value::Null);
     }
 
     /// Every kind of row (beaten or not, each status, silent, paused, disabled, on a cron

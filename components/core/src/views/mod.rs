@@ -348,4 +348,4 @@ impl<'a> Board<'a> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -30,8 +30,8 @@ fn beat(store: &MemoryStore, id: &str, at: i64, status: Status, message: &str, m
 }
 
 /// A heartbeat recorded with a staleness threshold of `threshold_secs`: a long one records
-/// history without silences in between.
-fn beat_within(
+/// history without silences in between (`/api/status`'s tests build their fleet with it too).
+pub(crate) fn beat_within(
     threshold_secs: u64,
     store: &MemoryStore,
     id: &str,
