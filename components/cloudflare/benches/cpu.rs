@@ -6,7 +6,10 @@
 //! Measured as the CPU that the Worker's workerd process spends (`/proc/<pid>/task/*/schedstat`,
 //! in nanoseconds) over `BENCH_REQUESTS` (default 40) sequential warm requests of one route,
 //! divided by their number. wrangler's second workerd, its dev proxy in front of the Worker, is
-//! left out: Cloudflare has no such hop. It is still an upper bound of what Cloudflare bills as
+//! left out: Cloudflare has no such hop. So is wrangler's DevTools inspector: the Worker runs
+//! with none attached (`tests/support/dev-detached.mjs`), because an attached one makes workerd
+//! copy every answer into a DevTools event, a third of the CPU of a 450 KB answer that Cloudflare
+//! never spends (`BENCH_INSPECTOR=attached` measures it as the CLI runs). It is still an upper bound of what Cloudflare bills as
 //! a request's CPU time: it includes workerd's own HTTP work, wrangler's entry worker, the
 //! Worker→Durable Object hop and the object's SQLite (locally all in one process).
 //! A V8 CPU profile over the inspector (`wrangler dev --inspector-port`, CDP `Profiler`) was the
@@ -23,7 +26,7 @@ use heartbeat_core::auth::derived_key;
 use serde_json::json;
 use std::path::PathBuf;
 use std::time::Duration;
-use support::{build, cpu_ns, state_dir, target_dir, Wrangler};
+use support::{build, cpu_ns, state_dir, target_dir, Inspector, Wrangler};
 
 const SECRET: &str = "c0ffee00c0ffee00c0ffee00c0ffee00";
 const PING_KEY: &str = "bench-ping-key";
@@ -149,7 +152,7 @@ fn cpu_of(agent: &ureq::Agent, w: &Wrangler, calls: Vec<Call>) -> f64 {
 
 /// CPU ms of: the first request of an isolate (a heartbeat, on an empty store), each route
 /// warm, and the first read of an isolate over a whole fleet's state (`/api/status`).
-fn measure(n: usize, requests: usize) -> Vec<f64> {
+fn measure(n: usize, requests: usize, inspector: Inspector) -> Vec<f64> {
     let build = build(&format!("cpu-build-{n}"), &fleet(n));
     let vars = [
         ("API_KEY_SECRET", SECRET.to_string()),
@@ -162,7 +165,7 @@ fn measure(n: usize, requests: usize) -> Vec<f64> {
         .timeout(Duration::from_secs(60))
         .build();
     let beat = &routes()[0];
-    let w = Wrangler::start_cold(&build, &state, &vars);
+    let w = Wrangler::start_cold(&build, &state, &vars, inspector);
     assert!(!w.workerd_pids().is_empty(), "no workerd process found");
     let mut ms = vec![cpu_of(&agent, &w, vec![(beat.request)(0, n)])];
     // Every service has a heartbeat, so reads and sweeps see a whole fleet.
@@ -177,7 +180,7 @@ fn measure(n: usize, requests: usize) -> Vec<f64> {
         ms.push(cpu_of(&agent, &w, calls));
     }
     drop(w);
-    let w = Wrangler::start_cold(&build, &state, &vars);
+    let w = Wrangler::start_cold(&build, &state, &vars, inspector);
     let status = ("GET", "/api/status".into(), Vec::new(), String::new());
     ms.push(cpu_of(&agent, &w, vec![status]));
     ms
@@ -189,10 +192,22 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(40);
+    // BENCH_INSPECTOR=attached: as `wrangler dev` runs, DevTools inspector and all.
+    let inspector = match std::env::var("BENCH_INSPECTOR").as_deref() {
+        Ok("attached") => Inspector::Attached,
+        Ok("detached") | Err(_) => Inspector::Detached,
+        Ok(other) => panic!("BENCH_INSPECTOR is \"attached\" or \"detached\", not {other:?}"),
+    };
     let mut names = vec!["first request"];
     names.extend(routes().iter().map(|r| r.name));
     names.push("first /api/status");
-    println!("Worker CPU per request under wrangler dev (the Worker's workerd; warm: mean of {requests}; ms)");
+    println!(
+        "Worker CPU per request under wrangler dev, inspector {} (the Worker's workerd; warm: mean of {requests}; ms)",
+        match inspector {
+            Inspector::Attached => "attached",
+            Inspector::Detached => "detached",
+        }
+    );
     println!();
     println!("| services | {} |", names.join(" | "));
     println!("|---|{}", "---|".repeat(names.len()));
@@ -203,7 +218,7 @@ fn main() {
         .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect())
         .unwrap_or_else(|| vec![10, 100, 1_000]);
     for n in sizes {
-        let ms = measure(n, requests);
+        let ms = measure(n, requests, inspector);
         let cells: Vec<String> = ms.iter().map(|m| format!("{m:.1}")).collect();
         println!("| {n} | {} |", cells.join(" | "));
         for (name, m) in names.iter().zip(&ms) {

@@ -176,6 +176,34 @@ fn state_survives_a_restart_of_wrangler_dev() {
     assert_eq!(after["lastHeartbeat"], status["lastHeartbeat"]);
 }
 
+/// The CPU benchmark runs the Worker as wrangler dev does, minus the DevTools inspector: its
+/// secrets, persistence and cron route must work there too, or the figures measure errors.
+#[test]
+#[cfg_attr(
+    missing_worker_tools,
+    ignore = "needs worker-build 0.8.7, the wasm-bindgen CLI of Cargo.lock and `npm ci --prefix components/cloudflare` (bash .ci/run installs them)"
+)]
+fn the_benchmarks_server_runs_the_worker_with_no_inspector_attached() {
+    let state = state_dir("detached");
+    let w = Wrangler::start_cold(built(), &state, &secrets(None), Inspector::Detached);
+    let pids = w.workerd_pids();
+    assert!(!pids.is_empty(), "no workerd process found");
+    for pid in pids {
+        let args = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap();
+        assert!(
+            !String::from_utf8_lossy(&args).contains("--inspector-addr"),
+            "workerd {pid} has an inspector"
+        );
+    }
+    let c = w.client();
+    beat(&c, "charlie", "up");
+    w.cron();
+    assert_eq!(c.service_status("charlie").unwrap()["status"], "up");
+    drop(w);
+    let w = Wrangler::start_cold(built(), &state, &secrets(None), Inspector::Detached);
+    assert_eq!(w.client().logs("charlie").unwrap().len(), 1, "persisted");
+}
+
 #[test]
 #[cfg_attr(
     missing_worker_tools,

@@ -98,6 +98,15 @@ pub fn wrangler_config(dir: &Path, build: &Path) -> PathBuf {
     path
 }
 
+/// Whether wrangler's DevTools inspector is attached to the Worker's workerd.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inspector {
+    /// As `wrangler dev` runs it: workerd also reports every response body to DevTools.
+    Attached,
+    /// As Cloudflare runs the Worker ([`dev-detached.mjs`](dev-detached.mjs)).
+    Detached,
+}
+
 /// `wrangler dev` on loopback; stopped (with workerd) when dropped, and after ten minutes
 /// whatever happens.
 pub struct Wrangler {
@@ -114,20 +123,32 @@ impl Wrangler {
         state: &Path,
         vars: &[(K, String)],
     ) -> Wrangler {
-        Wrangler::start_until(build, state, vars, Wrangler::wait_ready)
+        Wrangler::start_until(
+            build,
+            state,
+            vars,
+            Inspector::Attached,
+            Wrangler::wait_ready,
+        )
     }
 
     /// As [`Wrangler::start_build`], but returns before any request reaches the Worker (once
     /// wrangler says it is ready and workerd has gone quiet), so the next request is the
     /// first of its isolate.
-    pub fn start_cold<K: AsRef<str>>(build: &Path, state: &Path, vars: &[(K, String)]) -> Wrangler {
-        Wrangler::start_until(build, state, vars, Wrangler::wait_quiet)
+    pub fn start_cold<K: AsRef<str>>(
+        build: &Path,
+        state: &Path,
+        vars: &[(K, String)],
+        inspector: Inspector,
+    ) -> Wrangler {
+        Wrangler::start_until(build, state, vars, inspector, Wrangler::wait_quiet)
     }
 
     fn start_until<K: AsRef<str>>(
         build: &Path,
         state: &Path,
         vars: &[(K, String)],
+        inspector: Inspector,
         ready: fn(&mut Wrangler) -> Result<(), String>,
     ) -> Wrangler {
         std::fs::create_dir_all(state).unwrap();
@@ -144,7 +165,7 @@ impl Wrangler {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let mut w = Wrangler::launch(state, &config, &env_file);
+            let mut w = Wrangler::launch(state, &config, &env_file, inspector);
             match ready(&mut w) {
                 Ok(()) => return w,
                 Err(log) if attempt < 3 && log.contains("Address already in use") => {
@@ -155,29 +176,32 @@ impl Wrangler {
         }
     }
 
-    pub fn launch(state: &Path, config: &Path, env_file: &Path) -> Wrangler {
+    pub fn launch(state: &Path, config: &Path, env_file: &Path, inspector: Inspector) -> Wrangler {
         let port = free_port();
         let log = state.join("wrangler.log");
-        let wrangler = crate_dir().join("node_modules/.bin/wrangler");
         let mut cmd = Command::new("timeout");
-        cmd.args(["--kill-after=5", "600"])
-            .arg(wrangler)
-            .args([
-                "dev",
-                "--local",
-                "--ip",
-                "127.0.0.1",
-                "--test-scheduled",
-                "--port",
-            ])
-            .arg(port.to_string())
-            .arg("--config")
-            .arg(config)
-            .arg("--persist-to")
-            .arg(state.join("persist"))
-            .arg("--env-file")
-            .arg(env_file)
-            .current_dir(state)
+        cmd.args(["--kill-after=5", "600"]);
+        match inspector {
+            Inspector::Attached => cmd
+                .arg(crate_dir().join("node_modules/.bin/wrangler"))
+                .args(["dev", "--local", "--ip", "127.0.0.1", "--test-scheduled"])
+                .arg("--port")
+                .arg(port.to_string())
+                .arg("--config")
+                .arg(config)
+                .arg("--persist-to")
+                .arg(state.join("persist"))
+                .arg("--env-file")
+                .arg(env_file),
+            Inspector::Detached => cmd
+                .arg("node")
+                .arg(crate_dir().join("tests/support/dev-detached.mjs"))
+                .arg(config)
+                .arg(state.join("persist"))
+                .arg(env_file)
+                .arg(port.to_string()),
+        };
+        cmd.current_dir(state)
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&log).unwrap())
             .stderr(std::fs::File::options().append(true).open(&log).unwrap());
