@@ -89,13 +89,27 @@ impl Timeline {
         schedule: &Schedule,
         now: i64,
     ) -> Timeline {
-        let mut changes: Vec<(i64, Status)> = transitions.iter().map(|t| (t.at, t.to)).collect();
+        let changes = transitions.iter().map(|t| (t.at, t.to)).collect();
+        Timeline::of_changes(changes, current, schedule, now)
+    }
+
+    /// [`Timeline::new`] from when each status began, as a whole-fleet read decodes them
+    /// (`layout::ShownHistory`).
+    pub fn of_changes(
+        mut changes: Vec<(i64, Status)>,
+        current: Option<&ServiceState>,
+        schedule: &Schedule,
+        now: i64,
+    ) -> Timeline {
         if let Some(s) = current {
             if s.status != Status::Down && state::is_silent(s, schedule, now) {
                 changes.push((state::silent_at(s, schedule), Status::Down));
             }
         }
-        changes.sort_by_key(|(at, _)| *at);
+        // Stored transitions are in order already; only a silence can land before the last.
+        if !changes.is_sorted_by_key(|(at, _)| *at) {
+            changes.sort_by_key(|(at, _)| *at);
+        }
         Timeline { changes, now }
     }
 

@@ -11,8 +11,8 @@
 //! one build's `.wasm` files): one runtime per build over identical fleets, the whole-fleet
 //! reads and the sweep alternated build by build, request by request, so that the machine's
 //! drift falls on all alike; prints the median of each. `BENCH_SIZES` (first size only),
-//! `BENCH_FLAPS` (default 20), `BENCH_METADATA` (fields of metadata per heartbeat, default 0)
-//! and `BENCH_ROUNDS` (default 60) shape it.
+//! `BENCH_FLAPS` (default 20), `BENCH_METADATA` (fields of metadata per heartbeat, default 0),
+//! `BENCH_ROUNDS` (default 60) and `BENCH_STORE` (`memory`, the default, or `sqlite`) shape it.
 
 #[path = "support/fleet_dir.rs"]
 mod fleet_dir;
@@ -100,6 +100,12 @@ fn compare(scratch: &Path, dirs: &str, n: usize) -> anyhow::Result<()> {
     let flaps = env_number("BENCH_FLAPS").unwrap_or(LIVED_IN_FLAPS);
     let metadata = env_number("BENCH_METADATA").unwrap_or(0);
     let rounds = env_number("BENCH_ROUNDS").unwrap_or(60).max(1);
+    let store = std::env::var("BENCH_STORE").unwrap_or_else(|_| "memory".into());
+    let sqlite = match store.as_str() {
+        "memory" => false,
+        "sqlite" => true,
+        other => anyhow::bail!("BENCH_STORE is memory or sqlite, not {other:?}"),
+    };
     let dirs: Vec<PathBuf> = dirs.split(',').map(PathBuf::from).collect();
     let built: Vec<Built> = dirs
         .iter()
@@ -107,7 +113,7 @@ fn compare(scratch: &Path, dirs: &str, n: usize) -> anyhow::Result<()> {
         .map(|(k, components)| {
             Fleet {
                 n,
-                sqlite: false,
+                sqlite,
                 flaps,
                 metadata,
                 components: Some(components.clone()),
@@ -116,7 +122,7 @@ fn compare(scratch: &Path, dirs: &str, n: usize) -> anyhow::Result<()> {
         })
         .collect::<anyhow::Result<_>>()?;
     println!(
-        "heartbeat-host, in-process, in-memory store, {n} services, {flaps} flaps, {metadata} metadata fields (ms per request, median of {rounds})"
+        "heartbeat-host, in-process, {store} store, {n} services, {flaps} flaps, {metadata} metadata fields (ms per request, median of {rounds})"
     );
     println!();
     let names: Vec<String> = dirs.iter().map(|d| format!("`{}`", d.display())).collect();

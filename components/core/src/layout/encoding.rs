@@ -124,6 +124,26 @@ fn compact_transitions(bytes: &[u8]) -> Option<(Vec<Transition>, usize)> {
     Some((transitions, at))
 }
 
+/// The times and new statuses of a compact log's transitions, and how many bytes they took:
+/// [`compact_transitions`] keeping only what uptime needs. It checks every field as that does,
+/// so the two accept the same logs.
+fn compact_changes(bytes: &[u8]) -> Option<(Vec<(i64, Status)>, usize)> {
+    let mut at = 0;
+    let count = usize::try_from(varint(bytes, &mut at)?).ok()?;
+    // One more than the count: room for the silence a [`Timeline`](crate::uptime::Timeline)
+    // may add.
+    let mut changes = Vec::with_capacity(count.min(bytes.len() / 5) + 1);
+    for _ in 0..count {
+        let time = zigzag(varint(bytes, &mut at)?);
+        STATUSES.get(index(bytes, &mut at)?)?;
+        let to = *STATUSES.get(index(bytes, &mut at)?)?;
+        REASONS.get(index(bytes, &mut at)?)?;
+        varint(bytes, &mut at)?;
+        changes.push((time, to));
+    }
+    Some((changes, at))
+}
+
 /// The unsigned LEB128 varint at `bytes[*at..]` (at most ten bytes, as postcard writes a
 /// `u64`); moves `at` past it.
 #[inline(always)]
@@ -224,6 +244,23 @@ impl Stored for TransitionLog {
         bytes.extend(postcard::to_allocvec(&compact).expect("plain data serializes"));
         bytes
     }
+}
+
+/// A stored transition log as the whole-fleet views read it ([`ShownHistory`]); `None`: not a
+/// transition log.
+pub(super) fn shown_history(bytes: &[u8]) -> Option<ShownHistory> {
+    let Some((&COMPACT, rest)) = bytes.split_first() else {
+        let log = TransitionLog::from_bytes(bytes)?;
+        return Some(ShownHistory {
+            changes: log.transitions.iter().map(|t| (t.at, t.to)).collect(),
+            delivered: log.delivered,
+        });
+    };
+    let (changes, used) = compact_changes(rest)?;
+    type Tail = (BTreeMap<String, DeliveryCount>, Option<String>);
+    let ((delivered, _unmoved), rest) = postcard::take_from_bytes::<Tail>(&rest[used..]).ok()?;
+    rest.is_empty()
+        .then_some(ShownHistory { changes, delivered })
 }
 
 #[cfg(test)]
@@ -348,6 +385,24 @@ mod tests {
         (proptest::num::i64::ANY, 0u32..64).prop_map(|(v, shift)| v >> shift)
     }
 
+    /// `bytes` followed by `more`, with the byte at `change` (wrapped) replaced, cut to `cut`.
+    fn damaged(
+        mut bytes: Vec<u8>,
+        more: Vec<u8>,
+        change: Option<(usize, u8)>,
+        cut: Option<usize>,
+    ) -> Vec<u8> {
+        bytes.extend(more);
+        if let Some((i, byte)) = change {
+            let i = i % bytes.len();
+            bytes[i] = byte;
+        }
+        if let Some(cut) = cut {
+            bytes.truncate(cut);
+        }
+        bytes
+    }
+
     proptest::proptest! {
         /// Whatever postcard reads as transitions, the hand-written reader reads the same
         /// (and it never panics): over transitions postcard wrote, cut short, with a byte
@@ -366,15 +421,7 @@ mod tests {
                 .into_iter()
                 .map(|(at, from, to, reason, seq)| (at, STATUSES[from], STATUSES[to], REASONS[reason], seq))
                 .collect();
-            let mut bytes = postcard::to_allocvec(&written).unwrap();
-            bytes.extend(more);
-            if let Some((i, byte)) = change {
-                let i = i % bytes.len();
-                bytes[i] = byte;
-            }
-            if let Some(cut) = cut {
-                bytes.truncate(cut);
-            }
+            let bytes = damaged(postcard::to_allocvec(&written).unwrap(), more, change, cut);
             let by_hand = compact_transitions(&bytes);
             if let Ok((ts, rest)) = postcard::take_from_bytes::<Vec<CompactTransition>>(&bytes) {
                 let ts: Vec<Transition> = ts
@@ -383,6 +430,42 @@ mod tests {
                     .collect();
                 proptest::prop_assert_eq!(by_hand, Some((ts, bytes.len() - rest.len())));
             }
+        }
+
+        /// The whole-fleet views' reading of a log is the whole reading's times, statuses and
+        /// counts, and it reads exactly the logs that one reads: whole, cut short, with a byte
+        /// changed, or followed by more.
+        #[test]
+        fn a_shown_history_is_the_log_without_what_caused_each_change(
+            written in proptest::collection::vec(
+                (any_size(), 0usize..4, 0usize..4, 0usize..2, any_size()),
+                0..8,
+            ),
+            delivered in proptest::collection::btree_map("[a-z]{1,6}", (0u64..5, 0u64..5), 0..3),
+            unmoved in proptest::option::of("[a-z\\[\\]{}]{0,8}"),
+            cut in proptest::option::of(0usize..200),
+            change in proptest::option::of((0usize..200, proptest::num::u8::ANY)),
+            more in proptest::collection::vec(proptest::num::u8::ANY, 0..4),
+        ) {
+            let log = TransitionLog {
+                transitions: written
+                    .into_iter()
+                    .map(|(at, from, to, reason, seq)| {
+                        transition(at, STATUSES[from], STATUSES[to], REASONS[reason], seq)
+                    })
+                    .collect(),
+                delivered: delivered
+                    .into_iter()
+                    .map(|(channel, (ok, failed))| (channel, DeliveryCount { ok, failed }))
+                    .collect(),
+                unmoved,
+            };
+            let bytes = damaged(log.to_bytes(), more, change, cut);
+            let whole = TransitionLog::from_bytes(&bytes).map(|log| ShownHistory {
+                changes: log.transitions.iter().map(|t| (t.at, t.to)).collect(),
+                delivered: log.delivered,
+            });
+            proptest::prop_assert_eq!(shown_history(&bytes), whole);
         }
     }
 
@@ -405,6 +488,9 @@ mod tests {
         assert_eq!(log.unmoved.as_deref(), Some(r#"[{"at": 7}]"#));
         let bare = TransitionLog::from_bytes(br#"{"flips": []}"#).unwrap();
         assert_eq!(bare, TransitionLog::default());
+        let shown = shown_history(json).unwrap();
+        assert_eq!(shown.changes, [(5, Status::Up)]);
+        assert_eq!(shown.delivered, log.delivered);
     }
 
     #[test]

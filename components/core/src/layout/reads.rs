@@ -1,6 +1,6 @@
 //! What the dashboard, the API and the sweep read back.
 
-use super::encoding::shown_state;
+use super::encoding::{shown_history, shown_state};
 use super::update::{batch, batch_read, decode};
 use super::values::*;
 use super::Layout;
@@ -71,6 +71,19 @@ impl Layout {
     ) -> Result<Vec<TransitionLog>, StoreError> {
         let logs: Vec<Option<TransitionLog>> = batch(store, ids, transitions_key)?;
         Ok(logs.into_iter().map(Option::unwrap_or_default).collect())
+    }
+
+    /// [`Layout::transition_logs`] as the whole-fleet views read them ([`ShownHistory`]).
+    pub fn shown_histories<S: Store>(
+        &self,
+        store: &S,
+        ids: &[&str],
+    ) -> Result<Vec<ShownHistory>, StoreError> {
+        let histories = batch_read(store, ids, transitions_key, shown_history)?;
+        Ok(histories
+            .into_iter()
+            .map(Option::unwrap_or_default)
+            .collect())
     }
 
     /// The newest `max_log_entries` heartbeats of a service, newest first.

@@ -44,6 +44,15 @@ impl TransitionLog {
     }
 }
 
+/// A service's [`TransitionLog`] as the whole-fleet views read it: when each status began,
+/// oldest first, and the delivery counts — not what caused each change, which none of them
+/// shows.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ShownHistory {
+    pub changes: Vec<(i64, crate::model::Status)>,
+    pub delivered: BTreeMap<String, DeliveryCount>,
+}
+
 /// A service's newest delivery records, oldest first.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DeliveryLog {

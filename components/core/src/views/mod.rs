@@ -297,13 +297,13 @@ impl<'a> Board<'a> {
         let counts = Counts::of(&glances);
         let chosen = select(&glances);
         let chosen_ids: Vec<&str> = chosen.iter().map(|&i| ids[i]).collect();
-        let logs = layout.transition_logs(store, &chosen_ids)?;
+        let histories = layout.shown_histories(store, &chosen_ids)?;
         let pauses = layout.pauses(store, &chosen_ids)?;
         let rows = chosen
             .iter()
-            .zip(logs)
+            .zip(histories)
             .zip(pauses)
-            .map(|((&i, log), paused)| {
+            .map(|((&i, history), paused)| {
                 let Glance { service, status } = glances[i];
                 let state = states[i].take();
                 let schedule = &service.schedule;
@@ -314,7 +314,13 @@ impl<'a> Board<'a> {
                         s.since
                     }
                 });
-                let timeline = Timeline::new(&log.transitions, state.as_ref(), schedule, now);
+                let flapping = history
+                    .changes
+                    .iter()
+                    .filter(|(at, _)| *at > now - 3_600_000)
+                    .count()
+                    >= FLAPPING_TRANSITIONS;
+                let timeline = Timeline::of_changes(history.changes, state.as_ref(), schedule, now);
                 let uptime = timeline.window_percents();
                 Row {
                     service,
@@ -323,14 +329,9 @@ impl<'a> Board<'a> {
                     since,
                     timeline,
                     uptime,
-                    delivered: log.delivered,
+                    delivered: history.delivered,
                     paused,
-                    flapping: log
-                        .transitions
-                        .iter()
-                        .filter(|t| t.at > now - 3_600_000)
-                        .count()
-                        >= FLAPPING_TRANSITIONS,
+                    flapping,
                     maintenance: global_maintenance
                         .iter()
                         .chain(&service.maintenance)
