@@ -8,10 +8,11 @@
 //! divided by their number. wrangler's second workerd, its dev proxy in front of the Worker, is
 //! left out: Cloudflare has no such hop. So is wrangler's DevTools inspector: the Worker runs
 //! with none attached (`tests/support/dev-detached.mjs`), because an attached one makes workerd
-//! copy every answer into a DevTools event, a third of the CPU of a 450 KB answer that Cloudflare
-//! never spends (`BENCH_INSPECTOR=attached` measures it as the CLI runs). It is still an upper bound of what Cloudflare bills as
-//! a request's CPU time: it includes workerd's own HTTP work, wrangler's entry worker, the
-//! Worker→Durable Object hop and the object's SQLite (locally all in one process).
+//! copy every answer into a DevTools event, a third of the CPU of a 450 KB answer that
+//! Cloudflare never spends (`BENCH_INSPECTOR=attached` measures it as the CLI runs). It is
+//! still an upper bound of what Cloudflare bills as a request's CPU time: it includes workerd's
+//! own HTTP work, wrangler's entry worker, the Worker→Durable Object hop and the object's
+//! SQLite (locally all in one process).
 //! A V8 CPU profile over the inspector (`wrangler dev --inspector-port`, CDP `Profiler`) was the
 //! first choice, but workerd's sampler takes only a handful of samples a second here (seven over
 //! 1.3 s at a 50 µs interval), too few to time a request.
