@@ -241,11 +241,7 @@ impl Stored for TransitionLog {
 /// transition log.
 pub(super) fn shown_history(bytes: &[u8]) -> Option<ShownHistory> {
     let Some((&COMPACT, rest)) = bytes.split_first() else {
-        let log = TransitionLog::from_bytes(bytes)?;
-        return Some(ShownHistory {
-            changes: log.transitions.iter().map(|t| (t.at, t.to)).collect(),
-            delivered: log.delivered,
-        });
+        return TransitionLog::from_bytes(bytes).map(ShownHistory::from);
     };
     // The time and new status of each transition: all that uptime needs.
     let (changes, used) = compact_log(rest, |t| (t.at, t.to))?;
@@ -451,10 +447,7 @@ mod tests {
                 unmoved,
             };
             let bytes = damaged(log.to_bytes(), more, change, cut);
-            let whole = TransitionLog::from_bytes(&bytes).map(|log| ShownHistory {
-                changes: log.transitions.iter().map(|t| (t.at, t.to)).collect(),
-                delivered: log.delivered,
-            });
+            let whole = TransitionLog::from_bytes(&bytes).map(ShownHistory::from);
             proptest::prop_assert_eq!(shown_history(&bytes), whole);
         }
     }

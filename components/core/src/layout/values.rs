@@ -53,6 +53,15 @@ pub struct ShownHistory {
     pub delivered: BTreeMap<String, DeliveryCount>,
 }
 
+impl From<TransitionLog> for ShownHistory {
+    fn from(log: TransitionLog) -> ShownHistory {
+        ShownHistory {
+            changes: log.transitions.iter().map(|t| (t.at, t.to)).collect(),
+            delivered: log.delivered,
+        }
+    }
+}
+
 /// A service's newest delivery records, oldest first.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DeliveryLog {
