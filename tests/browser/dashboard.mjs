@@ -137,6 +137,10 @@ try {
 
   // ---- overview matches /api/status ------------------------------------------------------
   await page.goto(base + "/", { waitUntil: "load" });
+  // From here on only the test moves the page's time: 1 s now, then exactly what it runs. A
+  // flowing clock let a slow machine's own seconds into "25 s ago" (and, past 30 s, fire the
+  // refresh early).
+  await page.clock.pauseAt(Date.now() + 1000);
   const status = await api("/api/status");
   const shown = await page.evaluate(() => ({
     counts: Object.fromEntries(
@@ -185,8 +189,8 @@ try {
 
   // ---- live relative times ---------------------------------------------------------------
   const before = await page.textContent(`${row(downId)} time`);
-  // 25 s on the page's clock: five ticks, and no refresh yet (that would re-sync to the
-  // server's clock, which has not moved).
+  // 25 s more on the page's clock (26 s since load): five ticks, and no refresh yet (that would
+  // re-sync to the server's clock, which has not moved).
   await page.clock.runFor(25000);
   await until("relative times tick", async () => /^2\d s ago$/.test(await page.textContent(`${row(downId)} time`)));
   check(true, `relative time ticks live ("${before}" → "${await page.textContent(`${row(downId)} time`)}")`);
@@ -200,7 +204,7 @@ try {
     body: JSON.stringify({ serviceId: downId, status: "down", message: "disk full on /var" }),
   });
   check(beat.status === 200, `reported ${downId} down`);
-  // The refresh is due 30 s after load; 25 s have passed.
+  // The refresh is due 30 s after load; 26 s have passed.
   const downBefore = shown.counts.down;
   await page.clock.runFor(5000);
   await until(`${downId} shows down`, () =>
