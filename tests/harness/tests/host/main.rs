@@ -21,6 +21,7 @@ mod keys;
 mod limits;
 mod load;
 mod maintenance;
+mod memory;
 mod notifications;
 mod outbound;
 mod own_notifiers;
